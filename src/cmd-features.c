@@ -1,0 +1,45 @@
+/* cryo features: what this runtime supports, as the runtime-spec's
+ * features.md describes (the same document `runc features` prints). */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "commands.h"
+#include "json.h"
+#include "util.h"
+
+static const char *const hook_names[] = {
+  "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL,
+};
+
+static const char *const namespace_names[] = {
+  "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL,
+};
+
+CRYO_COMMAND (features)
+{
+  const struct cli_command *self = cli_find_command ("features");
+  static const struct opt_def defs[] = { OPT_END };
+  cleanup_json_gen json_gen_t *gen = json_gen_new (true);
+  cleanup_free char **args = NULL;
+  cleanup_free char *out = NULL;
+  int ret;
+
+  ret = cli_parse (self, argc, argv, defs, NULL, &args, 0, 0, err);
+  if (ret != 0)
+    return ret < 0 ? ret : 0;
+
+  jg_open_map (gen);
+  jg_kv_str (gen, "ociVersionMin", "1.0.0");
+  jg_kv_str (gen, "ociVersionMax", "1.2.0");
+  jg_kv_strv (gen, "hooks", (char *const *) hook_names);
+  jg_key (gen, "linux");
+  jg_open_map (gen);
+  jg_kv_strv (gen, "namespaces", (char *const *) namespace_names);
+  jg_close_map (gen);
+  jg_close_map (gen);
+  if (json_gen_finish (gen, &out, NULL, err) < 0)
+    return -1;
+  printf ("%s\n", out);
+  return 0;
+}

@@ -1,0 +1,16 @@
+/* One handler per subcommand, each in its own src/cmd-*.c file.  A handler
+ * parses its options with cli_parse() and calls one library function. */
+#ifndef CRYO_COMMANDS_H
+#define CRYO_COMMANDS_H
+
+#include "cli.h"
+
+#define CRYO_COMMAND(name) \
+  int cmd_##name (struct cryo_globals *g, int argc, char **argv, cryo_error_t *err)
+
+CRYO_COMMAND (features);
+
+/* Where the handler for `cmd` finds its own table entry (for usage). */
+const struct cli_command *cli_find_command (const char *name);
+
+#endif
