@@ -42,9 +42,16 @@ install_packages() {
 
 build_cryo() {
     cd "$here"
-    [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1
-    [ -f Makefile ] && [ Makefile -nt configure ] || ./configure --quiet
-    make -j"$(nproc)" --quiet >/dev/null
+    if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+        autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+    fi
+    # Out of tree: build/ is what the README, the tests and the demo use.
+    mkdir -p build
+    cd build
+    [ -f Makefile ] || ../configure --quiet
+    make -j"$(nproc)" >/dev/null
+    # The unit tests and the static test helpers, built but not run here.
+    make -j"$(nproc)" check TESTS= >/dev/null
 }
 
 install_packages

@@ -1,0 +1,118 @@
+# Shared by every bats file: the cryo binary, unique container ids, test
+# bundles made from busybox-static, and a teardown that always cleans up.
+#
+# Every test file starts with `load helpers`.  A file that defines its own
+# teardown must call cryo_teardown from it.
+
+CRYO_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+CRYO_BUILDDIR=${CRYO_BUILDDIR:-$CRYO_TOP/build}
+CRYO_BIN=${CRYO_BIN:-$CRYO_BUILDDIR/cryo}
+CRYO_ROOT=${CRYO_ROOT:-/run/cryo}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+
+# Run cryo with the test state root.
+cryo() {
+    "$CRYO_BIN" --root "$CRYO_ROOT" "$@"
+}
+
+# A container id unique to this run, remembered for teardown.
+# Usage: id=$(new_id) ; the id is recorded even from a subshell.
+new_id() {
+    local id="cryo-t${BATS_TEST_NUMBER}-$$-${RANDOM}${RANDOM}"
+    echo "$id" >>"$BATS_TEST_TMPDIR/.cryo-ids"
+    echo "$id"
+}
+
+# Record a host pid the test started, so teardown kills it (never by name).
+track_pid() {
+    echo "$1" >>"$BATS_TEST_TMPDIR/.cryo-pids"
+}
+
+# A rootfs with busybox and its applets, plus the helper programs the
+# checkpoint tests run (tests/helpers, built statically).
+make_rootfs() {
+    local rootfs=$1 applet
+    mkdir -p "$rootfs"/{bin,sbin,etc,proc,sys,dev,tmp,root,run,var,usr/bin,mnt}
+    cp "$BUSYBOX" "$rootfs/bin/busybox"
+    for applet in $("$BUSYBOX" --list); do
+        [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
+    done
+    if [ -d "$CRYO_BUILDDIR/tests/helpers" ]; then
+        find "$CRYO_BUILDDIR/tests/helpers" -maxdepth 1 -type f -perm -u+x \
+            -exec cp {} "$rootfs/bin/" \;
+    fi
+    echo "root:x:0:0:root:/root:/bin/sh" >"$rootfs/etc/passwd"
+    echo "root:x:0:" >"$rootfs/etc/group"
+    echo "nobody:x:65534:65534:nobody:/:/bin/false" >>"$rootfs/etc/passwd"
+    echo "nogroup:x:65534:" >>"$rootfs/etc/group"
+    chmod 1777 "$rootfs/tmp"
+}
+
+# make_bundle DIR [ARGS...]: a bundle whose process runs ARGS (default:
+# sleep 3600), without a terminal, in fresh namespaces, with its own cgroup.
+make_bundle() {
+    local dir=$1
+    shift
+    local args_json
+    mkdir -p "$dir"
+    make_rootfs "$dir/rootfs"
+    (cd "$dir" && cryo spec) || return 1
+    if [ $# -eq 0 ]; then
+        set -- sleep 3600
+    fi
+    args_json=$(printf '%s\n' "$@" | jq -R . | jq -s .)
+    bundle_edit "$dir" ".process.args = $args_json | .process.terminal = false"
+}
+
+# bundle_edit DIR JQ-FILTER: edit DIR/config.json in place.
+bundle_edit() {
+    local dir=$1 filter=$2
+    jq "$filter" "$dir/config.json" >"$dir/config.json.new" && mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# The status field of `cryo state ID`.
+container_status() {
+    cryo state "$1" | jq -r .status
+}
+
+container_pid() {
+    cryo state "$1" | jq -r .pid
+}
+
+# wait_for TIMEOUT_SECONDS COMMAND...: retry until COMMAND succeeds.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+wait_for_status() {
+    wait_for "${3:-10}" bash -c "[ \"\$(\"$CRYO_BIN\" --root \"$CRYO_ROOT\" state \"$1\" 2>/dev/null | jq -r .status)\" = \"$2\" ]"
+}
+
+requires_criu() {
+    command -v criu >/dev/null 2>&1 || skip "criu is not installed"
+}
+
+# Remove everything the test made: its containers (killed and deleted, which
+# removes their cgroups and mounts) and the host processes it recorded.
+cryo_teardown() {
+    local id pid
+    if [ -f "$BATS_TEST_TMPDIR/.cryo-pids" ]; then
+        while read -r pid; do
+            kill -9 "$pid" 2>/dev/null || true
+        done <"$BATS_TEST_TMPDIR/.cryo-pids"
+    fi
+    if [ -f "$BATS_TEST_TMPDIR/.cryo-ids" ]; then
+        while read -r id; do
+            cryo delete --force "$id" >/dev/null 2>&1 || true
+        done <"$BATS_TEST_TMPDIR/.cryo-ids"
+    fi
+}
+
+teardown() {
+    cryo_teardown
+}

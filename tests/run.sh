@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Run every test of cryo: the C unit tests (TAP), then the bats integration
+# tests (as root, with real namespaces, cgroups and CRIU).  Prints the TAP
+# stream and ends with one line: "N passed, N failed, N skipped".
+#
+#   tests/run.sh                 everything
+#   tests/run.sh unit            unit tests only
+#   tests/run.sh tests/bats/x.bats ...   these bats files only
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${CRYO_BUILDDIR:-$top/build}
+export CRYO_BUILDDIR=$builddir
+# A single bats file may not run longer than this (a hung engine call must
+# not eat the whole CI budget; cryo's own deadlines should fire long before).
+file_timeout=${CRYO_TEST_FILE_TIMEOUT:-900}
+
+passed=0 failed=0 skipped=0
+
+# Count one TAP stream; a program that ends early fails what it did not run.
+tally() {
+    local name=$1 rc=$2 out=$3 planned=0 seen=0 line
+    while IFS= read -r line; do
+        case "$line" in
+        1..*) planned=${line#1..} ;;
+        "ok "*"# skip"* | "ok "*"# SKIP"*) skipped=$((skipped + 1)); seen=$((seen + 1)) ;;
+        "ok "*) passed=$((passed + 1)); seen=$((seen + 1)) ;;
+        "not ok "*) failed=$((failed + 1)); seen=$((seen + 1)) ;;
+        esac
+    done <"$out"
+    if [ "$seen" -lt "$planned" ]; then
+        echo "not ok - $name stopped after $seen of $planned tests (exit $rc)"
+        failed=$((failed + planned - seen))
+    elif [ "$seen" -eq 0 ] && [ "$rc" -ne 0 ]; then
+        echo "not ok - $name failed to run (exit $rc)"
+        failed=$((failed + 1))
+    fi
+}
+
+run_tap() {
+    local name=$1 out rc
+    shift
+    out=$(mktemp)
+    echo "# $name"
+    timeout --kill-after=30 "$file_timeout" "$@" 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${file_timeout}s"
+    tally "$name" "$rc" "$out"
+    [ "$rc" -eq 124 ] && failed=$((failed + 1))
+    rm -f "$out"
+}
+
+run_unit() {
+    local t
+    for t in "$builddir"/tests/unit/test_*; do
+        [ -x "$t" ] || continue
+        run_tap "unit/$(basename "$t")" "$t"
+    done
+}
+
+run_bats() {
+    local f
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "# integration tests need root: skipped"
+        return
+    fi
+    for f in "$@"; do
+        run_tap "bats/$(basename "$f")" bats --tap "$f"
+    done
+}
+
+if [ ! -x "$builddir/cryo" ]; then
+    echo "no cryo binary in $builddir: run contrib/setup.sh first" >&2
+    exit 2
+fi
+
+case "${1:-all}" in
+all)
+    run_unit
+    run_bats "$top"/tests/bats/*.bats
+    ;;
+unit) run_unit ;;
+*) run_bats "$@" ;;
+esac
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
