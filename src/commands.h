@@ -9,6 +9,7 @@
   int cmd_##name (struct cryo_globals *g, int argc, char **argv, cryo_error_t *err)
 
 CRYO_COMMAND (features);
+CRYO_COMMAND (spec);
 
 /* Where the handler for `cmd` finds its own table entry (for usage). */
 const struct cli_command *cli_find_command (const char *name);

@@ -14,6 +14,7 @@
 
 static const struct cli_command commands[] = {
   { "features", cmd_features, "", "Show the enabled features of this runtime (JSON)" },
+  { "spec", cmd_spec, "[command options]", "Create a new specification file (config.json)" },
 };
 
 const struct cli_command *
