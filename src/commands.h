@@ -10,6 +10,8 @@
 
 CRYO_COMMAND (features);
 CRYO_COMMAND (spec);
+CRYO_COMMAND (state);
+CRYO_COMMAND (list);
 
 /* Where the handler for `cmd` finds its own table entry (for usage). */
 const struct cli_command *cli_find_command (const char *name);
