@@ -106,6 +106,15 @@ bool mount_op_is_tmpfs (const struct mount_op *op);
  */
 int mount_option_parse (const char *option, struct mount_op *op, cryo_error_t *err);
 
+/* The MOUNT_ATTR_* to set and clear on the top mount for op's MS_* flags. */
+void mount_op_attr (const struct mount_op *op, uint64_t *set, uint64_t *clr);
+
+/* Internal to src/ns (mount-plan*.c, devices.c): building blocks of a plan. */
+char *mount_path_clean (const char *path); /* lexical: no "//", ".", "..", trailing "/" */
+struct mount_op *mount_plan_append (struct mount_plan *plan, enum mount_op_kind kind,
+                                    const char *destination);
+int mount_plan_add_devices (const struct spec *spec, struct mount_plan *plan, cryo_error_t *err);
+
 /* MS_* propagation for a rootfsPropagation / option name, or -1 if unknown. */
 long mount_propagation_from_name (const char *name);
 /* "rslave" for MS_SLAVE|MS_REC, ...; NULL for 0 or an unknown value. */

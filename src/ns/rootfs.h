@@ -39,4 +39,8 @@ int rootfs_finalize (const struct spec *spec, cryo_error_t *err);
 int rootfs_prepare_at (const char *rootfs, const struct mount_plan *plan, cryo_error_t *err);
 int rootfs_finalize_plan (const struct mount_plan *plan, cryo_error_t *err);
 
+/* One device node / /dev symlink of the plan under @rootfd (devices.c). */
+int rootfs_create_device (int rootfd, const struct mount_op *op, cryo_error_t *err);
+int rootfs_create_symlink (int rootfd, const struct mount_op *op, cryo_error_t *err);
+
 #endif
