@@ -73,6 +73,10 @@ int cgroup_apply (struct cgroup_manager *cg, const struct spec_resources *r, cry
  */
 int cgroup_apply_spec (struct cgroup_manager *cg, const struct spec *spec, cryo_error_t *err);
 
+/* cgroup_apply() for `cryo update`: only the limits that are set are written,
+ * and device rules are left as they are. */
+int cgroup_update (struct cgroup_manager *cg, const struct spec_resources *r, cryo_error_t *err);
+
 /**
  * cgroup_freeze - freeze or thaw every process of the cgroup
  * Waits until the kernel reports the state as reached (v1 freezer.state
