@@ -26,6 +26,9 @@ int sp_error (cryo_error_t *err, const char *field, const char *key, const char 
 /* "PATH: expected EXPECTED, found TYPE". */
 int sp_type_error (cryo_error_t *err, const char *field, const char *key, const char *expected,
                    json_value_t *found);
+/* The same for integer fields: says when the number is fractional or too large. */
+int sp_int_type_error (cryo_error_t *err, const char *field, const char *key, const char *expected,
+                       json_value_t *found);
 
 /* The member @key of @obj, NULL when absent or null. */
 json_value_t *sp_member (json_value_t *obj, const char *key);

@@ -86,7 +86,7 @@ parse_user (json_value_t *proc, const char *field, struct spec_user *u, cryo_err
       cleanup_free char *elem = sp_index (p, i);
       if (!json_is_integer (e) || json_integer_is_unsigned_only (e) || json_integer (e) < 0
           || json_integer (e) > UINT32_MAX)
-        return sp_type_error (err, elem, NULL, "a group id (0..4294967295)", e);
+        return sp_int_type_error (err, elem, NULL, "a group id (0..4294967295)", e);
       u->additional_gids[i] = json_integer (e);
     }
   return 0;

@@ -44,10 +44,17 @@ int
 sp_type_error (cryo_error_t *err, const char *field, const char *key, const char *expected,
                json_value_t *found)
 {
-  /* "number" alone would be confusing when an integer was expected. */
+  return sp_error (err, field, key, "expected %s, found %s", expected, json_type_name (found));
+}
+
+int
+sp_int_type_error (cryo_error_t *err, const char *field, const char *key, const char *expected,
+                   json_value_t *found)
+{
+  /* "found number" would be confusing when an integer was expected */
   if (json_is_number (found) && !json_is_integer (found))
     return sp_error (err, field, key, "expected %s, found a fractional or out-of-range number", expected);
-  return sp_error (err, field, key, "expected %s, found %s", expected, json_type_name (found));
+  return sp_type_error (err, field, key, expected, found);
 }
 
 json_value_t *
@@ -125,7 +132,7 @@ sp_i64 (json_value_t *obj, const char *field, const char *key, struct spec_opt_i
   if (v == NULL)
     return 0;
   if (!json_is_integer (v))
-    return sp_type_error (err, field, key, "an integer", v);
+    return sp_int_type_error (err, field, key, "an integer", v);
   if (json_integer_is_unsigned_only (v))
     return sp_error (err, field, key, "%" PRIu64 " is out of range (at most %" PRId64 ")",
                      json_uinteger (v), INT64_MAX);
@@ -142,7 +149,7 @@ sp_u64 (json_value_t *obj, const char *field, const char *key, struct spec_opt_u
   if (v == NULL)
     return 0;
   if (!json_is_integer (v))
-    return sp_type_error (err, field, key, "a non-negative integer", v);
+    return sp_int_type_error (err, field, key, "a non-negative integer", v);
   if (!json_integer_is_unsigned_only (v) && json_integer (v) < 0)
     return sp_error (err, field, key, "must not be negative, found %" PRId64, json_integer (v));
   out->set = true;
