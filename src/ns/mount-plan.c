@@ -244,8 +244,10 @@ mount_path_clean (const char *path)
         continue;
       if (strcmp (tok, "..") == 0)
         {
-          while (len > 0 && out[len] != '/')
+          while (len > 0 && out[len - 1] != '/')
             len--;
+          if (len > 0)
+            len--; /* and the slash before it */
           continue;
         }
       out[len++] = '/';
