@@ -4,8 +4,11 @@
 
 #include <stdio.h>
 
+#include "caps.h"
 #include "commands.h"
 #include "json.h"
+#include "lsm.h"
+#include "seccomp-filter.h"
 #include "util.h"
 
 static const char *const hook_names[] = {
@@ -23,6 +26,7 @@ CRYO_COMMAND (features)
   cleanup_json_gen json_gen_t *gen = json_gen_new (true);
   cleanup_free char **args = NULL;
   cleanup_free char *out = NULL;
+  cleanup_strv char **caps = caps_known_names ();
   int ret;
 
   ret = cli_parse (self, argc, argv, defs, NULL, &args, 0, 0, err);
@@ -36,6 +40,9 @@ CRYO_COMMAND (features)
   jg_key (gen, "linux");
   jg_open_map (gen);
   jg_kv_strv (gen, "namespaces", (char *const *) namespace_names);
+  jg_kv_strv (gen, "capabilities", caps);
+  cryo_seccomp_features (gen);
+  lsm_features (gen);
   jg_close_map (gen);
   jg_close_map (gen);
   if (json_gen_finish (gen, &out, NULL, err) < 0)

@@ -109,3 +109,18 @@ lsm_apply_exec_label (const struct spec_process *p, cryo_error_t *err)
     }
   return 0;
 }
+
+void
+lsm_features (json_gen_t *g)
+{
+  /* "enabled" means the runtime implements it (features.md), as in runc;
+   * whether this host has the LSM is checked per container. */
+  jg_key (g, "apparmor");
+  jg_open_map (g);
+  jg_kv_bool (g, "enabled", true);
+  jg_close_map (g);
+  jg_key (g, "selinux");
+  jg_open_map (g);
+  jg_kv_bool (g, "enabled", true);
+  jg_close_map (g);
+}

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "json.h"
 #include "spec.h"
 
 /* AppArmor is loaded and enabled (/sys/module/apparmor/parameters/enabled
@@ -43,5 +44,8 @@ int lsm_validate (const struct spec_process *p, cryo_error_t *err);
  * ordinary write(2)).  Needs /proc mounted in the container.
  */
 int lsm_apply_exec_label (const struct spec_process *p, cryo_error_t *err);
+
+/* The "apparmor" and "selinux" members of features.linux. */
+void lsm_features (json_gen_t *g);
 
 #endif

@@ -71,10 +71,11 @@ static const struct
 {
   const char *name;
   enum scmp_filter_attr attr;
+  unsigned min_api; /* seccomp_api_get() level that supports it */
 } flags[] = {
-  { "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC },
-  { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG },
-  { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB },
+  { "SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2 },
+  { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3 },
+  { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4 },
 };
 
 /* Seccomp checks at most six syscall arguments. */
@@ -459,4 +460,26 @@ cryo_seccomp_flags (void)
   for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
     names[i] = flags[i].name;
   return names;
+}
+
+void
+cryo_seccomp_features (json_gen_t *g)
+{
+  cleanup_strv char **archs = cryo_seccomp_archs ();
+  unsigned api = seccomp_api_get ();
+
+  jg_key (g, "seccomp");
+  jg_open_map (g);
+  jg_kv_bool (g, "enabled", true);
+  jg_kv_strv (g, "actions", (char *const *) cryo_seccomp_actions ());
+  jg_kv_strv (g, "operators", (char *const *) cryo_seccomp_operators ());
+  jg_kv_strv (g, "archs", archs);
+  jg_kv_strv (g, "knownFlags", (char *const *) cryo_seccomp_flags ());
+  jg_key (g, "supportedFlags");
+  jg_open_array (g);
+  for (size_t i = 0; i < ARRAY_SIZE (flags); i++)
+    if (api >= flags[i].min_api)
+      jg_str (g, flags[i].name);
+  jg_close_array (g);
+  jg_close_map (g);
 }

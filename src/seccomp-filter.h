@@ -54,4 +54,9 @@ const char *const *cryo_seccomp_operators (void);
 char **cryo_seccomp_archs (void); /* free with strv_free() */
 const char *const *cryo_seccomp_flags (void);
 
+/* The "seccomp" member of features.linux: enabled, actions, operators,
+ * archs, knownFlags, and supportedFlags (those this kernel and libseccomp
+ * can set). */
+void cryo_seccomp_features (json_gen_t *g);
+
 #endif
