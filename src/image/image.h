@@ -176,6 +176,10 @@ void cleanup_imagep (struct image **img);
  */
 int image_verify (struct image *img, cryo_error_t *err);
 
+/* The cheap part of image_verify(): every file is there with its size and
+ * nothing else is (stat only, no reading). */
+int image_check_files (struct image *img, cryo_error_t *err);
+
 /* Read one file of the image, checking its size and checksum. */
 int image_read_file (struct image *img, const char *name, char **data, size_t *len, cryo_error_t *err);
 bool image_has_file (struct image *img, const char *name);

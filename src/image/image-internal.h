@@ -1,0 +1,110 @@
+/* Shared by the files of src/image/: the manifest in memory, its JSON form,
+ * and the directory helpers that make writing an image crash-safe. */
+#ifndef CRYO_IMAGE_INTERNAL_H
+#define CRYO_IMAGE_INTERNAL_H
+
+#include "image/image.h"
+
+struct image_tmpfs
+{
+  char *destination; /* "/dev/shm" */
+  char *file;        /* "tmpfs/0.tar" */
+};
+
+struct image_manifest
+{
+  int version;
+  char *cryo_version;
+  char *criu_version;   /* may be NULL */
+  char *kernel_release;
+  char *created;
+  char *container_id;
+  enum image_mode mode;
+  char *config_digest;  /* "sha256:<hex>", may be NULL */
+  struct image_namespace *namespaces;
+  size_t n_namespaces;
+  char *mount_plan;     /* file name, may be NULL */
+  char *cgroup_path;    /* may be NULL */
+  char *cgroup_version; /* may be NULL */
+  struct image_checkpoint_options options; /* manage_cgroups_mode is owned */
+  struct image_tmpfs *tmpfs;
+  size_t n_tmpfs;
+  struct image_file *files;
+  size_t n_files;
+};
+
+void manifest_release (struct image_manifest *m);
+void manifest_add_namespace (struct image_manifest *m, const struct image_namespace *ns);
+void manifest_add_tmpfs (struct image_manifest *m, const char *destination, const char *file);
+const struct image_file *manifest_find_file (const struct image_manifest *m, const char *name);
+
+/* The manifest as pretty JSON text. */
+int manifest_to_json (const struct image_manifest *m, char **out, size_t *len, cryo_error_t *err);
+/* Read the "format" and "version" fields only: what decides whether the rest
+ * can be read at all.  Errors are about the manifest, without the image path. */
+int manifest_check_header (json_value_t *root, int *version, cryo_error_t *err);
+/* Every field of a manifest whose header was checked; @m is filled even on
+ * failure (release it either way). */
+int manifest_from_json (json_value_t *root, struct image_manifest *m, cryo_error_t *err);
+
+/* Shared field parsers (the v1 cryo.json has the same namespace and option objects). */
+int manifest_parse_namespaces (json_value_t *v, struct image_manifest *m, cryo_error_t *err);
+int manifest_parse_options (json_value_t *v, struct image_checkpoint_options *o, cryo_error_t *err);
+void manifest_gen_namespaces (json_gen_t *g, const struct image_manifest *m);
+
+/* A file name inside an image: relative, no "." or ".." component, no empty
+ * component, printable, not too long.  Returns NULL when valid, else why not. */
+const char *image_name_problem (const char *name);
+/* True for names of temporary image directories (".x.tmp-AbC123"). */
+bool image_is_tmp_name (const char *basename);
+
+/* Every entry under @dirfd, recursively, as relative names sorted
+ * bytewise: regular files, directories, and anything else. */
+struct image_listing
+{
+  char **files;
+  char **dirs;
+  char **others;
+};
+int image_list_tree (int dirfd, struct image_listing *out, cryo_error_t *err);
+void image_listing_release (struct image_listing *l);
+
+/* Remove @name under @parent_fd and everything below it. */
+int image_remove_tree_at (int parent_fd, const char *name, cryo_error_t *err);
+/* Create the directories leading to @name ("a/b/file" creates a and a/b). */
+int image_mkdir_parents_at (int dirfd, const char *name, cryo_error_t *err);
+
+/* A temporary directory ".<name>.tmp-XXXXXX" next to a target path, locked
+ * with flock() for as long as it lives, so that a writer that died leaves a
+ * directory the next writer recognizes (unlocked) and removes. */
+struct image_tmpdir
+{
+  char *path;      /* target, as given */
+  char *name;      /* basename of the target */
+  char *tmp_name;  /* basename of the temporary directory */
+  char *tmp_path;
+  int parent_fd;
+  int fd;          /* the temporary directory, holding the lock */
+  bool replace;
+  bool committed;
+};
+int image_tmpdir_begin (const char *path, bool replace, struct image_tmpdir *t, cryo_error_t *err);
+/* fsync every directory of the tree, rename into place (exchanging with an
+ * existing image when replacing, then removing it), fsync the parent. */
+int image_tmpdir_commit (struct image_tmpdir *t, cryo_error_t *err);
+/* Remove the temporary directory unless committed; release everything. */
+void image_tmpdir_release (struct image_tmpdir *t);
+
+/* Open the image directory at @dirfd (not taking ownership), named @path in
+ * errors; no check of the directory's name. */
+int image_open_fd (int dirfd, const char *path, struct image **out, cryo_error_t *err);
+
+const struct image_manifest *image_manifest (struct image *img);
+
+/* For convert: keep the metadata of the image being converted. */
+void image_writer_set_origin (struct image_writer *w, const char *created, const char *cryo_version,
+                              const char *kernel_release);
+void image_writer_add_tmpfs_file (struct image_writer *w, const char *destination, const char *file);
+size_t image_writer_n_tmpfs (struct image_writer *w);
+
+#endif
