@@ -40,8 +40,10 @@ int lsm_validate (const struct spec_process *p, cryo_error_t *err);
 /**
  * lsm_apply_exec_label - set the label the next execve() gets
  *
- * In the container's init just before execve (after seccomp: the write is an
- * ordinary write(2)).  Needs /proc mounted in the container.
+ * In the container's init, before the seccomp filter is loaded (a profile
+ * that denies openat/write would make it fail; runc sets the label before
+ * dropping capabilities and loading seccomp).  It only takes effect at the
+ * next execve.  Needs /proc mounted in the container.
  */
 int lsm_apply_exec_label (const struct spec_process *p, cryo_error_t *err);
 
