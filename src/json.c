@@ -105,10 +105,13 @@ bool
 json_is_integer (json_value_t *v)
 {
   uint64_t u;
+  int64_t i;
   if (YAJL_IS_INTEGER (Y (v)))
     return true;
-  /* yajl gives up on integers above INT64_MAX; they are still integers. */
-  return YAJL_IS_NUMBER (Y (v)) && parse_uint64 (Y (v)->u.number.r, &u) == 0;
+  /* yajl gives up on integers above INT64_MAX, and on INT64_MIN itself (it
+   * overflows the magnitude first); they are still integers. */
+  return YAJL_IS_NUMBER (Y (v))
+         && (parse_uint64 (Y (v)->u.number.r, &u) == 0 || parse_int64 (Y (v)->u.number.r, &i) == 0);
 }
 
 const char *
@@ -138,7 +141,12 @@ json_string (json_value_t *v)
 int64_t
 json_integer (json_value_t *v)
 {
-  return YAJL_IS_INTEGER (Y (v)) ? Y (v)->u.number.i : 0;
+  int64_t i = 0;
+  if (YAJL_IS_INTEGER (Y (v)))
+    return Y (v)->u.number.i;
+  if (YAJL_IS_NUMBER (Y (v)))
+    parse_int64 (Y (v)->u.number.r, &i); /* INT64_MIN, see json_is_integer */
+  return i;
 }
 
 uint64_t
@@ -155,7 +163,8 @@ json_uinteger (json_value_t *v)
 bool
 json_integer_is_unsigned_only (json_value_t *v)
 {
-  return json_is_integer (v) && !YAJL_IS_INTEGER (Y (v));
+  uint64_t u;
+  return YAJL_IS_NUMBER (Y (v)) && !YAJL_IS_INTEGER (Y (v)) && parse_uint64 (Y (v)->u.number.r, &u) == 0;
 }
 
 double
@@ -202,6 +211,7 @@ struct json_gen
 {
   yajl_gen gen;
   yajl_gen_status status; /* first failure, sticky */
+  int depth;              /* open maps and arrays: yajl hands out a half document */
 };
 
 json_gen_t *
@@ -243,10 +253,10 @@ track (json_gen_t *g, yajl_gen_status s)
     g->status = s;
 }
 
-void jg_open_map (json_gen_t *g) { track (g, yajl_gen_map_open (g->gen)); }
-void jg_close_map (json_gen_t *g) { track (g, yajl_gen_map_close (g->gen)); }
-void jg_open_array (json_gen_t *g) { track (g, yajl_gen_array_open (g->gen)); }
-void jg_close_array (json_gen_t *g) { track (g, yajl_gen_array_close (g->gen)); }
+void jg_open_map (json_gen_t *g) { g->depth++; track (g, yajl_gen_map_open (g->gen)); }
+void jg_close_map (json_gen_t *g) { g->depth--; track (g, yajl_gen_map_close (g->gen)); }
+void jg_open_array (json_gen_t *g) { g->depth++; track (g, yajl_gen_array_open (g->gen)); }
+void jg_close_array (json_gen_t *g) { g->depth--; track (g, yajl_gen_array_close (g->gen)); }
 void jg_int (json_gen_t *g, int64_t v) { track (g, yajl_gen_integer (g->gen, v)); }
 void jg_double (json_gen_t *g, double v) { track (g, yajl_gen_double (g->gen, v)); }
 void jg_bool (json_gen_t *g, bool v) { track (g, yajl_gen_bool (g->gen, v)); }
@@ -350,7 +360,7 @@ json_gen_finish (json_gen_t *g, char **out, size_t *len, cryo_error_t *err)
 
   if (g->status != yajl_gen_status_ok)
     return cryo_error (err, 0, "generate JSON: %s", gen_status_text (g->status));
-  if (yajl_gen_get_buf (g->gen, &buf, &size) != yajl_gen_status_ok)
+  if (yajl_gen_get_buf (g->gen, &buf, &size) != yajl_gen_status_ok || size == 0 || g->depth != 0)
     return cryo_error (err, 0, "generate JSON: incomplete document");
   *out = xstrndup ((const char *) buf, size);
   if (len)
