@@ -249,6 +249,92 @@ nl_dump (struct nl_sock *s, struct nlmsghdr *nlh, nl_msg_cb cb, void *data, cryo
   return nl_exchange (s, nlh, cb, data, err);
 }
 
+struct nl_attr_table
+{
+  const struct nlattr **tb;
+  int max;
+};
+
+static int
+nl_attr_table_cb (const struct nlattr *attr, void *data)
+{
+  struct nl_attr_table *t = data;
+  int type = mnl_attr_get_type (attr);
+
+  if (type <= t->max)
+    t->tb[type] = attr;
+  return MNL_CB_OK;
+}
+
+int
+nl_parse_attrs (const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, int max)
+{
+  struct nl_attr_table t = { tb, max };
+
+  memset (tb, 0, sizeof (*tb) * (max + 1));
+  if (mnl_nlmsg_get_payload_len (nlh) < hdrlen)
+    return -1;
+  return mnl_attr_parse (nlh, MNL_ALIGN (hdrlen), nl_attr_table_cb, &t) == MNL_CB_OK ? 0 : -1;
+}
+
+int
+nl_parse_nested (const struct nlattr *nest, const struct nlattr **tb, int max)
+{
+  struct nl_attr_table t = { tb, max };
+
+  memset (tb, 0, sizeof (*tb) * (max + 1));
+  return mnl_attr_parse_nested (nest, nl_attr_table_cb, &t) == MNL_CB_OK ? 0 : -1;
+}
+
+bool
+nl_attr_u8 (const struct nlattr *a, uint8_t *out)
+{
+  if (a == NULL || mnl_attr_get_payload_len (a) < sizeof (uint8_t))
+    return false;
+  *out = mnl_attr_get_u8 (a);
+  return true;
+}
+
+bool
+nl_attr_u16 (const struct nlattr *a, uint16_t *out)
+{
+  if (a == NULL || mnl_attr_get_payload_len (a) < sizeof (uint16_t))
+    return false;
+  *out = mnl_attr_get_u16 (a);
+  return true;
+}
+
+bool
+nl_attr_u32 (const struct nlattr *a, uint32_t *out)
+{
+  if (a == NULL || mnl_attr_get_payload_len (a) < sizeof (uint32_t))
+    return false;
+  *out = mnl_attr_get_u32 (a);
+  return true;
+}
+
+const char *
+nl_attr_str (const struct nlattr *a)
+{
+  if (a == NULL || mnl_attr_validate (a, MNL_TYPE_NUL_STRING) < 0)
+    return NULL;
+  return mnl_attr_get_str (a);
+}
+
+size_t
+nl_attr_bytes (const struct nlattr *a, void *out, size_t max)
+{
+  size_t len;
+
+  if (a == NULL)
+    return 0;
+  len = mnl_attr_get_payload_len (a);
+  if (len > max)
+    return 0;
+  memcpy (out, mnl_attr_get_payload (a), len);
+  return len;
+}
+
 static int
 nl_link_index_cb (const struct nlmsghdr *nlh, void *data, cryo_error_t *err)
 {

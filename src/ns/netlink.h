@@ -69,6 +69,26 @@ int nl_request (struct nl_sock *s, struct nlmsghdr *nlh, nl_msg_cb cb, void *dat
 int nl_dump (struct nl_sock *s, struct nlmsghdr *nlh, nl_msg_cb cb, void *data,
              cryo_error_t *err);
 
+/**
+ * nl_parse_attrs - index the attributes that follow @hdrlen bytes of family
+ * header in @nlh by type into @tb[0..@max] (types above @max are skipped)
+ *
+ * Returns -1 when the message is too short or an attribute is malformed.
+ * nl_parse_nested does the same for the attributes nested in @nest.
+ */
+int nl_parse_attrs (const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, int max);
+int nl_parse_nested (const struct nlattr *nest, const struct nlattr **tb, int max);
+
+/* Typed reads that check the attribute's size: false when @a is NULL or
+ * too short (or, for strings, not NUL-terminated). */
+bool nl_attr_u8 (const struct nlattr *a, uint8_t *out);
+bool nl_attr_u16 (const struct nlattr *a, uint16_t *out);
+bool nl_attr_u32 (const struct nlattr *a, uint32_t *out);
+const char *nl_attr_str (const struct nlattr *a);
+/* Copy a binary attribute of at most @max bytes; returns its length, 0 when
+ * absent or larger than @max. */
+size_t nl_attr_bytes (const struct nlattr *a, void *out, size_t max);
+
 /* Index of the link called @name (RTM_GETLINK), ENODEV when there is none. */
 int nl_link_index (struct nl_sock *s, const char *name, int *ifindex, cryo_error_t *err);
 
