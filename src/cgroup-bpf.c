@@ -122,29 +122,41 @@ sys_bpf (int cmd, union bpf_attr *attr)
 }
 
 static int
-load (const struct prog *p, cryo_error_t *err)
+load_with_log (const struct prog *p, char *log, size_t log_size)
 {
-  static char log[4096];
   union bpf_attr attr;
-  int fd;
 
   memset (&attr, 0, sizeof (attr));
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   attr.insns = (uint64_t) (uintptr_t) p->insn;
   attr.insn_cnt = p->n;
   attr.license = (uint64_t) (uintptr_t) "GPL";
-  attr.log_buf = (uint64_t) (uintptr_t) log;
-  attr.log_size = sizeof (log);
-  attr.log_level = 1;
-  log[0] = '\0';
-  fd = sys_bpf (BPF_PROG_LOAD, &attr);
-  if (fd < 0)
+  if (log)
     {
-      log[strcspn (log, "\n")] = '\0';
-      return cryo_error (err, errno, "load the device cgroup eBPF program (%zu instructions%s%s)", p->n,
-                         *log ? ", verifier: " : "", log);
+      attr.log_buf = (uint64_t) (uintptr_t) log;
+      attr.log_size = log_size;
+      attr.log_level = 1;
     }
-  return fd;
+  return sys_bpf (BPF_PROG_LOAD, &attr);
+}
+
+static int
+load (const struct prog *p, cryo_error_t *err)
+{
+  cleanup_free char *log = NULL;
+  int fd, saved;
+
+  fd = load_with_log (p, NULL, 0);
+  if (fd >= 0)
+    return fd;
+  saved = errno;
+  /* Ask again with the verifier's log to say why (a log that does not fit
+   * makes the load fail with ENOSPC, so only on failure). */
+  log = xzalloc (1 << 16);
+  load_with_log (p, log, 1 << 16);
+  log[strcspn (log, "\n")] = '\0';
+  return cryo_error (err, saved, "load the device cgroup eBPF program (%zu instructions%s%s)", p->n,
+                     *log ? ", verifier: " : "", log);
 }
 
 /* The programs attached to @dirfd itself (not inherited), and their flags. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "cgroup: "
 #include "cgroup-internal.h"
@@ -42,8 +43,13 @@ cgroup_pids (struct cgroup_manager *cg, pid_t **pids, size_t *n, cryo_error_t *e
   size_t count = 0, j = 0;
 
   for (size_t i = 0; i < cg->n; i++)
-    if (cg_collect_pids (cg->h[i].dir, &all, &count, err) < 0)
-      return -1;
+    {
+      /* A cgroup removed already (by a previous delete) holds nobody. */
+      if (access (cg->h[i].dir, F_OK) < 0 && errno == ENOENT)
+        continue;
+      if (cg_collect_pids (cg->h[i].dir, &all, &count, err) < 0)
+        return -1;
+    }
   if (count > 0)
     qsort (all, count, sizeof (pid_t), cmp_pid);
   for (size_t i = 0; i < count; i++)
@@ -136,15 +142,14 @@ kill_loop (struct cgroup_manager *cg, cryo_error_t *err)
 
   for (;;)
     {
+      cleanup_error cryo_error_t e = NULL;
+      bool froze = freezer && cgroup_freeze (cg, true, &e) == 0;
       size_t left;
-      if (freezer && cgroup_freeze (cg, true, err) < 0)
-        {
-          log_debug ("kill without freezing: %s", (*err)->msg);
-          cryo_error_release (err);
-        }
+      if (e)
+        log_debug ("kill without freezing: %s", e->msg);
       if (signal_pids (cg, SIGKILL, &left, err) < 0)
         return -1;
-      if (freezer && cgroup_freeze (cg, false, err) < 0)
+      if (froze && cgroup_freeze (cg, false, err) < 0)
         return -1;
       if (left == 0)
         return 0;
@@ -179,10 +184,16 @@ int
 cgroup_kill (struct cgroup_manager *cg, int sig, cryo_error_t *err)
 {
   struct cgroup_hier *h2 = cgroup_hier_find (cg, CGROUP2_NAME);
+  cleanup_free pid_t *pids = NULL;
   size_t left;
 
   if (sig != SIGKILL)
     return signal_pids (cg, sig, &left, err);
+  /* Nothing to kill (the cgroup may even be gone): no freezer dance. */
+  if (cgroup_pids (cg, &pids, &left, err) < 0)
+    return -1;
+  if (left == 0)
+    return 0;
   if (h2 == NULL || !cg_exists (h2->dir, "cgroup.kill"))
     return kill_loop (cg, err);
   if (cg_write (h2->dir, "cgroup.kill", "1", err) < 0 || thaw_v1 (cg, err) < 0)

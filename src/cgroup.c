@@ -169,11 +169,13 @@ hier_create (struct cgroup_hier *h, const struct cgroup_mount *m, const char *pa
   if (runtime_owned)
     h->prune = path_join (base, "cryo");
   /* A concurrent cgroup_destroy() may remove an empty runtime-owned parent
-   * between our mkdir of it and of the leaf (ENOENT): start over. */
+   * between our mkdir of it and of the leaf (ENOENT, or ENODEV while the
+   * kernel is still tearing it down): start over. */
   for (int attempt = 0;; attempt++)
     {
       int ret = hier_mkdirs (h, base, path, cpuset, err);
-      if (ret == 0 || cryo_error_status (*err) != ENOENT || attempt == 20)
+      int status = ret < 0 ? cryo_error_status (*err) : 0;
+      if (ret == 0 || (status != ENOENT && status != ENODEV) || attempt == 50)
         return ret;
       cryo_error_release (err);
     }
