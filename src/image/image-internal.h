@@ -100,6 +100,8 @@ void image_tmpdir_release (struct image_tmpdir *t);
 int image_open_fd (int dirfd, const char *path, struct image **out, cryo_error_t *err);
 
 const struct image_manifest *image_manifest (struct image *img);
+/* image_verify() with digest flags (DIGEST_FSYNC: also make it durable). */
+int image_verify_flags (struct image *img, int digest_flags, cryo_error_t *err);
 
 /* For convert: keep the metadata of the image being converted. */
 void image_writer_set_origin (struct image_writer *w, const char *created, const char *cryo_version,

@@ -210,4 +210,44 @@ uint64_t image_total_size (struct image *img);
 /* tmpfs archives: destination of the i-th, NULL past the end. */
 const char *image_tmpfs_destination (struct image *img, size_t i);
 
+/* ---- Whole-image operations (`cryo image pack|unpack|convert`) -------- */
+
+enum image_compression
+{
+  IMAGE_COMPRESS_ZSTD,
+  IMAGE_COMPRESS_GZIP,
+  IMAGE_COMPRESS_NONE,
+};
+
+/* "zstd", "gzip" or "none". */
+int image_compression_from_name (const char *name, enum image_compression *out, cryo_error_t *err);
+
+/**
+ * image_pack - write the image at @path as one tar archive @file
+ *
+ * Every file is checked against its checksum as it is packed (a corrupt
+ * image is not packed).  @file appears complete or not at all; an existing
+ * @file is refused.
+ */
+int image_pack (const char *path, const char *file, enum image_compression compression, cryo_error_t *err);
+
+/**
+ * image_unpack - extract an archive made by image_pack into a new image @path
+ *
+ * Extracted into a temporary directory next to @path, then the manifest and
+ * every checksum are verified, then renamed into place: a corrupt or
+ * truncated archive is rejected and leaves nothing behind.
+ */
+int image_unpack (const char *file, const char *path, cryo_error_t *err);
+
+/**
+ * image_convert - upgrade the image at @path to format @to_version in place
+ * @from_version: set to the version the image had
+ *
+ * Builds the new layout in a temporary directory (CRIU's images are hard
+ * linked, not copied) and swaps it in atomically.  An image already at
+ * @to_version is left alone (returns 0).
+ */
+int image_convert (const char *path, int to_version, int *from_version, cryo_error_t *err);
+
 #endif

@@ -207,6 +207,12 @@ image_check_files (struct image *img, cryo_error_t *err)
 int
 image_verify (struct image *img, cryo_error_t *err)
 {
+  return image_verify_flags (img, 0, err);
+}
+
+int
+image_verify_flags (struct image *img, int digest_flags, cryo_error_t *err)
+{
   cleanup_free struct digest_job *jobs = NULL;
   size_t n = img->m.n_files;
 
@@ -215,7 +221,7 @@ image_verify (struct image *img, cryo_error_t *err)
   jobs = xzalloc ((n + 1) * sizeof (*jobs));
   for (size_t i = 0; i < n; i++)
     jobs[i].name = img->m.files[i].name;
-  if (digest_files_at (img->dirfd, jobs, n, 0, 0, err) < 0)
+  if (digest_files_at (img->dirfd, jobs, n, 0, digest_flags, err) < 0)
     return cryo_error_wrap (err, "image `%s`", img->path);
   for (size_t i = 0; i < n; i++)
     {

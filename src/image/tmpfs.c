@@ -11,40 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "image/archive-util.h"
 #include "image/digest.h"
 #include "image/image-internal.h"
 #include "util.h"
-
-static void
-cleanup_archive_writep (struct archive **a)
-{
-  if (*a)
-    archive_write_free (*a);
-  *a = NULL;
-}
-
-static void
-cleanup_archive_readp (struct archive **a)
-{
-  if (*a)
-    archive_read_free (*a);
-  *a = NULL;
-}
-
-static void
-cleanup_entryp (struct archive_entry **e)
-{
-  if (*e)
-    archive_entry_free (*e);
-  *e = NULL;
-}
-
-#define cleanup_archive_write __attribute__ ((cleanup (cleanup_archive_writep)))
-#define cleanup_archive_read __attribute__ ((cleanup (cleanup_archive_readp)))
-#define cleanup_entry __attribute__ ((cleanup (cleanup_entryp)))
 
 /* Into a tar: sequential data (libarchive fills holes with zeros). */
 static int
