@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "container.h"
@@ -22,6 +23,9 @@ CRYO_COMMAND (state)
   if (container_load (g->root, args[0], &s, err) < 0)
     return -1;
   json = state_oci_json_string (s, true);
-  printf ("%s\n", json);
+  /* the pretty generator already ends the document with a newline */
+  fputs (json, stdout);
+  if (*json == '\0' || json[strlen (json) - 1] != '\n')
+    putchar ('\n');
   return 0;
 }

@@ -12,6 +12,12 @@ CRYO_COMMAND (features);
 CRYO_COMMAND (spec);
 CRYO_COMMAND (state);
 CRYO_COMMAND (list);
+CRYO_COMMAND (create);
+CRYO_COMMAND (start);
+CRYO_COMMAND (run);
+CRYO_COMMAND (kill);
+CRYO_COMMAND (delete);
+CRYO_COMMAND (ps);
 
 /* Where the handler for `cmd` finds its own table entry (for usage). */
 const struct cli_command *cli_find_command (const char *name);

@@ -17,6 +17,15 @@ static const struct cli_command commands[] = {
   { "spec", cmd_spec, "[command options]", "Create a new specification file (config.json)" },
   { "state", cmd_state, "<container-id>", "Output the state of a container" },
   { "list", cmd_list, "[command options]", "List containers started by cryo with the given root" },
+  { "create", cmd_create, "[command options] <container-id>", "Create a container" },
+  { "start", cmd_start, "<container-id>", "Execute the user-defined process in a created container" },
+  { "run", cmd_run, "[command options] <container-id>", "Create and run a container" },
+  { "kill", cmd_kill, "[command options] <container-id> [signal]",
+    "Send a signal (default SIGTERM) to the container's init process" },
+  { "delete", cmd_delete, "[command options] <container-id>",
+    "Delete a container and every resource it holds" },
+  { "ps", cmd_ps, "[command options] <container-id> [ps options]",
+    "ps output of the processes running inside a container" },
 };
 
 const struct cli_command *

@@ -1,0 +1,75 @@
+/* The container's processes as the runtime creates them.
+ *
+ * The runtime (parent) forks a stage-1 child, which joins the namespaces
+ * given by path (the user namespace first, as runc's nsexec), creates the
+ * new ones with one unshare(2) (so a new user namespace owns all the
+ * others), has the parent write its uid/gid maps, sets the time offsets,
+ * then forks init with CLONE_PARENT, so that init is the runtime's child
+ * (a foreground `run` waits for it) and, with a new pid namespace, pid 1.
+ * Init sets up the container (TEAM.md's order), reports "ready" and blocks
+ * on the exec fifo until `cryo start`.
+ *
+ * Both children report failures through the sync socket (src/sync.h) and
+ * _exit; nothing else here exits. */
+#ifndef CRYO_PROCESS_H
+#define CRYO_PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "container.h"
+#include "error.h"
+#include "spec.h"
+
+struct mount_plan;
+struct cryo_seccomp;
+
+/* What the children need, prepared by the runtime before the fork. */
+struct container_ctx
+{
+  const struct container_create_options *opts;
+  struct spec *spec;
+  struct mount_plan *plan;
+  struct cryo_seccomp *seccomp;
+  pid_t runtime_pid;  /* the parent */
+  int sync_fd;        /* the children's end of the sync socketpair */
+  int fifo_fd;        /* the exec fifo, open read-write (never blocks) */
+  int console_fd;     /* connected --console-socket, or -1 */
+  bool console_to_parent; /* terminal without console socket: master goes to the runtime */
+  int n_pass_fds;     /* fds 3 .. 3+n-1 reach the process: --preserve-fds + LISTEN_FDS */
+  char **env;         /* process.env plus LISTEN_FDS / LISTEN_PID */
+};
+
+/* In the stage-1 child, right after fork: never returns. */
+_Noreturn void process_stage1 (struct container_ctx *ctx);
+
+/* In init (called by stage-1 after the fork): never returns. */
+_Noreturn void process_init (struct container_ctx *ctx);
+
+/* process-ns.c */
+int process_join_namespaces (const struct spec *spec, cryo_error_t *err);
+int process_unshare_namespaces (const struct spec *spec, cryo_error_t *err);
+int process_set_time_offsets (const struct spec *spec, cryo_error_t *err);
+int process_set_uts (const struct spec *spec, cryo_error_t *err);
+int process_join_session_keyring (const char *id, cryo_error_t *err);
+
+/* process-ids.c */
+/* In the runtime: write /proc/PID/{uid_map,gid_map} from linux.uidMappings... */
+int process_write_id_maps (pid_t pid, const struct spec *spec, cryo_error_t *err);
+/* In init: supplementary groups, gid, uid (keeping capabilities for caps_apply). */
+int process_set_user (const struct spec_user *user, cryo_error_t *err);
+/* HOME from the container's /etc/passwd when process.env lacks it ("/" otherwise). */
+void process_env_add_home (char ***env, uid_t uid);
+
+/* process-exec.c */
+int process_set_rlimits (const struct spec_process *p, cryo_error_t *err);
+int process_set_oom_score_adj (pid_t pid, const struct spec_process *p, cryo_error_t *err);
+/* Resolve args[0] like execvp, in the current root, with PATH from @env. */
+int process_find_executable (const char *name, char *const *env, char **path, cryo_error_t *err);
+/* chdir to process.cwd (created first with @create), and make sure it is
+ * inside the container's root. */
+int process_chdir (const char *cwd, bool create, cryo_error_t *err);
+/* Mark every fd from 3 + @n_pass_fds up close-on-exec. */
+int process_close_fds (int n_pass_fds, cryo_error_t *err);
+
+#endif
