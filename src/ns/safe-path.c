@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -328,10 +329,10 @@ safe_attach (int mntfd, int targetfd, cryo_error_t *err)
 }
 
 static int
-write_map (pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
+write_map (const char *proc, const char *file, const struct spec_id_mapping *m, size_t n,
            cryo_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, file);
+  cleanup_free char *path = xasprintf ("/proc/%s/%s", proc, file);
   cleanup_free char *buf = xstrdup ("");
   size_t i;
 
@@ -344,41 +345,49 @@ write_map (pid_t pid, const char *file, const struct spec_id_mapping *m, size_t 
   return write_file_at (AT_FDCWD, path, buf, strlen (buf), err);
 }
 
+/* The child's pid as /proc names it: the caller may be in a new pid
+ * namespace whose /proc is not mounted yet (the container's init, before
+ * the plan mounts its proc), so the pid clone() returns can be wrong there. */
+static void
+userns_child (int sock)
+{
+  char self[32] = { 0 }, c;
+  ssize_t n = readlink ("/proc/self", self, sizeof (self) - 1);
+  if (n <= 0 || write (sock, self, (size_t) n) != n)
+    _exit (1);
+  (void) !read (sock, &c, 1); /* until the parent holds the namespace */
+  _exit (0);
+}
+
 int
 safe_userns_fd (const struct spec_id_mapping *uids, size_t n_uids,
                 const struct spec_id_mapping *gids, size_t n_gids, cryo_error_t *err)
 {
   cleanup_pid pid_t pid = -1;
+  cleanup_close int sock = -1;
   cleanup_free char *ns = NULL;
-  int pipefd[2], fd;
-  char c;
+  char proc[32] = { 0 };
+  int sv[2], fd;
 
-  if (pipe2 (pipefd, O_CLOEXEC) < 0)
-    return cryo_error (err, errno, "pipe");
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return cryo_error (err, errno, "socketpair");
   pid = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid < 0)
-    {
-      close (pipefd[0]);
-      close (pipefd[1]);
-      return cryo_error (err, errno, "create a user namespace for an idmapped mount");
-    }
   if (pid == 0)
     {
-      /* only waits for the parent to take the namespace, then dies */
-      close (pipefd[1]);
-      (void) !read (pipefd[0], &c, 1);
-      _exit (0);
+      close (sv[0]);
+      userns_child (sv[1]);
     }
-  close (pipefd[0]);
-  ns = xasprintf ("/proc/%d/ns/user", pid);
-  if (write_map (pid, "uid_map", uids, n_uids, err) < 0
-      || write_map (pid, "gid_map", gids, n_gids, err) < 0)
-    {
-      close (pipefd[1]);
-      return cryo_error_wrap (err, "idmapped mount");
-    }
+  sock = sv[0];
+  close (sv[1]);
+  if (pid < 0)
+    return cryo_error (err, errno, "create a user namespace for an idmapped mount");
+  if (read (sock, proc, sizeof (proc) - 1) <= 0)
+    return cryo_error (err, errno, "idmapped mount: the user namespace helper died");
+  if (write_map (proc, "uid_map", uids, n_uids, err) < 0
+      || write_map (proc, "gid_map", gids, n_gids, err) < 0)
+    return cryo_error_wrap (err, "idmapped mount");
+  ns = xasprintf ("/proc/%s/ns/user", proc);
   fd = open (ns, O_RDONLY | O_CLOEXEC);
-  close (pipefd[1]);
   if (fd < 0)
     return cryo_error (err, errno, "open `%s`", ns);
   return fd;
