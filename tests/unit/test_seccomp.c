@@ -178,12 +178,14 @@ test_errno_ret (void)
   return 0;
 }
 
-/* Everything not allowed fails with defaultErrnoRet. */
+/* Everything not allowed fails with defaultErrnoRet.  (sigaltstack and
+ * gettid: AddressSanitizer's syscall() interceptor needs them.) */
 static int
 test_default_errno (void)
 {
   struct child c = { "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":61,\"syscalls\":["
-                     "{\"names\":[\"exit_group\",\"exit\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                     "{\"names\":[\"exit_group\",\"exit\",\"sigaltstack\",\"gettid\"],"
+                     "\"action\":\"SCMP_ACT_ALLOW\"}]}",
                      0, getppid_errno };
 
   CHECK (exited (run_filtered (&c), 61));
