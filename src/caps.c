@@ -239,7 +239,14 @@ raise_effective (cryo_error_t *err)
 
   if (c == NULL)
     return cryo_error (err, errno, "read the capabilities of the process");
-  if (cap_fill (c, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc (c) < 0)
+  /* cap_fill() would do this, but only from libcap 2.48 on. */
+  for (cap_value_t cap = 0; cap <= caps_last_cap (); cap++)
+    {
+      cap_flag_value_t v;
+      if (cap_get_flag (c, cap, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
+        cap_set_flag (c, CAP_EFFECTIVE, 1, &cap, CAP_SET);
+    }
+  if (cap_set_proc (c) < 0)
     return cryo_error (err, errno, "raise the effective capabilities to the permitted set");
   return 0;
 }
