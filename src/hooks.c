@@ -230,8 +230,13 @@ wait_hook (struct hook_proc *hp, uint64_t deadline, int *status, cryo_error_t *e
         cleanup_closep (&hp->err.fd);
       if (fds[0].revents)
         {
-          while (waitpid (hp->pid, status, 0) < 0 && errno == EINTR)
+          pid_t r;
+          while ((r = waitpid (hp->pid, status, 0)) < 0 && errno == EINTR)
             ;
+          /* ECHILD: SIGCHLD is ignored and the kernel reaped it; the exit
+           * status is lost, and a hook of unknown outcome is not a success. */
+          if (r < 0)
+            return cryo_error (err, errno, "wait for the hook (is SIGCHLD ignored?)");
           hp->pid = 0;
           return 1;
         }
