@@ -88,8 +88,11 @@ mount_plan_add_devices (const struct spec *spec, struct mount_plan *plan, cryo_e
       struct mount_op *op;
       bool overridden = false;
       for (j = 0; l && j < l->n_devices; j++)
-        if (l->devices[j].path && strcmp (l->devices[j].path, default_devices[i].path) == 0)
-          overridden = true;
+        {
+          cleanup_free char *clean = l->devices[j].path ? mount_path_clean (l->devices[j].path) : NULL;
+          if (clean && strcmp (clean, default_devices[i].path) == 0)
+            overridden = true;
+        }
       if (overridden)
         continue;
       op = mount_plan_append (plan, MOUNT_OP_DEVICE, default_devices[i].path);

@@ -221,7 +221,7 @@ rd_mount (json_value_t *o, const char *f, struct mount_op *op, cryo_error_t *err
       || rd_mappings (o, f, "uidMappings", &op->uid_mappings, &op->n_uid_mappings, err) < 0
       || rd_mappings (o, f, "gidMappings", &op->gid_mappings, &op->n_gid_mappings, err) < 0)
     return -1;
-  if (!(op->flags & MS_BIND) && op->type == NULL)
+  if (!(op->flags & (MS_BIND | MS_REMOUNT)) && op->type == NULL)
     return cryo_error (err, 0, "mount plan: %s.type: required for a mount that is not a bind", f);
   return 0;
 }

@@ -434,7 +434,8 @@ plan_mount (const struct spec *spec, struct mount_plan *plan, size_t idx, cryo_e
     ret = plan_bind_source (spec, m, op, field, err);
   else
     {
-      if (m->type == NULL || m->type[0] == '\0')
+      /* a remount changes what is there: its type does not matter */
+      if ((m->type == NULL || m->type[0] == '\0') && !(op->flags & MS_REMOUNT))
         return cryo_error (err, 0, "%s.type: required for a mount that is not a bind mount", field);
       op->source = xstrdup (m->source);
       ret = 0;

@@ -201,7 +201,8 @@ run_op (int rootfd, const struct mount_op *op, cryo_error_t *err)
     {
     case MOUNT_OP_MOUNT:
       if (run_mount_op (rootfd, op, err) < 0)
-        return cryo_error_wrap (err, "mount `%s` on `%s`", op->type ? op->type : "bind",
+        return cryo_error_wrap (err, "mount `%s` on `%s`",
+                                op->flags & MS_BIND ? "bind" : op->type ? op->type : "remount",
                                 op->destination);
       return 0;
     case MOUNT_OP_DEVICE:

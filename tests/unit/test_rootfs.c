@@ -208,6 +208,7 @@ struct run
 {
   const char *json;
   bool no_pivot;
+  bool userns; /* in a user namespace (identity-mapped): mknod is refused there */
   check_fn check;
   const char *expect_error; /* rootfs_prepare must fail with this text */
 };
@@ -244,37 +245,82 @@ container_main (const struct run *r)
   return r->check ? r->check () : 0;
 }
 
+/* The child half of the user namespace handshake: unshare, let the
+ * parent write the maps, wait for it. */
+static void
+enter_userns (int ready, int go)
+{
+  char c;
+  if (unshare (CLONE_NEWUSER) < 0 || write (ready, "u", 1) != 1 || read (go, &c, 1) != 1 || c != 'g')
+    _exit (1);
+}
+
+static int
+write_identity_maps (pid_t pid)
+{
+  static const char map[] = "0 0 4294967295\n";
+  const char *files[] = { "uid_map", "gid_map" };
+  size_t i;
+  for (i = 0; i < 2; i++)
+    {
+      cleanup_free char *p = xasprintf ("/proc/%d/%s", pid, files[i]);
+      if (write_text (p, map) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static void
+container_child (const struct run *r, int ready, int go)
+{
+  pid_t inner;
+  int status;
+
+  if (r->userns)
+    enter_userns (ready, go);
+  if (unshare (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWIPC) < 0)
+    {
+      printf ("# unshare: %s\n", strerror (errno));
+      _exit (1);
+    }
+  inner = fork ();
+  if (inner == 0)
+    {
+      int ret = container_main (r);
+      fflush (stdout);
+      _exit (ret);
+    }
+  if (inner < 0 || waitpid (inner, &status, 0) < 0)
+    _exit (1);
+  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 1);
+}
+
 /* Child: new namespaces; grandchild: pid 1 there, does the work. */
 static int
 run_container (const struct run *r)
 {
+  int ready[2], go[2], status;
+  char c = 0;
   pid_t pid;
-  int status;
 
+  if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (go, O_CLOEXEC) < 0)
+    return 1;
   fflush (stdout);
   pid = fork ();
-  if (pid < 0)
-    return 1;
   if (pid == 0)
+    container_child (r, ready[1], go[0]);
+  close (ready[1]);
+  close (go[0]);
+  if (pid > 0 && r->userns)
     {
-      pid_t inner;
-      if (unshare (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWIPC) < 0)
-        {
-          printf ("# unshare: %s\n", strerror (errno));
-          _exit (1);
-        }
-      inner = fork ();
-      if (inner == 0)
-        {
-          int ret = container_main (r);
-          fflush (stdout);
-          _exit (ret);
-        }
-      if (inner < 0 || waitpid (inner, &status, 0) < 0)
-        _exit (1);
-      _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 1);
+      if (read (ready[0], &c, 1) != 1 || write_identity_maps (pid) < 0)
+        c = 0;
+      if (write (go[1], c ? "g" : "x", 1) != 1)
+        c = 0;
     }
-  if (waitpid (pid, &status, 0) < 0)
+  close (ready[0]);
+  close (go[1]);
+  if (pid < 0 || waitpid (pid, &status, 0) < 0 || (r->userns && !c))
     return 1;
   return WIFEXITED (status) ? WEXITSTATUS (status) : 1;
 }
@@ -341,7 +387,13 @@ check_basic (void)
   CHECK (stat ("/dev", &st) == 0 && (st.st_mode & 07777) == 0755);
   CHECK (find_mount ("/dev/mqueue", &m) && strcmp (m.fstype, "mqueue") == 0);
   CHECK (find_mount ("/sys", &m) && strcmp (m.fstype, "sysfs") == 0 && has_opt (m.opts, "ro"));
-  CHECK (find_mount ("/tmp", &m) && has_opt (m.super, "size=1024k") && has_opt (m.opts, "noexec"));
+  /* /tmp remounted: read-only, bigger, and still noexec from its first mount */
+  CHECK (find_mount ("/tmp", &m) && has_opt (m.super, "size=2048k") && has_opt (m.opts, "noexec"));
+  CHECK (has_opt (m.opts, "ro") && write_errno ("/tmp/x") == EROFS);
+  /* rro: read-only down the whole tree, rbind alone would leave /t1/sub rw */
+  CHECK (write_errno ("/t1/sub/x") == 0);
+  CHECK (find_mount ("/t2/sub", &m) && has_opt (m.opts, "ro") && write_errno ("/t2/sub/x") == EROFS);
+  CHECK (find_mount ("/t3/sub", &m) && has_opt (m.opts, "rw") && write_errno ("/t3/y") == EROFS);
   /* the recursive bind, read-only, nosuid, shared as asked */
   CHECK (find_mount ("/data", &m) && has_opt (m.opts, "ro") && has_opt (m.opts, "nosuid"));
   CHECK (strstr (m.optional, "shared:") != NULL);
@@ -371,6 +423,10 @@ test_basic_mounts (void)
     return ret;
   json = config (HEAD "\"mounts\":[" STD_MOUNTS ","
                  "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"options\":[\"noexec\",\"size=1m\"]},"
+                 "{\"destination\":\"/tmp\",\"options\":[\"remount\",\"ro\",\"size=2m\"]},"
+                 "{\"destination\":\"/t1\",\"type\":\"tmpfs\"},{\"destination\":\"/t1/sub\",\"type\":\"tmpfs\"},"
+                 "{\"destination\":\"/t2\",\"source\":\"%1$s/rootfs/t1\",\"options\":[\"rbind\",\"rro\"]},"
+                 "{\"destination\":\"/t3\",\"source\":\"%1$s/rootfs/t1\",\"options\":[\"rbind\",\"ro\"]},"
                  "{\"destination\":\"/data\",\"source\":\"%1$s/vol\","
                  " \"options\":[\"rbind\",\"ro\",\"nosuid\",\"rshared\"]},"
                  "{\"destination\":\"/etc/hostfile\",\"type\":\"bind\",\"source\":\"%1$s/hostfile\"}],"
@@ -623,6 +679,35 @@ test_idmap (void)
   return ret;
 }
 
+/* In a user namespace mknod is refused: the host's nodes are bound instead. */
+static int
+check_userns_devices (void)
+{
+  struct mnt m;
+  CHECK (is_dev ("/dev/null", S_IFCHR, 1, 3, 0666) && find_mount ("/dev/null", &m));
+  CHECK (is_dev ("/dev/zero", S_IFCHR, 1, 5, 0666) && find_mount ("/dev/zero", &m));
+  CHECK (find_mount ("/dev/tty", &m) && link_is ("/dev/ptmx", "pts/ptmx"));
+  CHECK (find_mount ("/data", &m) && write_errno ("/data/x") == EROFS);
+  return 0;
+}
+
+static int
+test_userns_devices (void)
+{
+  int ret = root_only ();
+  cleanup_free char *json = NULL;
+  if (ret)
+    return ret;
+  json = config (HEAD "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+                 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"options\":[\"mode=755\"]},"
+                 "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"options\":[\"newinstance\"]},"
+                 "{\"destination\":\"/data\",\"source\":\"%1$s/vol\",\"options\":[\"rbind\",\"ro\"]}],"
+                 "\"linux\":{" LINUX_NS "}}");
+  ret = run_container (&(struct run){ .json = json, .userns = true, .check = check_userns_devices });
+  remove_rootfs ();
+  return ret;
+}
+
 static int
 test_prepare_errors (void)
 {
@@ -804,7 +889,7 @@ test_symlink_dangling_chain (void)
 int
 main (void)
 {
-  TAP_PLAN (12);
+  TAP_PLAN (13);
   RUN_TEST (test_basic_mounts);
   RUN_TEST (test_devices);
   RUN_TEST (test_devices_in_rootfs);
@@ -813,6 +898,7 @@ main (void)
   RUN_TEST (test_readonly_root);
   RUN_TEST (test_no_pivot);
   RUN_TEST (test_idmap);
+  RUN_TEST (test_userns_devices);
   RUN_TEST (test_prepare_errors);
   RUN_TEST (test_symlink_absolute_relative);
   RUN_TEST (test_symlink_file_destination);
