@@ -47,6 +47,27 @@ finish_mount (int tree, int target, const struct mount_op *op, bool top_attrs, c
   return 0;
 }
 
+/* Over procfs only proc itself and lxcfs-style files (runc's list): a
+ * bind onto /proc/sys or /proc/self/attr would undo masks and LSM labels. */
+static int
+check_proc_target (int target, const struct mount_op *op, cryo_error_t *err)
+{
+  static const char *const allowed[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid", NULL,
+  };
+  struct statfs sfs;
+
+  if (fstatfs (target, &sfs) < 0)
+    return cryo_error (err, errno, "statfs `%s`", op->destination);
+  if (sfs.f_type != PROC_SUPER_MAGIC || strv_contains ((char *const *) allowed, op->destination)
+      || (!(op->flags & MS_BIND) && op->type && strcmp (op->type, "proc") == 0))
+    return 0;
+  return cryo_error (err, EPERM, "`%s` is on procfs: only proc and the files lxcfs provides "
+                     "(/proc/cpuinfo, /proc/meminfo, ...) may be mounted there", op->destination);
+}
+
 static int
 mount_bind (int rootfd, const struct mount_op *op, cryo_error_t *err)
 {
@@ -59,7 +80,7 @@ mount_bind (int rootfd, const struct mount_op *op, cryo_error_t *err)
   target = safe_mkpath_in_root (rootfd, op->destination,
                                 S_ISDIR (st.st_mode) ? SAFE_LEAF_DIR : SAFE_LEAF_FILE,
                                 S_ISDIR (st.st_mode) ? 0755 : 0644, err);
-  if (target < 0)
+  if (target < 0 || check_proc_target (target, op, err) < 0)
     return -1;
   tree = safe_clone_tree (AT_FDCWD, op->source, op->flags & MS_REC, err);
   if (tree < 0)
@@ -82,7 +103,7 @@ mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t 
   uint64_t set, clr;
 
   target = safe_mkpath_in_root (rootfd, op->destination, SAFE_LEAF_DIR, 0755, err);
-  if (target < 0)
+  if (target < 0 || check_proc_target (target, op, err) < 0)
     return -1;
   mount_op_attr (op, &set, &clr);
   tree = safe_new_fs (type, op->source, op->data, op->flags & SB_FLAGS_MASK, set, err);

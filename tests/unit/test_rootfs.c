@@ -407,6 +407,11 @@ check_basic (void)
   fd = open ("/etc/hostfile", O_RDONLY | O_CLOEXEC);
   CHECK (fd >= 0 && read (fd, buf, sizeof (buf) - 1) > 0 && strcmp (buf, "from the host\n") == 0);
   close (fd);
+  /* lxcfs-style: a file over /proc/uptime is allowed */
+  memset (buf, 0, sizeof (buf));
+  fd = open ("/proc/uptime", O_RDONLY | O_CLOEXEC);
+  CHECK (fd >= 0 && read (fd, buf, sizeof (buf) - 1) > 0 && strcmp (buf, "from the host\n") == 0);
+  close (fd);
   /* / is the rootfs, the old root is gone */
   CHECK (access ("/bin/busybox", X_OK) == 0);
   CHECK (find_mount ("/", &m));
@@ -429,7 +434,8 @@ test_basic_mounts (void)
                  "{\"destination\":\"/t3\",\"source\":\"%1$s/rootfs/t1\",\"options\":[\"rbind\",\"ro\"]},"
                  "{\"destination\":\"/data\",\"source\":\"%1$s/vol\","
                  " \"options\":[\"rbind\",\"ro\",\"nosuid\",\"rshared\"]},"
-                 "{\"destination\":\"/etc/hostfile\",\"type\":\"bind\",\"source\":\"%1$s/hostfile\"}],"
+                 "{\"destination\":\"/etc/hostfile\",\"type\":\"bind\",\"source\":\"%1$s/hostfile\"},"
+                 "{\"destination\":\"/proc/uptime\",\"source\":\"%1$s/hostfile\",\"options\":[\"bind\"]}],"
                  "\"linux\":{" LINUX_NS "}}");
   ret = run_container (&(struct run){ .json = json, .check = check_basic });
   remove_rootfs ();
@@ -712,7 +718,7 @@ static int
 test_prepare_errors (void)
 {
   int ret = root_only ();
-  cleanup_free char *json = NULL, *json2 = NULL, *file = NULL;
+  cleanup_free char *json = NULL, *json2 = NULL, *json3 = NULL, *file = NULL;
   if (ret)
     return ret;
   json = config (HEAD "\"mounts\":[{\"destination\":\"/x\",\"source\":\"%1$s/missing\","
@@ -722,8 +728,12 @@ test_prepare_errors (void)
   file = bpath ("rootfs/afile");
   if (ret == 0 && write_text (file, "x") < 0)
     ret = 1;
+  json3 = config (HEAD "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+                  "{\"destination\":\"/proc/sys/kernel\",\"type\":\"tmpfs\"}],\"linux\":{" LINUX_NS "}}");
   json2 = config (HEAD "\"mounts\":[{\"destination\":\"/afile\",\"type\":\"tmpfs\"}],"
                   "\"linux\":{" LINUX_NS "}}");
+  if (ret == 0)
+    ret = run_container (&(struct run){ .json = json3, .expect_error = "`/proc/sys/kernel` is on procfs" });
   if (ret == 0)
     ret = run_container (&(struct run){ .json = json2,
                                         .expect_error = "`/afile` in the rootfs exists and is not a directory" });
