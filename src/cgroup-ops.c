@@ -292,6 +292,22 @@ cgroup_update (struct cgroup_manager *cg, const struct spec_resources *r, cryo_e
 }
 
 int
+cgroup_oom_kills (struct cgroup_manager *cg, uint64_t *n, cryo_error_t *err)
+{
+  struct cgroup_hier *h = cgroup_hier_find (cg, "memory");
+  const char *file = cg->mode == CGROUP_MODE_V2 ? "memory.events" : "memory.oom_control";
+  cleanup_free char *text = NULL;
+
+  *n = 0;
+  if (h == NULL || !cg_exists (h->dir, file))
+    return 0;
+  if (cg_read (h->dir, file, &text, err) < 0)
+    return -1;
+  cg_keyed_u64 (text, "oom_kill", n);
+  return 0;
+}
+
+int
 cgroup_stats (struct cgroup_manager *cg, json_gen_t *gen, cryo_error_t *err)
 {
   if (cg->mode == CGROUP_MODE_V2)

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -60,8 +61,9 @@ int cgroup_add_pid (struct cgroup_manager *cg, pid_t pid, cryo_error_t *err);
 /**
  * cgroup_apply - write linux.resources into the controllers
  *
- * Device rules are followed by runc's default allowed devices (null, zero,
- * full, random, urandom, tty, console, ptmx, pts, tun, mknod of any).  A value a
+ * Device rules start from "deny all", then the config's rules, then runc's
+ * default allowed devices (null, zero, full, random, urandom, tty, ptmx,
+ * pts, tun, mknod of any); on v2 they become an eBPF program.  A value a
  * controller refuses gives an error naming the file and the value.
  */
 int cgroup_apply (struct cgroup_manager *cg, const struct spec_resources *r, cryo_error_t *err);
@@ -101,6 +103,11 @@ int cgroup_kill (struct cgroup_manager *cg, int sig, cryo_error_t *err);
 /* Write runc's `events --stats` "data" object (cpu, memory, pids, blkio...)
  * as one JSON value into @gen. */
 int cgroup_stats (struct cgroup_manager *cg, json_gen_t *gen, cryo_error_t *err);
+
+/* How many processes of the cgroup the OOM killer has killed so far (v1
+ * memory.oom_control, v2 memory.events "oom_kill"); 0 without a memory
+ * controller. */
+int cgroup_oom_kills (struct cgroup_manager *cg, uint64_t *n, cryo_error_t *err);
 
 /* Remove every directory cgroup_create() made (deepest first), including an
  * empty "/cryo" parent.  The cgroup must be empty (kill first). */

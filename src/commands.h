@@ -18,6 +18,10 @@ CRYO_COMMAND (run);
 CRYO_COMMAND (kill);
 CRYO_COMMAND (delete);
 CRYO_COMMAND (ps);
+CRYO_COMMAND (pause);
+CRYO_COMMAND (resume);
+CRYO_COMMAND (update);
+CRYO_COMMAND (events);
 
 /* Where the handler for `cmd` finds its own table entry (for usage). */
 const struct cli_command *cli_find_command (const char *name);

@@ -26,6 +26,11 @@ static const struct cli_command commands[] = {
     "Delete a container and every resource it holds" },
   { "ps", cmd_ps, "[command options] <container-id> [ps options]",
     "ps output of the processes running inside a container" },
+  { "pause", cmd_pause, "<container-id>", "Suspend every process of the container (cgroup freezer)" },
+  { "resume", cmd_resume, "<container-id>", "Resume every process of a paused container" },
+  { "update", cmd_update, "[command options] <container-id>", "Update the resource limits of a container" },
+  { "events", cmd_events, "[command options] <container-id>",
+    "Stream container events: resource usage statistics and OOM kills" },
 };
 
 const struct cli_command *
