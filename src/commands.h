@@ -9,6 +9,7 @@
   int cmd_##name (struct cryo_globals *g, int argc, char **argv, cryo_error_t *err)
 
 CRYO_COMMAND (features);
+CRYO_COMMAND (image);
 CRYO_COMMAND (spec);
 CRYO_COMMAND (state);
 CRYO_COMMAND (list);

@@ -14,6 +14,8 @@
 
 static const struct cli_command commands[] = {
   { "features", cmd_features, "", "Show the enabled features of this runtime (JSON)" },
+  { "image", cmd_image, "<command> [command options] <arguments>",
+    "Inspect, verify, pack, unpack or convert checkpoint images" },
   { "spec", cmd_spec, "[command options]", "Create a new specification file (config.json)" },
   { "state", cmd_state, "<container-id>", "Output the state of a container" },
   { "list", cmd_list, "[command options]", "List containers started by cryo with the given root" },

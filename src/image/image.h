@@ -129,6 +129,11 @@ int image_writer_set_config (struct image_writer *w, const void *data, size_t le
 int image_writer_add_tmpfs (struct image_writer *w, const char *destination, const char *source,
                             cryo_error_t *err);
 
+/* The mount plan as mounts.json (mount_plan_to_json); the manifest's
+ * "mount_plan" then names it. */
+struct mount_plan;
+int image_writer_set_mount_plan (struct image_writer *w, const struct mount_plan *plan, cryo_error_t *err);
+
 /* Manifest metadata.  Strings are copied. */
 void image_writer_set_container (struct image_writer *w, const char *id, enum image_mode mode);
 void image_writer_set_criu_version (struct image_writer *w, const char *version);
@@ -183,6 +188,10 @@ int image_check_files (struct image *img, cryo_error_t *err);
 /* Read one file of the image, checking its size and checksum. */
 int image_read_file (struct image *img, const char *name, char **data, size_t *len, cryo_error_t *err);
 bool image_has_file (struct image *img, const char *name);
+
+/* The mount plan of the image (checksum checked); *out NULL when the image
+ * has none. */
+int image_mount_plan (struct image *img, struct mount_plan **out, cryo_error_t *err);
 
 /* Restore the tmpfs archived for @destination into @target (a directory). */
 int image_extract_tmpfs (struct image *img, const char *destination, const char *target, cryo_error_t *err);
