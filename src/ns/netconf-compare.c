@@ -96,7 +96,8 @@ netconf_route_equal (const struct netconf *ca, const struct netconf_route *a,
       || a->has_gateway != b->has_gateway || memcmp (a->gateway, b->gateway, alen))
     return false;
   if (!same_ifname (ca, a->oif, cb, b->oif) || a->has_priority != b->has_priority
-      || a->priority != b->priority || a->has_pref != b->has_pref || a->pref != b->pref)
+      || (a->has_priority && a->priority != b->priority) || a->has_pref != b->has_pref
+      || (a->has_pref && a->pref != b->pref))
     return false;
   if (a->metrics_set != b->metrics_set)
     return false;

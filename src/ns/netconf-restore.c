@@ -510,7 +510,11 @@ static int
 add_route (struct restore *r, struct stale *st, const struct netconf_route *rt, cryo_error_t *err)
 {
   char buf[NL_REQ_SIZE], desc[256];
-  uint16_t flags = NLM_F_CREATE | NLM_F_EXCL;
+  /* Not NLM_F_EXCL: it refuses a second route to the same prefix with the
+   * same metric even through another device (fe80::/64 on two links), and
+   * appending keeps the recorded order among such routes.  An exact
+   * duplicate is still refused. */
+  uint16_t flags = NLM_F_CREATE | NLM_F_APPEND;
 
   if (nl_request (r->s, route_msg (r, buf, RTM_NEWROUTE, flags, r->c, rt), NULL, NULL, err) == 0)
     return 0;
