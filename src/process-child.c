@@ -34,12 +34,15 @@ struct init_hooks_state
 };
 
 static int
-stage1_user_namespace (struct container_ctx *ctx, cryo_error_t *err)
+stage1_user_and_time (struct container_ctx *ctx, cryo_error_t *err)
 {
   if (!spec_ns_is_new (ctx->spec, NS_USER))
-    return 0;
+    return process_set_time_offsets (ctx->spec, err);
+  /* Time offsets before the uid change: that makes us non-dumpable, and
+   * /proc/self/timens_offsets then belongs to the host's root. */
   if (sync_send (ctx->sync_fd, SYNC_USERMAP, 0, NULL, 0, -1, err) < 0
-      || sync_expect (ctx->sync_fd, SYNC_USERMAP_DONE, "the runtime", NULL, err) < 0)
+      || sync_expect (ctx->sync_fd, SYNC_USERMAP_DONE, "the runtime", NULL, err) < 0
+      || process_set_time_offsets (ctx->spec, err) < 0)
     return -1;
   /* Become the namespace's root when it is mapped: init then starts with
    * uid 0 inside.  Without a mapping for 0 the capabilities the new user
@@ -61,7 +64,7 @@ stage1_run (struct container_ctx *ctx, cryo_error_t *err)
   if (sync_expect (ctx->sync_fd, SYNC_STAGE1_GO, "the runtime", NULL, err) < 0)
     return -1;
   if (process_join_namespaces (ctx->spec, err) < 0 || process_unshare_namespaces (ctx->spec, err) < 0
-      || stage1_user_namespace (ctx, err) < 0 || process_set_time_offsets (ctx->spec, err) < 0)
+      || stage1_user_and_time (ctx, err) < 0)
     return -1;
   /* CLONE_PARENT: init is the runtime's child, not ours (we exit now). */
   pid = syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
