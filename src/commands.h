@@ -13,6 +13,7 @@ CRYO_COMMAND (image);
 CRYO_COMMAND (spec);
 CRYO_COMMAND (state);
 CRYO_COMMAND (list);
+CRYO_COMMAND (check);
 CRYO_COMMAND (create);
 CRYO_COMMAND (start);
 CRYO_COMMAND (run);

@@ -59,7 +59,8 @@ enum engine_event
   ENGINE_EV_POST_DUMP,        /* images written, tasks still seized */
   ENGINE_EV_NETWORK_UNLOCK,
   ENGINE_EV_PRE_RESTORE,
-  ENGINE_EV_SETUP_NAMESPACES, /* restored init exists in its new namespaces (pid set) */
+  ENGINE_EV_SETUP_NAMESPACES, /* restored init exists in its new namespaces (pid set);
+                               * only sent when the tree has namespaces of its own */
   ENGINE_EV_POST_SETUP_NAMESPACES,
   ENGINE_EV_POST_RESTORE,     /* tree restored, not yet resumed (pid set) */
   ENGINE_EV_PRE_RESUME,

@@ -19,6 +19,7 @@ static const struct cli_command commands[] = {
   { "spec", cmd_spec, "[command options]", "Create a new specification file (config.json)" },
   { "state", cmd_state, "<container-id>", "Output the state of a container" },
   { "list", cmd_list, "[command options]", "List containers started by cryo with the given root" },
+  { "check", cmd_check, "[command options]", "Check that this host can checkpoint and restore (CRIU, kernel)" },
   { "create", cmd_create, "[command options] <container-id>", "Create a container" },
   { "start", cmd_start, "<container-id>", "Execute the user-defined process in a created container" },
   { "run", cmd_run, "[command options] <container-id>", "Create and run a container" },
