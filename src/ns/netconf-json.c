@@ -531,9 +531,14 @@ j_route_metrics (json_value_t *obj, struct netconf_route *r, const struct jw *w,
   for (size_t i = 0; i < json_len (m); i++)
     {
       const char *key = json_key_at (m, i);
-      if (!netconf_value_of (netconf_rtax_names, key, &idx)
-          && (parse_uint64 (key, &n) < 0 || n == 0 || n >= NETCONF_RTAX_MAX || (idx = n) == 0))
-        return cryo_error (err, 0, "netconf: %s.metrics: unknown metric `%s`", w->at, key);
+
+      /* Metrics without a name are written as their number. */
+      if (!netconf_value_of (netconf_rtax_names, key, &idx))
+        {
+          if (parse_uint64 (key, &n) < 0 || n == 0 || n >= NETCONF_RTAX_MAX)
+            return cryo_error (err, 0, "netconf: %s.metrics: unknown metric `%s`", w->at, key);
+          idx = n;
+        }
       if (j_uint (m, key, true, UINT32_MAX, &n, w, err) < 0)
         return -1;
       r->metrics[idx] = n;

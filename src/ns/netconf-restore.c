@@ -309,8 +309,10 @@ restore_links (struct restore *r, cryo_error_t *err)
       const struct netconf_link *l = &r->c->links[i];
       const struct netconf_link *found = netconf_link_by_name (r->have, l->name);
 
-      if (found && strcmp (found->kind, l->kind) != 0)
-        return cryo_error (err, 0, "link `%s` already exists in the new namespace as kind `%s`",
+      if (found && (strcmp (found->kind, l->kind) != 0 || !is_per_netns (l)))
+        return cryo_error (err, 0,
+                           "link `%s` already exists in the namespace being restored (kind `%s`): "
+                           "restore needs a fresh network namespace",
                            l->name, found->kind);
       if (found == NULL && is_per_netns (l))
         return cryo_error (err, 0,

@@ -269,12 +269,19 @@ check_addrs_against_ip (const struct netconf *c)
   cleanup_strv char **ours = our_addr_keys (c);
   cleanup_strv char **theirs = NULL;
 
-  CHECK (json_is_array (ip));
+  CHECK (json_is_array (ip) && json_len (ip) == c->n_links);
   for (size_t i = 0; i < json_len (ip); i++)
     {
       json_value_t *link = json_at (ip, i), *info = json_get (link, "addr_info");
       const char *dev = json_string (json_get (link, "ifname"));
+      const struct netconf_link *l = netconf_link_by_name (c, dev);
+      char mac[3 * 32] = "";
 
+      CHECK (l != NULL && l->ifindex == json_integer (json_get (link, "ifindex")));
+      CHECK (l->mtu == json_integer (json_get (link, "mtu")));
+      for (size_t k = 0, o = 0; k < l->mac_len; k++)
+        o += sprintf (mac + o, k ? ":%02x" : "%02x", l->mac[k]);
+      CHECK_STR (mac, str_or (json_get (link, "address"), ""));
       for (size_t j = 0; j < json_len (info); j++)
         {
           json_value_t *a = json_at (info, j);
