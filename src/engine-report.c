@@ -239,6 +239,7 @@ engine_criu_check (struct engine *e, struct engine_report *r, cryo_error_t *err)
 
   memset (r, 0, sizeof *r);
   r->criu_path = xstrdup (e->binary);
+  r->version.libcriu = CRIU_VERSION_MAJOR * 10000 + CRIU_VERSION_MINOR * 100 + CRIU_VERSION_SUBLEVEL;
   if (mkdir_p (e->cache_dir, 0700, err) < 0)
     return -1;
   if (engine_get_version (e, &verr) < 0)
@@ -248,7 +249,7 @@ engine_criu_check (struct engine *e, struct engine_report *r, cryo_error_t *err)
     }
   else
     {
-      r->version = e->version;
+      r->version = e->version; /* libcriu too */
       engine_kdat_ensure (e);
       r->criu_check_ok = check_call (e, "check", rpc_check, NULL, "check.log", &r->criu_check_error);
       if (!check_call (e, "feature check", rpc_features, &feat, "feature-check.log", &ferr))
