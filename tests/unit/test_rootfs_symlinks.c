@@ -5,14 +5,18 @@
 #define _GNU_SOURCE
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "ns/safe-path.h"
 #include "rootfs-fixture.h"
 #include "tap.h"
 #include "util.h"
@@ -172,13 +176,109 @@ test_symlink_dangling_chain (void)
   return ret;
 }
 
+/* A component swapped between a directory and a link out of the rootfs
+ * while paths are resolved and created under it: every lookup must stay
+ * in the rootfs.  (A stress test: it can only catch an escape, never
+ * report one that did not happen.) */
+struct swapper
+{
+  int dirfd;
+  volatile bool stop;
+  long swaps;
+};
+
+static void *
+swap_loop (void *arg)
+{
+  struct swapper *sw = arg;
+  while (!sw->stop)
+    if (renameat2 (sw->dirfd, "flip", sw->dirfd, "flip-alt", RENAME_EXCHANGE) == 0)
+      sw->swaps++;
+  return NULL;
+}
+
+static bool
+fd_inside (int fd, const char *prefix)
+{
+  char link[64], path[4096];
+  ssize_t n;
+  snprintf (link, sizeof (link), "/proc/self/fd/%d", fd);
+  n = readlink (link, path, sizeof (path) - 1);
+  if (n < 0)
+    return false;
+  path[n] = '\0';
+  return strncmp (path, prefix, strlen (prefix)) == 0;
+}
+
+static int
+swap_race_rounds (int rootfd, const char *inside, int rounds)
+{
+  int i;
+  for (i = 0; i < rounds; i++)
+    {
+      cleanup_error cryo_error_t err = NULL;
+      int fd = safe_mkpath_in_root (rootfd, "/flip/sub/x", SAFE_LEAF_DIR, 0755, &err);
+      /* failing is fine (the link may be there when the dir is checked),
+       * landing outside is not */
+      if (fd >= 0 && !fd_inside (fd, inside))
+        {
+          close (fd);
+          return 1;
+        }
+      if (fd >= 0)
+        close (fd);
+    }
+  return 0;
+}
+
+static int
+test_symlink_swap_race (void)
+{
+  int ret = root_only ();
+  cleanup_free char *rootfs = NULL, *outside = NULL, *flip = NULL, *inside = NULL;
+  cleanup_close int rootfd = -1;
+  struct swapper sw = { .dirfd = -1 };
+  pthread_t thread;
+  DIR *d;
+  struct dirent *e;
+  int entries = 0;
+
+  if (ret)
+    return ret;
+  rootfs = bpath ("rootfs");
+  outside = bpath ("outside");
+  flip = bpath ("rootfs/flip");
+  inside = xasprintf ("%s/", rootfs);
+  CHECK (mkdir (outside, 0755) == 0 && mkdir (flip, 0755) == 0);
+  /* relative, with more ".." than the rootfs is deep: outside/ if followed on the host */
+  CHECK (make_link ("../outside", "flip-alt") == 0);
+  rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  sw.dirfd = rootfd;
+  CHECK (rootfd >= 0 && pthread_create (&thread, NULL, swap_loop, &sw) == 0);
+  ret = swap_race_rounds (rootfd, inside, 20000);
+  sw.stop = true;
+  pthread_join (thread, NULL);
+  printf ("# %ld swaps\n", sw.swaps);
+  d = opendir (outside);
+  while (d && (e = readdir (d)))
+    entries += strcmp (e->d_name, ".") && strcmp (e->d_name, "..");
+  if (d)
+    closedir (d);
+  if (entries || ret)
+    printf ("# a lookup left the rootfs (%d entries in outside/)\n", entries);
+  CHECK (d != NULL && entries == 0 && ret == 0 && sw.swaps > 0);
+  remove_rootfs ();
+  return 0;
+}
+
 int
 main (void)
 {
-  TAP_PLAN (3);
+  TAP_PLAN (4);
   RUN_TEST (test_symlink_absolute_relative);
   RUN_TEST (test_symlink_file_destination);
   RUN_TEST (test_symlink_dangling_chain);
+  RUN_TEST (test_symlink_swap_race);
   remove_rootfs ();
   return tap_exit ();
 }
