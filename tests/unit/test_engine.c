@@ -270,9 +270,11 @@ test_dump_restore (void)
 
   /* A failing post-restore callback fails the restore, names the step and
    * leaves nothing behind. */
+  t.root = old_root, t.child = old_child; /* killed by the cleanup if they survive */
   CHECK (restore_tree (e, images, path, &seen, &pid, &err) < 0);
   CHECK_ERR_CONTAINS (err, "criu restore: post-restore: test refuses the tree");
   CHECK (gone (old_root) && gone (old_child));
+  t.root = t.child = 0;
   cryo_error_release (&err);
 
   memset (&seen, 0, sizeof seen);
@@ -290,6 +292,63 @@ test_dump_restore (void)
   CHECK (next > stopped && read_counter_token (&token_after) >= next && token_after == token_before);
   CHECK (counter_moves_from (next) > next);
   kill_tree (&t);
+  return 0;
+}
+
+/* Wait (in a notification) until the watchdog has killed CRIU. */
+static int
+wait_for_deadline (const struct engine_notify *n, void *data, cryo_error_t *err)
+{
+  int *seen = data;
+
+  if (n->event != ENGINE_EV_POST_RESTORE)
+    return 0;
+  (*seen)++;
+  for (int i = 0; i < LIVENESS_SECONDS * 100 && process_state (n->engine_pid) != 'Z'; i++)
+    msleep (10);
+  return 0;
+}
+
+/* A restore whose deadline passes leaves no half-restored tree behind,
+ * whether CRIU was killed while restoring or while the tree waited for the
+ * post-restore step. */
+static int
+test_restore_deadline (void)
+{
+  cleanup_engine struct engine *e = new_engine ();
+  cleanup_free char *path = NULL;
+  cleanup_close int images = open_images ("restore-deadline", &path);
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_tree struct tree t = { 0 };
+  struct engine_dump_opts o;
+  struct engine_restore_opts ro;
+  pid_t old_root, old_child, pid = 0;
+  int seen = 0;
+
+  CHECK (e != NULL && images >= 0);
+  CHECK (spawn_tree (&t) == 0);
+  old_root = t.root, old_child = t.child;
+  engine_dump_opts_init (&o);
+  o.c.images_fd = images;
+  o.c.images_path = path;
+  o.pid = t.root;
+  CHECK (engine_dump (e, &o, &err) == 0);
+  CHECK (gone (old_root) && gone (old_child));
+  t.root = t.child = 0;
+
+  engine_restore_opts_init (&ro);
+  ro.c.images_fd = images;
+  ro.c.images_path = path;
+  ro.rst_sibling = true;
+  ro.c.deadline_ms = 2000;
+  ro.c.notify = wait_for_deadline;
+  ro.c.notify_data = &seen;
+  t.root = old_root, t.child = old_child; /* killed by the cleanup if they survive */
+  CHECK (engine_restore (e, &ro, &pid, &err) < 0);
+  printf ("# %s (post-restore reached: %s)\n", err->msg, seen ? "yes" : "no");
+  CHECK_ERR_CONTAINS (err, "criu restore timed out after 2s");
+  CHECK (gone (old_root) && gone (old_child));
+  t.root = t.child = 0;
   return 0;
 }
 
@@ -557,11 +616,12 @@ main (void)
     return 1;
   snprintf (counter_path, sizeof counter_path, "%s/counter", tmpdir);
   prctl (PR_SET_CHILD_SUBREAPER, 1); /* orphaned tree members come back to us */
-  TAP_PLAN (10);
+  TAP_PLAN (11);
   RUN_TEST (test_dump_restore);
   RUN_TEST (test_leave_running);
   RUN_TEST (test_nonexistent_pid);
   RUN_TEST (test_deadline);
+  RUN_TEST (test_restore_deadline);
   RUN_TEST (test_criu_killed_while_seized);
   RUN_TEST (test_criu_killed_while_frozen);
   RUN_TEST (test_breakpoint_probe);
