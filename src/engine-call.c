@@ -174,6 +174,9 @@ spawn_swrk (struct engine_call *c, int *sk_out, int *out_fd, cryo_error_t *err)
     }
   if (pid == 0)
     exec_swrk (c, parent, sks[1], out, devnull, envp);
+  /* Also here, so the watchdog's kill (-pid) cannot race the child's own call. */
+  if (c->own_pgrp)
+    setpgid (pid, pid);
   close (sks[1]);
   c->swrk_pid = pid;
   *sk_out = sks[0];

@@ -464,6 +464,25 @@ deadline_from_env (unsigned *ms, cryo_error_t *err)
   return 0;
 }
 
+/* runc's --criu takes a bare name looked up in PATH; CRIU lives in sbin. */
+static char *
+resolve_binary (const char *name)
+{
+  const char *path = getenv ("PATH");
+  cleanup_free char *dirs = xasprintf ("%s:/usr/local/sbin:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin");
+  char *save = NULL;
+
+  if (strchr (name, '/'))
+    return xstrdup (name);
+  for (char *d = strtok_r (dirs, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *full = xasprintf ("%s/%s", *d ? d : ".", name);
+      if (access (full, X_OK) == 0)
+        return steal_pointer (&full);
+    }
+  return xstrdup (name); /* the call says it is not executable */
+}
+
 const struct engine_ops engine_criu_ops = {
   .name = "criu",
   .check = engine_criu_check,
@@ -487,7 +506,7 @@ engine_open (const char *name, const struct engine_config *cfg, struct engine **
     return -1;
   e = xzalloc (sizeof *e);
   e->ops = &engine_criu_ops;
-  e->binary = xstrdup (cfg->binary ? cfg->binary : CRIU_BINARY);
+  e->binary = resolve_binary (cfg->binary ? cfg->binary : CRIU_BINARY);
   e->state_root = xstrdup (cfg->state_root ? cfg->state_root : "/run/cryo");
   e->cache_dir = xasprintf ("%s/" ENGINE_CACHE_DIR, e->state_root);
   e->deadline_ms = cfg->deadline_ms ? cfg->deadline_ms : deadline;
