@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -545,6 +547,83 @@ test_criu_killed_while_frozen (void)
   return ret;
 }
 
+/* A session leader holding @fd (and nothing else but /dev/null). */
+static pid_t
+spawn_holder (int fd)
+{
+  pid_t pid = fork ();
+
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      setsid ();
+      dup2 (null, 0), dup2 (null, 1), dup2 (null, 2);
+      if (dup2 (fd, 3) < 0)
+        _exit (1);
+      close_range (4, ~0U, 0);
+      for (;;)
+        pause ();
+    }
+  return pid;
+}
+
+/* CRIU refuses a resource shared with the outside; the engine says what
+ * to do, and the failed dump leaves the process running. */
+static int
+dump_refused (const char *name, int fd, const char *expected)
+{
+  cleanup_engine struct engine *e = new_engine ();
+  cleanup_free char *path = NULL;
+  cleanup_close int images = open_images (name, &path);
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_tree struct tree t = { 0 };
+  struct engine_dump_opts o;
+
+  CHECK (e != NULL && images >= 0);
+  t.root = spawn_holder (fd);
+  CHECK (t.root > 0);
+  engine_dump_opts_init (&o);
+  o.c.images_fd = images;
+  o.c.images_path = path;
+  o.pid = t.root;
+  CHECK (engine_dump (e, &o, &err) < 0);
+  printf ("# %s\n", err->msg);
+  CHECK_ERR_CONTAINS (err, expected);
+  CHECK_ERR_CONTAINS (err, "/dump.log`)");
+  CHECK (alive_and_running (t.root));
+  return 0;
+}
+
+static int
+test_tcp_needs_option (void)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof a;
+  cleanup_close int l = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cleanup_close int c = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cleanup_close int s = -1;
+
+  CHECK (l >= 0 && c >= 0 && bind (l, (struct sockaddr *) &a, sizeof a) == 0 && listen (l, 1) == 0);
+  CHECK (getsockname (l, (struct sockaddr *) &a, &len) == 0);
+  CHECK (connect (c, (struct sockaddr *) &a, sizeof a) == 0);
+  s = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+  CHECK (s >= 0);
+  return dump_refused ("tcp", c, "established TCP connections: checkpoint (and restore) with --tcp-established");
+}
+
+static int
+test_external_unix_socket (void)
+{
+  int sp[2];
+  int ret;
+
+  CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
+  ret = dump_refused ("unix", sp[0], "connected to a process outside it: close it, or allow it with --ext-unix-sk");
+  close (sp[0]);
+  close (sp[1]);
+  return ret;
+}
+
 static int
 test_breakpoint_probe (void)
 {
@@ -616,7 +695,7 @@ main (void)
     return 1;
   snprintf (counter_path, sizeof counter_path, "%s/counter", tmpdir);
   prctl (PR_SET_CHILD_SUBREAPER, 1); /* orphaned tree members come back to us */
-  TAP_PLAN (11);
+  TAP_PLAN (13);
   RUN_TEST (test_dump_restore);
   RUN_TEST (test_leave_running);
   RUN_TEST (test_nonexistent_pid);
@@ -624,6 +703,8 @@ main (void)
   RUN_TEST (test_restore_deadline);
   RUN_TEST (test_criu_killed_while_seized);
   RUN_TEST (test_criu_killed_while_frozen);
+  RUN_TEST (test_tcp_needs_option);
+  RUN_TEST (test_external_unix_socket);
   RUN_TEST (test_breakpoint_probe);
   RUN_TEST (test_report);
   RUN_TEST (test_pre_dump_refused);
