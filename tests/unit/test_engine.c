@@ -683,6 +683,27 @@ test_pre_dump_refused (void)
   return 0;
 }
 
+/* CRIU's page server hangs when the pipe it asks for is refused: the engine
+ * says so before starting it. */
+static int
+test_lazy_pages_refused (void)
+{
+  cleanup_engine struct engine *e = new_engine ();
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_free char *max = NULL;
+  struct engine_restore_opts ro;
+
+  CHECK (e != NULL && read_all_file ("/proc/sys/fs/pipe-max-size", &max, NULL, &err) == 0);
+  if (strtoul (max, NULL, 10) >= ENGINE_LAZY_PIPE_SIZE)
+    return 77;
+  engine_restore_opts_init (&ro);
+  ro.c.images_fd = 0;
+  ro.lazy_pages = true;
+  CHECK (engine_restore (e, &ro, &(pid_t){ 0 }, &err) < 0);
+  CHECK_ERR_CONTAINS (err, "sysctl -w fs.pipe-max-size=4194304");
+  return 0;
+}
+
 int
 main (void)
 {
@@ -695,7 +716,7 @@ main (void)
     return 1;
   snprintf (counter_path, sizeof counter_path, "%s/counter", tmpdir);
   prctl (PR_SET_CHILD_SUBREAPER, 1); /* orphaned tree members come back to us */
-  TAP_PLAN (13);
+  TAP_PLAN (14);
   RUN_TEST (test_dump_restore);
   RUN_TEST (test_leave_running);
   RUN_TEST (test_nonexistent_pid);
@@ -708,6 +729,7 @@ main (void)
   RUN_TEST (test_breakpoint_probe);
   RUN_TEST (test_report);
   RUN_TEST (test_pre_dump_refused);
+  RUN_TEST (test_lazy_pages_refused);
   RUN_TEST (test_dump_restore); /* twice, as runc's tests do: a second cycle finds no leftovers */
   while (waitpid (-1, NULL, WNOHANG) > 0) /* orphans of the trees, ours as subreaper */
     ;
