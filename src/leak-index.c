@@ -1,0 +1,461 @@
+/* The host index of leak detection: one pass over /proc for every process
+ * (status, namespaces, fds, shared mappings), /proc/locks, and hash tables
+ * keyed by (device, inode), so that "who else holds this?" is one lookup.
+ *
+ * Outside processes get the cheap part only (one stat per fd); container
+ * processes also get their fd links and fdinfo (lk_index_detail).  Processes
+ * that end during the pass are skipped: they hold nothing any more. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/kcmp.h>
+
+#define LOG_PREFIX "leaks: "
+#include "leak-internal.h"
+#include "log.h"
+#include "util.h"
+
+void
+lk_hash_init (struct lk_hash *h, size_t cap)
+{
+  size_t n = 16;
+
+  while (n < cap * 2)
+    n <<= 1;
+  h->mask = n - 1;
+  h->head = xzalloc (n * sizeof (uint32_t));
+  h->next = xzalloc ((cap + 1) * sizeof (uint32_t));
+  h->cap = cap;
+}
+
+void
+lk_hash_free (struct lk_hash *h)
+{
+  free (h->head);
+  free (h->next);
+  memset (h, 0, sizeof (*h));
+}
+
+uint64_t
+lk_key (uint64_t a, uint64_t b)
+{
+  /* splitmix64 finalizer over both halves: inode numbers are dense and
+   * devices few, so the plain values would crowd a few buckets. */
+  uint64_t x = a * 0x9e3779b97f4a7c15ULL ^ b;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+void
+lk_hash_add (struct lk_hash *h, uint64_t key, uint32_t item)
+{
+  size_t b = key & h->mask;
+
+  if (item >= h->cap)
+    return;
+  h->next[item] = h->head[b];
+  h->head[b] = item + 1;
+}
+
+uint32_t
+lk_hash_first (const struct lk_hash *h, uint64_t key)
+{
+  if (h->head == NULL)
+    return LK_NONE;
+  return h->head[key & h->mask] - 1;
+}
+
+uint32_t
+lk_hash_next (const struct lk_hash *h, uint32_t item)
+{
+  return h->next[item] - 1;
+}
+
+int
+lk_kcmp_file (pid_t p1, int fd1, pid_t p2, int fd2)
+{
+  return (int) syscall (SYS_kcmp, p1, p2, KCMP_FILE, fd1, fd2);
+}
+
+uint32_t
+lk_proc_find (const struct lk_index *idx, pid_t pid)
+{
+  for (uint32_t i = lk_hash_first (&idx->by_pid, (uint64_t) pid); i != LK_NONE; i = lk_hash_next (&idx->by_pid, i))
+    if (idx->procs[i].pid == pid)
+      return i;
+  return LK_NONE;
+}
+
+/* Fields of /proc/PID/status: Name, State, PPid, TracerPid, NSpid, Kthread. */
+static bool
+parse_status (char *text, struct lk_proc *p)
+{
+  char *save = NULL;
+  bool have_ppid = false;
+
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *v = strchr (line, ':');
+      if (v == NULL)
+        continue;
+      *v++ = '\0';
+      v += strspn (v, " \t");
+      if (strcmp (line, "Name") == 0)
+        snprintf (p->comm, sizeof (p->comm), "%s", v);
+      else if (strcmp (line, "State") == 0)
+        p->state = v[0];
+      else if (strcmp (line, "PPid") == 0)
+        have_ppid = (p->ppid = atoi (v)) >= 0;
+      else if (strcmp (line, "TracerPid") == 0)
+        p->tracer = atoi (v);
+      else if (strcmp (line, "NSpid") == 0)
+        {
+          char *last = strrchr (v, '\t');
+          p->nspid = atoi (last ? last + 1 : v);
+        }
+      else if (strcmp (line, "Kthread") == 0 && v[0] == '1')
+        p->flags |= LK_KTHREAD;
+    }
+  return have_ppid;
+}
+
+static int
+read_small_at (int dirfd, const char *name, char *buf, size_t size)
+{
+  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+
+  if (fd < 0)
+    return -1;
+  n = read (fd, buf, size - 1);
+  if (n < 0)
+    return -1;
+  buf[n] = '\0';
+  return 0;
+}
+
+static void
+read_ns (struct lk_index *idx, int pdir, struct lk_proc *p)
+{
+  char path[32];
+  struct stat st;
+
+  for (int i = 0; i < NS_MAX; i++)
+    {
+      snprintf (path, sizeof (path), "ns/%s", ns_table[i].proc_name);
+      if (fstatat (pdir, path, &st, 0) < 0)
+        continue;
+      p->ns[i] = st.st_ino;
+      idx->nsfs_dev = st.st_dev;
+    }
+}
+
+static struct lk_fd *
+new_fd (struct lk_index *idx)
+{
+  if (idx->n_fds == idx->cap_fds)
+    {
+      idx->cap_fds = idx->cap_fds ? idx->cap_fds * 2 : 4096;
+      idx->fds = xreallocarray (idx->fds, idx->cap_fds, sizeof (*idx->fds));
+    }
+  memset (&idx->fds[idx->n_fds], 0, sizeof (struct lk_fd));
+  return &idx->fds[idx->n_fds++];
+}
+
+static void
+read_fds (struct lk_index *idx, int pdir, uint32_t pi)
+{
+  int dfd = openat (pdir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  struct stat st;
+
+  if (dfd < 0)
+    return;
+  d = fdopendir (dfd);
+  if (d == NULL)
+    {
+      close (dfd);
+      return;
+    }
+  idx->procs[pi].fd_first = idx->n_fds;
+  while ((de = readdir (d)) != NULL)
+    {
+      struct lk_fd *f;
+      if (de->d_name[0] == '.' || fstatat (dfd, de->d_name, &st, 0) < 0)
+        continue;
+      f = new_fd (idx);
+      f->proc = pi;
+      f->fd = atoi (de->d_name);
+      f->dev = st.st_dev;
+      f->ino = st.st_ino;
+      f->rdev = st.st_rdev;
+      f->mode = st.st_mode;
+      f->mnt_id = -1;
+      if (S_ISSOCK (st.st_mode))
+        idx->sockfs_dev = st.st_dev;
+    }
+  idx->procs[pi].n_fds = idx->n_fds - idx->procs[pi].fd_first;
+}
+
+bool
+lk_parse_maps_line (const char *line, struct lk_map *m, bool *shared)
+{
+  unsigned long long start, end, off, ino;
+  unsigned int maj, min;
+  char perms[8];
+  int n = 0;
+
+  if (sscanf (line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj, &min, &ino, &n) < 7)
+    return false;
+  memset (m, 0, sizeof (*m));
+  m->start = start;
+  m->end = end;
+  m->dev = makedev (maj, min);
+  m->ino = ino;
+  *shared = strlen (perms) == 4 && perms[3] == 's';
+  if (n > 0 && line[n] != '\0')
+    m->path = xstrndup (line + n, strcspn (line + n, "\n"));
+  return true;
+}
+
+static void
+read_maps (struct lk_index *idx, int pdir, uint32_t pi)
+{
+  cleanup_free char *text = NULL;
+  char *save = NULL;
+  struct lk_proc *p = &idx->procs[pi];
+
+  p->map_first = idx->n_maps;
+  if (read_all_file_at (pdir, "maps", &text, NULL, NULL) < 0)
+    return;
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      struct lk_map m;
+      bool shared;
+      /* Only shared mappings can be shared with anyone: skip the rest
+       * before allocating anything. */
+      if (strstr (line, "s ") == NULL || !lk_parse_maps_line (line, &m, &shared))
+        continue;
+      if (!shared)
+        {
+          free (m.path);
+          continue;
+        }
+      if (idx->n_maps == idx->cap_maps)
+        {
+          idx->cap_maps = idx->cap_maps ? idx->cap_maps * 2 : 1024;
+          idx->maps = xreallocarray (idx->maps, idx->cap_maps, sizeof (*idx->maps));
+        }
+      m.proc = pi;
+      if (m.path && strncmp (m.path, "/SYSV", 5) == 0)
+        m.sysv_ipcns = p->ns[NS_IPC];
+      idx->maps[idx->n_maps++] = m;
+    }
+  p->n_maps = idx->n_maps - p->map_first;
+}
+
+static void
+read_proc (struct lk_index *idx, pid_t pid)
+{
+  char path[32], status[4096];
+  cleanup_close int pdir = -1;
+  struct lk_proc *p;
+
+  snprintf (path, sizeof (path), "/proc/%d", pid);
+  pdir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pdir < 0 || read_small_at (pdir, "status", status, sizeof (status)) < 0)
+    return; /* gone */
+  if (idx->n_procs == idx->cap_procs)
+    {
+      idx->cap_procs = idx->cap_procs ? idx->cap_procs * 2 : 256;
+      idx->procs = xreallocarray (idx->procs, idx->cap_procs, sizeof (*idx->procs));
+    }
+  p = &idx->procs[idx->n_procs];
+  memset (p, 0, sizeof (*p));
+  p->pid = pid;
+  if (!parse_status (status, p))
+    return;
+  idx->n_procs++;
+  if (p->flags & LK_KTHREAD)
+    return;
+  read_ns (idx, pdir, p);
+  read_fds (idx, pdir, idx->n_procs - 1);
+  read_maps (idx, pdir, idx->n_procs - 1);
+}
+
+int
+lk_index_scan (struct lk_index *idx, pid_t skip, cryo_error_t *err)
+{
+  cleanup_dir DIR *d = opendir ("/proc");
+  struct dirent *de;
+
+  if (d == NULL)
+    return cryo_error (err, errno, "open `/proc`");
+  idx->cmp_file = lk_kcmp_file;
+  while ((de = readdir (d)) != NULL)
+    {
+      int64_t pid;
+      if (parse_int64 (de->d_name, &pid) < 0 || pid <= 0 || pid == skip)
+        continue;
+      read_proc (idx, (pid_t) pid);
+    }
+  if (lk_index_read_locks (idx, err) < 0)
+    return -1;
+  lk_index_build (idx);
+  return 0;
+}
+
+void
+lk_index_build (struct lk_index *idx)
+{
+  lk_hash_free (&idx->by_pid);
+  lk_hash_free (&idx->fd_by_obj);
+  lk_hash_free (&idx->map_by_obj);
+  lk_hash_free (&idx->lock_by_obj);
+  lk_hash_init (&idx->by_pid, idx->n_procs);
+  for (size_t i = 0; i < idx->n_procs; i++)
+    lk_hash_add (&idx->by_pid, (uint64_t) idx->procs[i].pid, i);
+  lk_hash_init (&idx->fd_by_obj, idx->n_fds);
+  for (size_t i = 0; i < idx->n_fds; i++)
+    lk_hash_add (&idx->fd_by_obj, lk_key (idx->fds[i].dev, idx->fds[i].ino), i);
+  lk_hash_init (&idx->map_by_obj, idx->n_maps);
+  for (size_t i = 0; i < idx->n_maps; i++)
+    lk_hash_add (&idx->map_by_obj, lk_key (idx->maps[i].dev, idx->maps[i].ino ^ idx->maps[i].sysv_ipcns), i);
+  lk_hash_init (&idx->lock_by_obj, idx->n_locks);
+  for (size_t i = 0; i < idx->n_locks; i++)
+    lk_hash_add (&idx->lock_by_obj, lk_key (idx->locks[i].dev, idx->locks[i].ino), i);
+}
+
+static void
+parse_fdinfo (const char *text, struct lk_fd *f)
+{
+  const char *s;
+
+  if ((s = strstr (text, "flags:")) != NULL)
+    f->flags = (unsigned int) strtoul (s + 6, NULL, 8);
+  if ((s = strstr (text, "mnt_id:")) != NULL)
+    f->mnt_id = atoi (s + 7);
+}
+
+/* Links and fdinfo of a container process's fds: what the report names and
+ * what the path and description checks need. */
+int
+lk_index_detail (struct lk_index *idx, uint32_t pi, cryo_error_t *err)
+{
+  struct lk_proc *p = &idx->procs[pi];
+  char path[64], buf[4096];
+  cleanup_close int fddir = -1, infodir = -1;
+
+  if (p->flags & LK_DETAILED)
+    return 0;
+  p->flags |= LK_DETAILED;
+  snprintf (path, sizeof (path), "/proc/%d/fd", p->pid);
+  fddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  snprintf (path, sizeof (path), "/proc/%d/fdinfo", p->pid);
+  infodir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fddir < 0 || infodir < 0)
+    return p->n_fds == 0 ? 0 : cryo_error (err, errno, "open `%s` of container process %d", path, p->pid);
+  for (size_t i = p->fd_first; i < p->fd_first + p->n_fds; i++)
+    {
+      struct lk_fd *f = &idx->fds[i];
+      char name[16];
+      ssize_t n;
+      snprintf (name, sizeof (name), "%d", f->fd);
+      n = readlinkat (fddir, name, buf, sizeof (buf) - 1);
+      if (n >= 0)
+        {
+          buf[n] = '\0';
+          f->link = xstrdup (buf);
+        }
+      if (read_small_at (infodir, name, buf, sizeof (buf)) == 0)
+        parse_fdinfo (buf, f);
+    }
+  return 0;
+}
+
+/* "1: FLOCK  ADVISORY  WRITE 1234 fd:00:5678 0 EOF", waiters with "->";
+ * the device is printed as hex major:minor. */
+int
+lk_index_parse_locks (struct lk_index *idx, const char *text)
+{
+  cleanup_free char *copy = xstrdup (text);
+  char *save = NULL;
+
+  for (char *line = strtok_r (copy, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      struct lk_lock l = { 0 };
+      char type[16];
+      unsigned int maj, min;
+      unsigned long long ino;
+      int pid;
+      char *s = strchr (line, ':');
+      if (s == NULL)
+        continue;
+      s += 1 + strspn (s + 1, " ");
+      if (strncmp (s, "->", 2) == 0)
+        {
+          l.blocked = true;
+          s += 2;
+        }
+      if (sscanf (s, " %15s %*s %*s %d %x:%x:%llu", type, &pid, &maj, &min, &ino) != 5)
+        continue;
+      snprintf (l.type, sizeof (l.type), "%s", type);
+      l.pid = pid;
+      l.dev = makedev (maj, min);
+      l.ino = ino;
+      if (idx->n_locks == idx->cap_locks)
+        {
+          idx->cap_locks = idx->cap_locks ? idx->cap_locks * 2 : 64;
+          idx->locks = xreallocarray (idx->locks, idx->cap_locks, sizeof (*idx->locks));
+        }
+      idx->locks[idx->n_locks++] = l;
+    }
+  return 0;
+}
+
+int
+lk_index_read_locks (struct lk_index *idx, cryo_error_t *err)
+{
+  cleanup_free char *text = NULL;
+
+  if (read_all_file ("/proc/locks", &text, NULL, err) < 0)
+    return -1;
+  return lk_index_parse_locks (idx, text);
+}
+
+void
+lk_index_clear (struct lk_index *idx)
+{
+  for (size_t i = 0; i < idx->n_fds; i++)
+    free (idx->fds[i].link);
+  for (size_t i = 0; i < idx->n_maps; i++)
+    free (idx->maps[i].path);
+  for (size_t i = 0; i < idx->n_nsmounts; i++)
+    {
+      free (idx->nsmounts[i].ns_name);
+      free (idx->nsmounts[i].mountpoint);
+    }
+  free (idx->procs);
+  free (idx->fds);
+  free (idx->maps);
+  free (idx->locks);
+  free (idx->nsmounts);
+  lk_hash_free (&idx->by_pid);
+  lk_hash_free (&idx->fd_by_obj);
+  lk_hash_free (&idx->map_by_obj);
+  lk_hash_free (&idx->lock_by_obj);
+  memset (idx, 0, sizeof (*idx));
+}

@@ -1,0 +1,248 @@
+/* Leak detection internals: the host index (one /proc pass), the context a
+ * scan classifies against, and the classifiers, one file per job:
+ *
+ *   leak-index.c   the /proc pass: processes, fds, shared mappings, locks
+ *   leak-proc.c    processes the dump would not cover, cgroup, ptrace
+ *   leak-ns.c      namespaces: shared, foreign, joined, bind-mounted, held
+ *   leak-fd.c      file descriptions, pipes, devices, paths, locks
+ *   leak-mem.c     shared mappings
+ *   leak-sock.c    unix and inet sockets (sock_diag)
+ *   leak-report.c  the report: add, declared externals, sort, text, JSON
+ *   leak.c         targets, the scan, freeze/scan/thaw
+ *
+ * The classifiers work on plain data (struct lk_index, struct lk_ctx) so the
+ * unit tests can build a host by hand. */
+#ifndef CRYO_LEAK_INTERNAL_H
+#define CRYO_LEAK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leak.h"
+#include "ns/namespaces.h"
+
+#define LK_NONE UINT32_MAX
+
+/* A multimap from a 64-bit key to item indices; the caller keeps the items
+ * and compares their real keys (different keys may hash alike). */
+struct lk_hash
+{
+  size_t mask;
+  uint32_t *head; /* bucket -> item + 1, 0 empty */
+  uint32_t *next; /* item -> next item + 1 */
+  size_t cap;     /* items that may be added */
+};
+
+void lk_hash_init (struct lk_hash *h, size_t cap);
+void lk_hash_free (struct lk_hash *h);
+void lk_hash_add (struct lk_hash *h, uint64_t key, uint32_t item);
+uint32_t lk_hash_first (const struct lk_hash *h, uint64_t key);
+uint32_t lk_hash_next (const struct lk_hash *h, uint32_t item);
+uint64_t lk_key (uint64_t a, uint64_t b);
+
+/* lk_proc.flags */
+enum
+{
+  LK_COVERED = 1 << 0,  /* init or a descendant: what the dump takes */
+  LK_IN_CGROUP = 1 << 1,
+  LK_IN_PIDNS = 1 << 2,
+  LK_KTHREAD = 1 << 3,
+  LK_DETAILED = 1 << 4, /* fds have link, fdinfo */
+};
+
+struct lk_proc
+{
+  pid_t pid;
+  pid_t ppid;
+  pid_t tracer;         /* TracerPid, 0 none */
+  pid_t nspid;          /* innermost NSpid */
+  char state;           /* 'R', 'S', 'Z', ... */
+  char comm[32];
+  uint64_t ns[NS_MAX];  /* ns inodes, 0 unknown (zombie, gone) */
+  uint32_t flags;
+  size_t fd_first, n_fds;   /* in lk_index.fds */
+  size_t map_first, n_maps; /* in lk_index.maps */
+};
+
+struct lk_fd
+{
+  uint32_t proc;        /* index in lk_index.procs */
+  int fd;
+  uint64_t dev, ino;    /* of what the fd refers to */
+  uint64_t rdev;
+  uint32_t mode;        /* st_mode */
+  /* Read for container processes only (LK_DETAILED). */
+  char *link;           /* readlink: "/path", "pipe:[1]", "socket:[2]", "anon_inode:[eventfd]" */
+  int mnt_id;           /* fdinfo mnt_id, -1 unknown */
+  unsigned int flags;   /* fdinfo flags (octal O_*) */
+};
+
+struct lk_map
+{
+  uint32_t proc;
+  uint64_t start, end;
+  uint64_t dev, ino;
+  uint64_t sysv_ipcns;  /* SysV segments: ids are per ipc namespace; else 0 */
+  char *path;           /* as in maps, may be NULL */
+};
+
+struct lk_lock
+{
+  pid_t pid;            /* -1 for OFD locks */
+  uint64_t dev, ino;
+  bool blocked;         /* a waiter ("->") */
+  char type[16];        /* POSIX, FLOCK, OFDLCK, LEASE... */
+};
+
+/* An nsfs bind mount seen in some mount namespace. */
+struct lk_nsmount
+{
+  uint32_t proc;        /* a process of that mount namespace */
+  uint64_t ino;         /* the namespace */
+  char *ns_name;        /* "net" */
+  char *mountpoint;
+};
+
+/* kcmp(KCMP_FILE) semantics: 0 same description, 1 less, 2 greater, -1 error. */
+typedef int (*lk_cmp_file_fn) (pid_t p1, int fd1, pid_t p2, int fd2);
+
+struct lk_index
+{
+  struct lk_proc *procs;
+  size_t n_procs;
+  struct lk_fd *fds;
+  size_t n_fds;
+  struct lk_map *maps;  /* shared mappings only */
+  size_t n_maps;
+  struct lk_lock *locks;
+  size_t n_locks;
+  struct lk_nsmount *nsmounts;
+  size_t n_nsmounts;
+  uint64_t nsfs_dev;    /* st_dev of the files in /proc/PID/ns */
+  uint64_t sockfs_dev;  /* st_dev of sockets, 0 until one is seen */
+  struct lk_hash by_pid;
+  struct lk_hash fd_by_obj;   /* key (dev, ino) */
+  struct lk_hash map_by_obj;  /* key (dev, ino ^ sysv_ipcns) */
+  struct lk_hash lock_by_obj; /* key (dev, ino) */
+  lk_cmp_file_fn cmp_file;
+  size_t cap_procs, cap_fds, cap_maps, cap_locks; /* allocated */
+};
+
+/* leak-index.c */
+int lk_index_scan (struct lk_index *idx, pid_t skip, cryo_error_t *err);
+/* Build the hash tables; also used by unit tests after filling by hand. */
+void lk_index_build (struct lk_index *idx);
+int lk_index_detail (struct lk_index *idx, uint32_t p, cryo_error_t *err);
+int lk_index_read_locks (struct lk_index *idx, cryo_error_t *err);
+int lk_index_parse_locks (struct lk_index *idx, const char *text);
+void lk_index_clear (struct lk_index *idx);
+uint32_t lk_proc_find (const struct lk_index *idx, pid_t pid);
+int lk_kcmp_file (pid_t p1, int fd1, pid_t p2, int fd2);
+/* Parse one /proc/PID/maps line; false when malformed. */
+bool lk_parse_maps_line (const char *line, struct lk_map *m, bool *shared);
+
+/* A mount of the container's mount namespace. */
+struct lk_mount
+{
+  int id;
+  uint64_t dev;
+  char *fstype;
+  char *mountpoint;
+};
+
+/* A device the container may use: its default ones and linux.devices. */
+struct lk_devnum
+{
+  char type;            /* 'c' or 'b' */
+  uint32_t major, minor;
+};
+
+/* Everything a classification needs, resolved from the target. */
+struct lk_ctx
+{
+  struct lk_index *idx;
+  enum leak_mode mode;
+  bool tcp_established;
+  uint32_t init;               /* index of init in idx->procs */
+  uint64_t ns[NS_MAX];         /* init's namespaces */
+  uint64_t host_ns[NS_MAX];    /* the runtime's */
+  bool ns_required[NS_MAX];    /* must not be shared with the host (container mode) */
+  struct lk_mount *mounts;     /* the container's mount namespace */
+  size_t n_mounts;
+  uint64_t devpts_dev;         /* the container's /dev/pts, 0 none */
+  struct lk_devnum *devices;
+  size_t n_devices;
+  pid_t *cgroup_pids;          /* sorted; NULL without a cgroup */
+  size_t n_cgroup_pids;
+  bool has_cgroup;
+  uint64_t (*declared)[2];     /* (dev, ino) of declared externals */
+  size_t n_declared;
+  struct leak *leaks;          /* found so far */
+  size_t n_leaks, cap_leaks;
+};
+
+static inline bool
+lk_covered (const struct lk_ctx *c, uint32_t p)
+{
+  return p != LK_NONE && (c->idx->procs[p].flags & LK_COVERED);
+}
+
+/* leak-report.c */
+/* Add a leak about container process @p (LK_NONE: the whole container),
+ * held by outside process @holder (LK_NONE: none) or @holder_path. */
+struct leak *lk_add (struct lk_ctx *c, enum leak_kind kind, uint32_t p, int fd, uint32_t holder,
+                     const char *holder_path, const char *object, const char *detail);
+void lk_report_finish (struct lk_ctx *c, struct leak_report *r);
+void leak_clear (struct leak *l);
+char *lk_fd_object (const struct lk_fd *f);
+
+/* The classifiers; each adds what it finds to c->leaks. */
+void lk_mark_processes (struct lk_ctx *c);   /* sets LK_COVERED, LK_IN_PIDNS, LK_IN_CGROUP */
+void lk_check_processes (struct lk_ctx *c);
+void lk_check_ptrace (struct lk_ctx *c);
+void lk_check_namespaces (struct lk_ctx *c);
+void lk_check_ns_fd_held (struct lk_ctx *c, uint32_t fd_index);
+void lk_parse_nsmounts (struct lk_index *idx, uint32_t proc, const char *text);
+void lk_collect_nsmounts (struct lk_ctx *c);
+void lk_check_fds (struct lk_ctx *c);
+void lk_check_locks (struct lk_ctx *c);
+void lk_check_memory (struct lk_ctx *c);
+
+/* leak-sock.c: sockets as sock_diag reports them. */
+struct lk_unix
+{
+  uint64_t ino, peer;
+  uint64_t netns;
+  uint8_t type, state;
+  char *name;           /* bound path or "@abstract", NULL */
+  uint64_t *icons;      /* pending connections of a listener */
+  size_t n_icons;
+};
+
+struct lk_inet
+{
+  uint64_t ino;
+  uint64_t netns;
+  uint8_t family, protocol, state;
+  uint8_t src[16], dst[16];
+  uint16_t sport, dport;
+};
+
+struct lk_socks
+{
+  struct lk_unix *unix_;
+  size_t n_unix;
+  struct lk_inet *inet;
+  size_t n_inet;
+};
+
+void lk_socks_clear (struct lk_socks *s);
+/* Dump the unix sockets of every network namespace on the host and the inet
+ * sockets of the container's. */
+int lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err);
+void lk_check_unix (struct lk_ctx *c, const struct lk_socks *s);
+void lk_check_inet (struct lk_ctx *c, const struct lk_socks *s);
+
+#endif

@@ -1,0 +1,307 @@
+/* Sockets, as sock_diag reports them in every network namespace of the
+ * host: a unix socket whose peer (or pending connection, or connected
+ * datagram sender) is held by an outside process, and TCP/UDP sockets
+ * connected outside the container's network namespace, or established TCP
+ * connections when the checkpoint will not dump them (--tcp-established).
+ *
+ * A peer is found by inode (UNIX_DIAG_PEER, UNIX_DIAG_ICONS), and who holds
+ * it by the fd index; an inet peer by the reverse 4-tuple in the same
+ * network namespace, then in the others (a veth pair on this host). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leak-internal.h"
+#include "util.h"
+
+void
+lk_socks_clear (struct lk_socks *s)
+{
+  for (size_t i = 0; i < s->n_unix; i++)
+    {
+      free (s->unix_[i].name);
+      free (s->unix_[i].icons);
+    }
+  free (s->unix_);
+  free (s->inet);
+  memset (s, 0, sizeof (*s));
+}
+
+/* The first container fd on socket @ino, LK_NONE when the container does
+ * not hold it; *outside gets whether an outside process holds it. */
+static uint32_t
+socket_holders (const struct lk_ctx *c, uint64_t ino, uint32_t *outside)
+{
+  const struct lk_index *idx = c->idx;
+  uint32_t in = LK_NONE;
+
+  *outside = LK_NONE;
+  for (uint32_t i = lk_hash_first (&idx->fd_by_obj, lk_key (idx->sockfs_dev, ino)); i != LK_NONE;
+       i = lk_hash_next (&idx->fd_by_obj, i))
+    {
+      const struct lk_fd *f = &idx->fds[i];
+      if (f->dev != idx->sockfs_dev || f->ino != ino)
+        continue;
+      if (lk_covered (c, f->proc))
+        in = in == LK_NONE || f->fd < idx->fds[in].fd ? i : in;
+      else if (*outside == LK_NONE)
+        *outside = i;
+    }
+  return in;
+}
+
+static struct leak *
+sock_leak (struct lk_ctx *c, enum leak_kind kind, uint32_t fd_index, uint32_t holder, const char *holder_path,
+           const char *object, const char *detail)
+{
+  const struct lk_fd *f = &c->idx->fds[fd_index];
+  struct leak *l = lk_add (c, kind, f->proc, f->fd, holder, holder_path, object, detail);
+
+  l->obj_dev = f->dev;
+  l->obj_ino = f->ino;
+  return l;
+}
+
+struct unix_tables
+{
+  struct lk_hash by_ino, by_peer, by_icon; /* by_icon: embryo -> its listener */
+  size_t n_icons;
+  uint32_t *icon_owner;
+  uint64_t *icon_ino;
+};
+
+static void
+unix_tables_build (struct unix_tables *t, const struct lk_socks *s)
+{
+  size_t k = 0;
+
+  memset (t, 0, sizeof (*t));
+  for (size_t i = 0; i < s->n_unix; i++)
+    t->n_icons += s->unix_[i].n_icons;
+  lk_hash_init (&t->by_ino, s->n_unix);
+  lk_hash_init (&t->by_peer, s->n_unix);
+  lk_hash_init (&t->by_icon, t->n_icons);
+  t->icon_owner = xmalloc ((t->n_icons + 1) * sizeof (uint32_t));
+  t->icon_ino = xmalloc ((t->n_icons + 1) * sizeof (uint64_t));
+  for (size_t i = 0; i < s->n_unix; i++)
+    {
+      lk_hash_add (&t->by_ino, s->unix_[i].ino, i);
+      if (s->unix_[i].peer)
+        lk_hash_add (&t->by_peer, s->unix_[i].peer, i);
+      for (size_t j = 0; j < s->unix_[i].n_icons; j++, k++)
+        {
+          t->icon_owner[k] = i;
+          t->icon_ino[k] = s->unix_[i].icons[j];
+          lk_hash_add (&t->by_icon, s->unix_[i].icons[j], k);
+        }
+    }
+}
+
+static void
+unix_tables_free (struct unix_tables *t)
+{
+  lk_hash_free (&t->by_ino);
+  lk_hash_free (&t->by_peer);
+  lk_hash_free (&t->by_icon);
+  free (t->icon_owner);
+  free (t->icon_ino);
+}
+
+static const struct lk_unix *
+unix_find (const struct unix_tables *t, const struct lk_socks *s, uint64_t ino)
+{
+  for (uint32_t i = lk_hash_first (&t->by_ino, ino); i != LK_NONE; i = lk_hash_next (&t->by_ino, i))
+    if (s->unix_[i].ino == ino)
+      return &s->unix_[i];
+  return NULL;
+}
+
+/* Report partner socket @q of container socket @u if an outside process
+ * holds it. */
+static void
+unix_partner (struct lk_ctx *c, const struct lk_unix *u, uint32_t fd_index, const struct lk_unix *q,
+              const char *how)
+{
+  uint32_t outside;
+  cleanup_free char *object = NULL, *detail = NULL;
+
+  if (q == NULL || q->ino == u->ino)
+    return;
+  if (socket_holders (c, q->ino, &outside) != LK_NONE && outside == LK_NONE)
+    return; /* inside */
+  if (outside == LK_NONE)
+    return; /* nobody holds it: a socket in flight or being closed */
+  object = xasprintf ("unix socket:[%" PRIu64 "]%s%s%s -> socket:[%" PRIu64 "]%s%s%s", u->ino, u->name ? " `" : "",
+                      u->name ? u->name : "", u->name ? "`" : "", q->ino, q->name ? " `" : "", q->name ? q->name : "",
+                      q->name ? "`" : "");
+  detail = xasprintf ("%s held by an outside process", how);
+  sock_leak (c, LEAK_UNIX, fd_index, c->idx->fds[outside].proc, NULL, object, detail);
+}
+
+static void
+unix_partners (struct lk_ctx *c, const struct unix_tables *t, const struct lk_socks *s, const struct lk_unix *u,
+               uint32_t fd_index)
+{
+  if (u->peer)
+    {
+      unix_partner (c, u, fd_index, unix_find (t, s, u->peer), "its peer is");
+      /* Connected to a listener that has not accepted yet: the peer is an
+       * embryo in the listener's queue. */
+      for (uint32_t k = lk_hash_first (&t->by_icon, u->peer); k != LK_NONE; k = lk_hash_next (&t->by_icon, k))
+        if (t->icon_ino[k] == u->peer)
+          unix_partner (c, u, fd_index, &s->unix_[t->icon_owner[k]], "its pending connection is to a listener");
+    }
+  /* Sockets connected to this one (datagram senders). */
+  for (uint32_t i = lk_hash_first (&t->by_peer, u->ino); i != LK_NONE; i = lk_hash_next (&t->by_peer, i))
+    if (s->unix_[i].peer == u->ino && s->unix_[i].ino != u->peer)
+      unix_partner (c, u, fd_index, &s->unix_[i], "a socket connected to it is");
+  /* A listener's pending connections: their peers are the clients. */
+  for (size_t j = 0; j < u->n_icons; j++)
+    {
+      const struct lk_unix *e = unix_find (t, s, u->icons[j]);
+      if (e && e->peer)
+        unix_partner (c, u, fd_index, unix_find (t, s, e->peer), "a pending connection comes from a client");
+    }
+}
+
+void
+lk_check_unix (struct lk_ctx *c, const struct lk_socks *s)
+{
+  struct unix_tables t;
+
+  if (c->idx->sockfs_dev == 0)
+    return;
+  unix_tables_build (&t, s);
+  for (size_t i = 0; i < s->n_unix; i++)
+    {
+      uint32_t outside, fd_index = socket_holders (c, s->unix_[i].ino, &outside);
+      if (fd_index != LK_NONE)
+        unix_partners (c, &t, s, &s->unix_[i], fd_index);
+    }
+  unix_tables_free (&t);
+}
+
+static bool
+inet_connected (const struct lk_inet *k)
+{
+  if (k->protocol == IPPROTO_UDP)
+    return k->dport != 0;
+  switch (k->state)
+    {
+    case TCP_ESTABLISHED:
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECV:
+    case TCP_FIN_WAIT1:
+    case TCP_FIN_WAIT2:
+    case TCP_CLOSE_WAIT:
+    case TCP_LAST_ACK:
+    case TCP_CLOSING:
+      return true;
+    default:
+      return false;
+    }
+}
+
+static uint64_t
+tuple_key (uint8_t proto, const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport)
+{
+  uint64_t h = proto;
+
+  for (int i = 0; i < 16; i += 8)
+    {
+      uint64_t a, b;
+      memcpy (&a, src + i, 8);
+      memcpy (&b, dst + i, 8);
+      h = lk_key (h ^ a, b);
+    }
+  return lk_key (h, (uint64_t) sport << 16 | dport);
+}
+
+/* The socket at the other end of @k: its reverse 4-tuple, in @k's network
+ * namespace (@same_netns) or in any other one. */
+static const struct lk_inet *
+inet_reverse (const struct lk_hash *h, const struct lk_socks *s, const struct lk_inet *k, bool same_netns)
+{
+  for (uint32_t i = lk_hash_first (h, tuple_key (k->protocol, k->dst, k->dport, k->src, k->sport));
+       i != LK_NONE; i = lk_hash_next (h, i))
+    {
+      const struct lk_inet *r = &s->inet[i];
+      if (r->protocol != k->protocol || r->sport != k->dport || r->dport != k->sport || memcmp (r->src, k->dst, 16)
+          || memcmp (r->dst, k->src, 16) || r == k)
+        continue;
+      if ((r->netns == k->netns) == same_netns)
+        return r;
+    }
+  return NULL;
+}
+
+static char *
+endpoint (const struct lk_inet *k, const uint8_t *addr, uint16_t port)
+{
+  char buf[INET6_ADDRSTRLEN];
+
+  inet_ntop (k->family, addr, buf, sizeof (buf));
+  return k->family == AF_INET6 ? xasprintf ("[%s]:%u", buf, port) : xasprintf ("%s:%u", buf, port);
+}
+
+static void
+check_inet_socket (struct lk_ctx *c, const struct lk_hash *h, const struct lk_socks *s, const struct lk_inet *k,
+                   uint32_t fd_index)
+{
+  enum leak_kind kind = k->protocol == IPPROTO_TCP ? LEAK_TCP : LEAK_UDP;
+  cleanup_free char *src = endpoint (k, k->src, k->sport), *dst = endpoint (k, k->dst, k->dport);
+  cleanup_free char *object = xasprintf ("%s %s -> %s", kind == LEAK_TCP ? "tcp" : "udp", src, dst);
+  const struct lk_inet *r = inet_reverse (h, s, k, true);
+  uint32_t outside = LK_NONE;
+
+  if (r && (r->ino == 0 || socket_holders (c, r->ino, &outside) != LK_NONE || outside == LK_NONE))
+    {
+      /* Both ends inside the container's network namespace. */
+      if (kind == LEAK_TCP && !c->tcp_established)
+        sock_leak (c, kind, fd_index, LK_NONE, NULL, object,
+                   "an established TCP connection: checkpoint with --tcp-established to dump it");
+      return;
+    }
+  if (r)
+    {
+      sock_leak (c, kind, fd_index, c->idx->fds[outside].proc, NULL, object,
+                 "connected to a socket held by an outside process");
+      return;
+    }
+  r = inet_reverse (h, s, k, false);
+  if (r && r->ino)
+    socket_holders (c, r->ino, &outside);
+  sock_leak (c, kind, fd_index, outside == LK_NONE ? LK_NONE : c->idx->fds[outside].proc,
+             outside == LK_NONE ? dst : NULL, object, "connected outside the container's network namespace");
+}
+
+void
+lk_check_inet (struct lk_ctx *c, const struct lk_socks *s)
+{
+  struct lk_hash h;
+
+  if (c->idx->sockfs_dev == 0)
+    return;
+  lk_hash_init (&h, s->n_inet);
+  for (size_t i = 0; i < s->n_inet; i++)
+    {
+      const struct lk_inet *k = &s->inet[i];
+      lk_hash_add (&h, tuple_key (k->protocol, k->src, k->sport, k->dst, k->dport), i);
+    }
+  for (size_t i = 0; i < s->n_inet; i++)
+    {
+      uint32_t outside, fd_index;
+      if (!inet_connected (&s->inet[i]) || s->inet[i].ino == 0)
+        continue;
+      fd_index = socket_holders (c, s->inet[i].ino, &outside);
+      if (fd_index != LK_NONE)
+        check_inet_socket (c, &h, s, &s->inet[i], fd_index);
+    }
+  lk_hash_free (&h);
+}
