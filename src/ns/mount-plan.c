@@ -123,6 +123,17 @@ static const struct
   { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
+char **
+mount_option_names (void)
+{
+  char **v = xzalloc (sizeof (char *));
+  size_t i;
+  for (i = 0; i < ARRAY_SIZE (option_table); i++)
+    if (option_table[i].kind != OPT_REFUSED)
+      strv_append (&v, option_table[i].name);
+  return v;
+}
+
 long
 mount_propagation_from_name (const char *name)
 {

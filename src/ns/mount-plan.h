@@ -106,6 +106,9 @@ bool mount_op_is_tmpfs (const struct mount_op *op);
  */
 int mount_option_parse (const char *option, struct mount_op *op, cryo_error_t *err);
 
+/* Every option the table knows, for `cryo features` (mountOptions); caller frees. */
+char **mount_option_names (void);
+
 /* The MOUNT_ATTR_* to set and clear on the top mount for op's MS_* flags. */
 void mount_op_attr (const struct mount_op *op, uint64_t *set, uint64_t *clr);
 

@@ -155,6 +155,11 @@ test_option_combinations (void)
   CHECK (mount_propagation_from_name ("rslave") == (long) (MS_SLAVE | MS_REC));
   CHECK (mount_propagation_from_name ("bogus") == -1);
   CHECK_STR (mount_propagation_name (MS_SHARED | MS_REC), "rshared");
+  {
+    cleanup_strv char **names = mount_option_names ();
+    CHECK (strv_contains (names, "rro") && strv_contains (names, "rbind") && strv_contains (names, "idmap"));
+    CHECK (!strv_contains (names, "tmpcopyup") && strv_len (names) > 50);
+  }
   return 0;
 }
 
