@@ -160,6 +160,9 @@ kill_loop (struct cgroup_manager *cg, cryo_error_t *err)
     }
 }
 
+/* After cgroup.kill: wait for the processes to go.  A process that is in
+ * the container's v1 cgroups but was moved out of its cgroup2 directory
+ * escapes cgroup.kill, so whatever is still listed gets SIGKILL too. */
 static int
 wait_empty (struct cgroup_manager *cg, cryo_error_t *err)
 {
@@ -173,6 +176,8 @@ wait_empty (struct cgroup_manager *cg, cryo_error_t *err)
         return -1;
       if (n == 0)
         return 0;
+      for (size_t i = 0; i < n; i++)
+        kill (pids[i], SIGKILL);
       if (now_ns () > deadline)
         return cryo_error (err, 0, "pid %d of cgroup `%s` still alive %d ms after cgroup.kill", pids[0], cg->path,
                            CGROUP_WAIT_MS);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# A real container's cgroup: where it is (every hierarchy, cgroupsPath
+# rules), what it enforces (devices), and that delete removes it all.
+
+load helpers
+
+setup() {
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle"
+}
+
+cg_json() {
+    jq -r .cgroup "$CRYO_ROOT/$1/state.json"
+}
+
+@test "the container is in its cgroup in every hierarchy, and delete removes every directory" {
+    id=$(new_id)
+    cryo run -d -b "$bundle" "$id"
+    pid=$(container_pid "$id")
+    [ "$(cg_json "$id" | jq -r .path)" = "/cryo/$id" ]
+    # every hierarchy this host mounts, named ones and cgroup2 included
+    while IFS=: read -r _ ctrl path; do
+        mount=$(cg_json "$id" | jq -r --arg n "$ctrl" '.hierarchies[] | select(.name == $n) | .mount')
+        [ -n "$mount" ] || { echo "no hierarchy $ctrl"; false; }
+        [ "$path" = "/cryo/$id" ] || { echo "$ctrl: $path"; false; }
+    done <"/proc/$pid/cgroup"
+    dirs=$(cg_json "$id" | jq -r '.hierarchies[].dir')
+    [ "$(printf '%s\n' "$dirs" | wc -l)" -eq "$(grep -c . "/proc/$pid/cgroup")" ]
+    cryo delete --force "$id"
+    for d in $dirs; do
+        [ ! -d "$d" ]
+    done
+}
+
+@test "cgroupsPath: absolute from the root, relative from cryo's own cgroup" {
+    id=$(new_id)
+    bundle_edit "$bundle" ".linux.cgroupsPath = \"/cryo-bats-$$/$id\""
+    cryo run -d -b "$bundle" "$id"
+    pid=$(container_pid "$id")
+    grep -q ":freezer:/cryo-bats-$$/$id\$" "/proc/$pid/cgroup"
+    dir=$(cg_json "$id" | jq -r '.hierarchies[] | select(.name == "freezer") | .dir')
+    cryo delete --force "$id"
+    [ ! -d "$dir" ] && [ ! -d "$(dirname "$dir")" ]
+
+    id2=$(new_id)
+    bundle_edit "$bundle" ".linux.cgroupsPath = \"rel-$id2\""
+    cryo run -d -b "$bundle" "$id2"
+    own=$(awk -F: '$2 == "freezer" { print $3 }' /proc/self/cgroup)
+    want="${own%/}/rel-$id2"
+    grep -q ":freezer:$want\$" "/proc/$(container_pid "$id2")/cgroup"
+}
+
+@test "a cgroupsPath that already holds processes is refused and left alone" {
+    id=$(new_id)
+    bundle_edit "$bundle" ".linux.cgroupsPath = \"/cryo-bats-busy-$$\""
+    cryo run -d -b "$bundle" "$id"
+    id2=$(new_id)
+    run cryo run -d -b "$bundle" "$id2"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"cgroup \`/cryo-bats-busy-$$\` already holds processes"* ]]
+    [ "$(container_status "$id")" = running ]
+    grep -q ":freezer:/cryo-bats-busy-$$\$" "/proc/$(container_pid "$id")/cgroup"
+}
+
+@test "--systemd-cgroup is refused with one line when systemd is not init" {
+    [ "$(cat /proc/1/comm)" != systemd ] || skip "systemd is init here"
+    id=$(new_id)
+    bundle_edit "$bundle" '.linux.cgroupsPath = "system.slice:cryo:x"'
+    run "$CRYO_BIN" --root "$CRYO_ROOT" --systemd-cgroup run -d -b "$bundle" "$id"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"--systemd-cgroup: systemd is not running as init"* ]]
+    [ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+    run cryo state "$id"
+    [ "$status" -ne 0 ]
+}
+
+@test "the device cgroup allows the standard devices and denies the rest" {
+    make_bundle "$BATS_TEST_TMPDIR/dev" sh -c 'echo ok >/dev/null && head -c1 /dev/zero >/dev/null && echo standard-ok; mknod /tmp/kmsg c 1 11 && cat /tmp/kmsg; echo rc=$?'
+    bundle_edit "$BATS_TEST_TMPDIR/dev" '.root.readonly = false'
+    id=$(new_id)
+    run cryo run -b "$BATS_TEST_TMPDIR/dev" "$id"
+    [[ "$output" == *standard-ok* ]]
+    [[ "$output" == *"Operation not permitted"* ]]
+    [[ "$output" == *rc=1* ]]
+}
