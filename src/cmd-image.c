@@ -63,7 +63,8 @@ image_verify_cmd (const struct cli_command *self, int argc, char **argv, cryo_er
   if (image_open (args[0], &img, err) < 0 || image_verify (img, err) < 0)
     return -1;
   image_files (img, &n);
-  printf ("image `%s`: ok (%zu files, %llu bytes)\n", args[0], n, (unsigned long long) image_total_size (img));
+  printf ("image `%s`: ok (%zu files, %llu bytes)\n", args[0], n,
+          (unsigned long long) image_total_size (img));
   return 0;
 }
 
@@ -129,19 +130,22 @@ static const struct
 } verbs[] = {
   { { "image inspect", NULL, "[--format text|json] <path>", "Show what a checkpoint image holds" },
     image_inspect_cmd },
-  { { "image verify", NULL, "<path>", "Check the size and sha256 of every file of an image" }, image_verify_cmd },
+  { { "image verify", NULL, "<path>", "Check the size and sha256 of every file of an image" },
+    image_verify_cmd },
   { { "image pack", NULL, "[--compress zstd|gzip|none] <path> <file>", "Pack an image into one archive" },
     image_pack_cmd },
   { { "image unpack", NULL, "<file> <path>", "Unpack and verify an archive made by `cryo image pack`" },
     image_unpack_cmd },
-  { { "image convert", NULL, "[--to VERSION] <path>", "Upgrade an image from an older format version in place" },
+  { { "image convert", NULL, "[--to VERSION] <path>",
+      "Upgrade an image from an older format version in place" },
     image_convert_cmd },
 };
 
 static void
 print_image_usage (void)
 {
-  printf ("Usage: cryo image COMMAND [options] [arguments...]\n\nWork with checkpoint images.\n\nCommands:\n");
+  printf (
+      "Usage: cryo image COMMAND [options] [arguments...]\n\nWork with checkpoint images.\n\nCommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (verbs); i++)
     printf ("  %-8s %s\n", verbs[i].cmd.name + strlen ("image "), verbs[i].cmd.summary);
 }

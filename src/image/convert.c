@@ -83,7 +83,8 @@ v1_options_and_cgroup (struct image_writer *w, json_value_t *root, cryo_error_t 
     return ret;
   if (!json_is_object (cg))
     return cryo_error (err, 0, "field `cgroup`: must be an object");
-  if (v1_string (cg, "path", false, &cg_path, err) < 0 || v1_string (cg, "version", false, &cg_version, err) < 0)
+  if (v1_string (cg, "path", false, &cg_path, err) < 0
+      || v1_string (cg, "version", false, &cg_version, err) < 0)
     return cryo_error_wrap (err, "field `cgroup`");
   image_writer_set_cgroup (w, cg_path, cg_version);
   return add_json (w, IMAGE_FILE_CGROUP, cg, err);
@@ -96,10 +97,12 @@ v1_metadata (struct image_writer *w, json_value_t *root, cryo_error_t *err)
   static const struct
   {
     const char *key, *file;
-  } optional[] = { { "mounts", IMAGE_FILE_MOUNTS }, { "network", IMAGE_FILE_NETWORK }, { "leaks", IMAGE_FILE_LEAKS } };
+  } optional[]
+      = { { "mounts", IMAGE_FILE_MOUNTS }, { "network", IMAGE_FILE_NETWORK }, { "leaks", IMAGE_FILE_LEAKS } };
   json_value_t *config = json_get (root, "config");
 
-  if (v1_string (root, "container_id", true, &id, err) < 0 || v1_string (root, "created", true, &created, err) < 0
+  if (v1_string (root, "container_id", true, &id, err) < 0
+      || v1_string (root, "created", true, &created, err) < 0
       || v1_string (root, "cryo_version", true, &cryo_version, err) < 0
       || v1_string (root, "kernel", false, &kernel, err) < 0
       || v1_string (root, "criu_version", false, &criu_version, err) < 0
@@ -109,7 +112,8 @@ v1_metadata (struct image_writer *w, json_value_t *root, cryo_error_t *err)
     return cryo_error (err, 0, "field `mode`: must be \"container\" or \"subtree\"");
   if (!json_is_object (config))
     return cryo_error (err, 0, "field `config`: %s", config ? "must be an object" : "missing");
-  image_writer_set_container (w, id, strcmp (mode, "subtree") == 0 ? IMAGE_MODE_SUBTREE : IMAGE_MODE_CONTAINER);
+  image_writer_set_container (w, id,
+                              strcmp (mode, "subtree") == 0 ? IMAGE_MODE_SUBTREE : IMAGE_MODE_CONTAINER);
   image_writer_set_origin (w, created, cryo_version, kernel ? kernel : "unknown");
   if (criu_version)
     image_writer_set_criu_version (w, criu_version);
@@ -218,13 +222,14 @@ detect_version (int dirfd, const char *path, int *version, json_value_t **root, 
     {
       name = V1_METADATA;
       if (read_all_file_at (dirfd, name, &text, NULL, NULL) < 0)
-        return cryo_error (err, 0, "image `%s`: not a cryo image (no %s, no %s)", path, IMAGE_MANIFEST, V1_METADATA);
+        return cryo_error (err, 0, "image `%s`: not a cryo image (no %s, no %s)", path, IMAGE_MANIFEST,
+                           V1_METADATA);
     }
   if (json_parse (text, root, err) < 0 || manifest_check_header (*root, version, err) < 0)
     return cryo_error_wrap (err, "image `%s`: %s", path, name);
   if ((strcmp (name, V1_METADATA) == 0) != (*version == 1))
-    return cryo_error (err, 0, "image `%s`: %s says format version %d, which does not use that file", path, name,
-                       *version);
+    return cryo_error (err, 0, "image `%s`: %s says format version %d, which does not use that file", path,
+                       name, *version);
   return 0;
 }
 
@@ -236,8 +241,8 @@ image_convert (const char *path, int to_version, int *from_version, cryo_error_t
   int version;
 
   if (to_version != IMAGE_FORMAT_VERSION)
-    return cryo_error (err, 0, "cannot convert to format version %d: this cryo writes version %d only", to_version,
-                       IMAGE_FORMAT_VERSION);
+    return cryo_error (err, 0, "cannot convert to format version %d: this cryo writes version %d only",
+                       to_version, IMAGE_FORMAT_VERSION);
   fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return cryo_error (err, errno, "image `%s`", path);
@@ -247,7 +252,8 @@ image_convert (const char *path, int to_version, int *from_version, cryo_error_t
   if (version == to_version)
     return 0;
   if (version > to_version)
-    return cryo_error (err, 0, "image `%s`: format version %d is newer than this cryo reads (%d): upgrade cryo",
-                       path, version, IMAGE_FORMAT_VERSION);
+    return cryo_error (err, 0,
+                       "image `%s`: format version %d is newer than this cryo reads (%d): upgrade cryo", path,
+                       version, IMAGE_FORMAT_VERSION);
   return convert_v1 (path, fd, root, err);
 }

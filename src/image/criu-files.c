@@ -13,15 +13,22 @@
 
 /* fd_types (images/fdinfo.proto) */
 static const char *const fd_type_names[] = {
-  [0] = "unknown",  [1] = "file",   [2] = "pipe",    [3] = "fifo",     [4] = "inet socket", [5] = "unix socket",
-  [6] = "eventfd",  [7] = "epoll",  [8] = "inotify", [9] = "signalfd", [10] = "packet socket",
-  [11] = "tty",     [12] = "fanotify", [13] = "netlink socket", [14] = "namespace", [15] = "tun",
-  [16] = "external", [17] = "timerfd", [18] = "memfd",
+  [0] = "unknown",        [1] = "file",
+  [2] = "pipe",           [3] = "fifo",
+  [4] = "inet socket",    [5] = "unix socket",
+  [6] = "eventfd",        [7] = "epoll",
+  [8] = "inotify",        [9] = "signalfd",
+  [10] = "packet socket", [11] = "tty",
+  [12] = "fanotify",      [13] = "netlink socket",
+  [14] = "namespace",     [15] = "tun",
+  [16] = "external",      [17] = "timerfd",
+  [18] = "memfd",
 };
 
 static const char *const tcp_states[] = {
-  [1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",   [4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
-  [7] = "CLOSE",       [8] = "CLOSE_WAIT", [9] = "LAST_ACK", [10] = "LISTEN",   [11] = "CLOSING",
+  [1] = "ESTABLISHED", [2] = "SYN_SENT",  [3] = "SYN_RECV", [4] = "FIN_WAIT1",
+  [5] = "FIN_WAIT2",   [6] = "TIME_WAIT", [7] = "CLOSE",    [8] = "CLOSE_WAIT",
+  [9] = "LAST_ACK",    [10] = "LISTEN",   [11] = "CLOSING",
 };
 
 struct file_desc
@@ -119,14 +126,30 @@ describe_inet (struct pb_reader *r, struct criu_socket *s)
   while (pb_next (r, &f) > 0)
     switch (f.number)
       {
-      case 3: s->family = f.value; break;
-      case 4: s->type = f.value; break;
-      case 5: s->proto = f.value; break;
-      case 6: s->state = f.value; break;
-      case 7: sport = f.value; break;
-      case 8: dport = f.value; break;
-      case 11: add_addr (src, &nsrc, &f); break;
-      case 12: add_addr (dst, &ndst, &f); break;
+      case 3:
+        s->family = f.value;
+        break;
+      case 4:
+        s->type = f.value;
+        break;
+      case 5:
+        s->proto = f.value;
+        break;
+      case 6:
+        s->state = f.value;
+        break;
+      case 7:
+        sport = f.value;
+        break;
+      case 8:
+        dport = f.value;
+        break;
+      case 11:
+        add_addr (src, &nsrc, &f);
+        break;
+      case 12:
+        add_addr (dst, &ndst, &f);
+        break;
       }
   proto = s->proto == IPPROTO_TCP ? "tcp" : s->proto == IPPROTO_UDP ? "udp" : "inet";
   if (s->proto == IPPROTO_TCP && s->state < ARRAY_SIZE (tcp_states) && tcp_states[s->state])
@@ -135,7 +158,8 @@ describe_inet (struct pb_reader *r, struct criu_socket *s)
   if (dport == 0)
     return xasprintf ("%s%s %s%s%s", proto, s->family == AF_INET6 ? "6" : "", a, *state ? " " : "", state);
   format_addr (b, sizeof (b), s->family, dst, dport);
-  return xasprintf ("%s%s %s -> %s%s%s", proto, s->family == AF_INET6 ? "6" : "", a, b, *state ? " " : "", state);
+  return xasprintf ("%s%s %s -> %s%s%s", proto, s->family == AF_INET6 ? "6" : "", a, b, *state ? " " : "",
+                    state);
 }
 
 /* UnixSkEntry: type (3), state (4), peer (8), name (11). */
@@ -163,7 +187,10 @@ describe_unix (struct pb_reader *r, struct criu_socket *s)
           name[0] = '@';
       }
   s->family = AF_UNIX;
-  type = s->type == SOCK_STREAM ? "stream" : s->type == SOCK_DGRAM ? "dgram" : s->type == SOCK_SEQPACKET ? "seqpacket" : "?";
+  type = s->type == SOCK_STREAM      ? "stream"
+         : s->type == SOCK_DGRAM     ? "dgram"
+         : s->type == SOCK_SEQPACKET ? "seqpacket"
+                                     : "?";
   return xasprintf ("unix %s %s%s%s", type, name ? name : "(unnamed)", s->state == 10 ? " LISTEN" : "",
                     peer ? " (connected)" : "");
 }
@@ -178,6 +205,31 @@ add_socket (struct criu_dump *d, struct criu_socket *s, uint32_t id, bool is_uni
   d->sockets[d->n_sockets++] = *s;
 }
 
+/* The description of a FileEntry's sub-message @f (by field number). */
+static char *
+describe_file (const struct pb_field *f, enum criu_fd_kind *kind, struct criu_socket *s)
+{
+  struct pb_reader sub = { f->data, f->data + f->len };
+
+  switch (f->number)
+    {
+    case 3:
+      *kind = CRIU_FD_FILE;
+      return describe_reg (&sub);
+    case 17:
+    case 18:
+      *kind = CRIU_FD_PIPE;
+      return describe_pipe (&sub, f->number == 18 ? "pipe" : "fifo");
+    case 4:
+      *kind = CRIU_FD_INET;
+      return describe_inet (&sub, s);
+    case 16:
+      *kind = CRIU_FD_UNIX;
+      return describe_unix (&sub, s);
+    }
+  return NULL;
+}
+
 /* FileEntry: type (1), id (2), then one sub-message by kind. */
 static int
 parse_file_entry (struct pb_reader *msg, struct file_desc *fd, struct criu_dump *d)
@@ -188,23 +240,12 @@ parse_file_entry (struct pb_reader *msg, struct file_desc *fd, struct criu_dump 
 
   fd->kind = CRIU_FD_OTHER;
   while ((r = pb_next (msg, &f)) > 0)
-    {
-      struct pb_reader sub = { f.data, f.data + f.len };
-      if (f.number == 1)
-        fd->type = f.value;
-      else if (f.number == 2)
-        fd->id = f.value;
-      else if (f.wire != PB_BYTES || fd->desc)
-        continue;
-      else if (f.number == 3)
-        fd->kind = CRIU_FD_FILE, fd->desc = describe_reg (&sub);
-      else if (f.number == 18 || f.number == 17)
-        fd->kind = CRIU_FD_PIPE, fd->desc = describe_pipe (&sub, f.number == 18 ? "pipe" : "fifo");
-      else if (f.number == 4)
-        fd->kind = CRIU_FD_INET, fd->desc = describe_inet (&sub, &s);
-      else if (f.number == 16)
-        fd->kind = CRIU_FD_UNIX, fd->desc = describe_unix (&sub, &s);
-    }
+    if (f.number == 1)
+      fd->type = f.value;
+    else if (f.number == 2)
+      fd->id = f.value;
+    else if (f.wire == PB_BYTES && fd->desc == NULL)
+      fd->desc = describe_file (&f, &fd->kind, &s);
   if (r < 0)
     return -1;
   if (fd->desc == NULL)
@@ -248,7 +289,8 @@ find_file (const struct file_table *t, uint32_t id, uint32_t type)
 
 /* FdinfoEntry: id (1), flags (2), type (3), fd (4). */
 static int
-read_fdinfo (int dirfd, const char *name, struct criu_process *p, const struct file_table *t, cryo_error_t *err)
+read_fdinfo (int dirfd, const char *name, struct criu_process *p, const struct file_table *t,
+             cryo_error_t *err)
 {
   struct criu_img img;
   struct pb_reader msg;

@@ -114,7 +114,8 @@ criu_img_open (int dirfd, const char *name, uint32_t magic, bool required, struc
   else if (hdr == 8 && le32 (img->buf) != CRIU_IMG_COMMON_MAGIC)
     cryo_error (err, 0, "criu image `%s`: bad magic 0x%08x (not a CRIU image)", name, le32 (img->buf));
   else if (le32 (img->buf + hdr - 4) != magic)
-    cryo_error (err, 0, "criu image `%s`: magic 0x%08x, expected 0x%08x", name, le32 (img->buf + hdr - 4), magic);
+    cryo_error (err, 0, "criu image `%s`: magic 0x%08x, expected 0x%08x", name, le32 (img->buf + hdr - 4),
+                magic);
   else
     {
       img->pos = hdr;
@@ -135,8 +136,8 @@ criu_img_next (struct criu_img *img, struct pb_reader *msg, cryo_error_t *err)
     return cryo_error (err, 0, "criu image `%s`: truncated entry at offset %zu", img->name, img->pos);
   size = le32 (img->buf + img->pos);
   if (size > img->len - img->pos - 4)
-    return cryo_error (err, 0, "criu image `%s`: truncated entry at offset %zu (%u bytes announced)", img->name,
-                       img->pos, size);
+    return cryo_error (err, 0, "criu image `%s`: truncated entry at offset %zu (%u bytes announced)",
+                       img->name, img->pos, size);
   msg->p = img->buf + img->pos + 4;
   msg->end = msg->p + size;
   img->pos += 4 + (size_t) size;
@@ -287,7 +288,7 @@ read_core (int dirfd, struct criu_process *p, uint32_t *files_id, cryo_error_t *
         return criu_img_malformed (&img, err);
       if (f.number != 3 || f.wire != PB_BYTES)
         continue;
-      tc = (struct pb_reader) { f.data, f.data + f.len };
+      tc = (struct pb_reader){ f.data, f.data + f.len };
       while ((r = pb_next (&tc, &g)) > 0)
         if (g.number == 1)
           p->task_state = g.value;
@@ -338,7 +339,7 @@ read_mm (int dirfd, struct criu_process *p, cryo_error_t *err)
 
       if (f.number != 14 || f.wire != PB_BYTES)
         continue;
-      vma = (struct pb_reader) { f.data, f.data + f.len };
+      vma = (struct pb_reader){ f.data, f.data + f.len };
       while ((r = pb_next (&vma, &g)) > 0)
         if (g.number == 1)
           start = g.value;
@@ -378,9 +379,15 @@ read_pagemap (int dirfd, struct criu_process *p, cryo_error_t *err)
         else if (f.number == 3)
           in_parent = f.value != 0;
         else if (f.number == 4)
-          flags = f.value, has_flags = true;
+          {
+            flags = f.value;
+            has_flags = true;
+          }
         else if (f.number == 5)
-          nr = f.value, has_nr = true;
+          {
+            nr = f.value;
+            has_nr = true;
+          }
       if (r < 0)
         return criu_img_malformed (&img, err);
       if (in_parent)

@@ -94,7 +94,7 @@ struct criu_fd
   uint32_t id;   /* the file's id in files.img */
   uint32_t type; /* CRIU's fd_types */
   enum criu_fd_kind kind;
-  char *desc;    /* "/etc/hostname", "pipe:[7]", "tcp 127.0.0.1:80 LISTEN", ... */
+  char *desc; /* "/etc/hostname", "pipe:[7]", "tcp 127.0.0.1:80 LISTEN", ... */
 };
 
 struct criu_process
@@ -102,10 +102,10 @@ struct criu_process
   uint32_t pid, ppid, pgid, sid;
   uint32_t *threads;
   size_t n_threads;
-  char *comm;            /* NULL if core-<pid>.img is absent */
-  uint32_t task_state;   /* 1 alive, 2 dead, 3 stopped, 6 zombie (CRIU's TASK_*) */
-  uint64_t pages;        /* pages in pages-*.img (present, not in a parent image) */
-  uint64_t vma_bytes;    /* size of all mappings */
+  char *comm;          /* NULL if core-<pid>.img is absent */
+  uint32_t task_state; /* 1 alive, 2 dead, 3 stopped, 6 zombie (CRIU's TASK_*) */
+  uint64_t pages;      /* pages in pages-*.img (present, not in a parent image) */
+  uint64_t vma_bytes;  /* size of all mappings */
   size_t n_vmas;
   struct criu_fd *fds;
   size_t n_fds;
@@ -116,7 +116,7 @@ struct criu_socket
   uint32_t id;
   bool unix_socket;
   uint32_t family, type, proto, state;
-  char *desc;           /* "tcp 127.0.0.1:8080 -> 127.0.0.1:41234 ESTABLISHED", "unix stream /run/x.sock" */
+  char *desc; /* "tcp 127.0.0.1:8080 -> 127.0.0.1:41234 ESTABLISHED", "unix stream /run/x.sock" */
 };
 
 struct criu_dump

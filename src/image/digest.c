@@ -158,8 +158,8 @@ struct digest_queue
   struct digest_job *jobs;
   size_t *order; /* job indexes, largest file first */
   size_t n;
-  size_t next;   /* atomic */
-  bool stop;     /* atomic: a job failed, take no more */
+  size_t next; /* atomic */
+  bool stop;   /* atomic: a job failed, take no more */
   cryo_error_t *errs;
 };
 
@@ -220,14 +220,13 @@ order_by_size (int dirfd, struct digest_job *jobs, size_t n)
 }
 
 int
-digest_files_at (int dirfd, struct digest_job *jobs, size_t n, unsigned threads, int flags,
-                 cryo_error_t *err)
+digest_files_at (int dirfd, struct digest_job *jobs, size_t n, unsigned threads, int flags, cryo_error_t *err)
 {
   cleanup_free size_t *order = order_by_size (dirfd, jobs, n);
   cleanup_free cryo_error_t *errs = xzalloc ((n ? n : 1) * sizeof (cryo_error_t));
   cleanup_free pthread_t *tids = NULL;
-  struct digest_queue q = { .dirfd = dirfd, .flags = flags, .jobs = jobs, .order = order, .n = n,
-                            .errs = errs };
+  struct digest_queue q
+      = { .dirfd = dirfd, .flags = flags, .jobs = jobs, .order = order, .n = n, .errs = errs };
   unsigned started = 0;
   int ret = 0;
 

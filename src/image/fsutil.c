@@ -106,8 +106,8 @@ list_dir (int dirfd, const char *prefix, struct image_listing *out, int depth, c
       name = *prefix ? xasprintf ("%s/%s", prefix, de->d_name) : xstrdup (de->d_name);
       if (type == DT_UNKNOWN)
         type = fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode) ? DT_DIR
-               : S_ISREG (st.st_mode)                                                     ? DT_REG
-                                                                                          : DT_UNKNOWN;
+               : S_ISREG (st.st_mode)                                                       ? DT_REG
+                                                                                            : DT_UNKNOWN;
       if (type == DT_DIR)
         {
           strv_append (&out->dirs, name);
@@ -157,7 +157,7 @@ image_remove_tree_at (int parent_fd, const char *name, cryo_error_t *err)
     return 0;
   if (fd < 0 && errno == ENOTDIR)
     return unlinkat (parent_fd, name, 0) < 0 && errno != ENOENT ? cryo_error (err, errno, "remove `%s`", name)
-                                                                 : 0;
+                                                                : 0;
   if (fd < 0)
     return cryo_error (err, errno, "open `%s`", name);
   d = fdopendir (fd);

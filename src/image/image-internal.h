@@ -15,17 +15,17 @@ struct image_manifest
 {
   int version;
   char *cryo_version;
-  char *criu_version;   /* may be NULL */
+  char *criu_version; /* may be NULL */
   char *kernel_release;
   char *created;
   char *container_id;
   enum image_mode mode;
-  char *config_digest;  /* "sha256:<hex>", may be NULL */
+  char *config_digest; /* "sha256:<hex>", may be NULL */
   struct image_namespace *namespaces;
   size_t n_namespaces;
-  char *mount_plan;     /* file name, may be NULL */
-  char *cgroup_path;    /* may be NULL */
-  char *cgroup_version; /* may be NULL */
+  char *mount_plan;                        /* file name, may be NULL */
+  char *cgroup_path;                       /* may be NULL */
+  char *cgroup_version;                    /* may be NULL */
   struct image_checkpoint_options options; /* manage_cgroups_mode is owned */
   struct image_tmpfs *tmpfs;
   size_t n_tmpfs;
@@ -79,12 +79,12 @@ int image_mkdir_parents_at (int dirfd, const char *name, cryo_error_t *err);
  * directory the next writer recognizes (unlocked) and removes. */
 struct image_tmpdir
 {
-  char *path;      /* target, as given */
-  char *name;      /* basename of the target */
-  char *tmp_name;  /* basename of the temporary directory */
+  char *path;     /* target, as given */
+  char *name;     /* basename of the target */
+  char *tmp_name; /* basename of the temporary directory */
   char *tmp_path;
   int parent_fd;
-  int fd;          /* the temporary directory, holding the lock */
+  int fd; /* the temporary directory, holding the lock */
   bool replace;
   bool committed;
 };

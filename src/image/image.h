@@ -32,14 +32,14 @@
 
 /* Well-known files of an image (relative to the image directory). */
 #define IMAGE_MANIFEST "manifest.json"
-#define IMAGE_FILE_CONFIG "config.json"         /* config.json as the container was created */
+#define IMAGE_FILE_CONFIG "config.json" /* config.json as the container was created */
 #define IMAGE_FILE_NAMESPACES "namespaces.json"
-#define IMAGE_FILE_MOUNTS "mounts.json"         /* mount_plan_to_json() */
+#define IMAGE_FILE_MOUNTS "mounts.json" /* mount_plan_to_json() */
 #define IMAGE_FILE_NETWORK "network.json"
 #define IMAGE_FILE_CGROUP "cgroup.json"
-#define IMAGE_FILE_LEAKS "leaks.json"           /* subtree checkpoints: what was not guaranteed */
-#define IMAGE_DIR_TMPFS "tmpfs"                 /* tmpfs/<n>.tar, see image_writer_add_tmpfs() */
-#define IMAGE_DIR_CRIU "criu"                   /* CRIU's own images */
+#define IMAGE_FILE_LEAKS "leaks.json" /* subtree checkpoints: what was not guaranteed */
+#define IMAGE_DIR_TMPFS "tmpfs"       /* tmpfs/<n>.tar, see image_writer_add_tmpfs() */
+#define IMAGE_DIR_CRIU "criu"         /* CRIU's own images */
 
 enum image_mode
 {
@@ -72,7 +72,7 @@ struct image_checkpoint_options
 
 struct image_file
 {
-  char *name;      /* relative path, "criu/pages-1.img" */
+  char *name; /* relative path, "criu/pages-1.img" */
   uint64_t size;
   char sha256[65]; /* lower-case hex */
 };
@@ -94,8 +94,8 @@ struct image_writer_options
  * temporary directories of the same name left by a writer that died.
  * Records the creation time, cryo's version and the kernel release.
  */
-int image_writer_begin (const char *path, const struct image_writer_options *opts,
-                        struct image_writer **out, cryo_error_t *err);
+int image_writer_begin (const char *path, const struct image_writer_options *opts, struct image_writer **out,
+                        cryo_error_t *err);
 
 /* The temporary image directory, and its criu/ subdirectory (where CRIU
  * writes: criu_local_set_images_dir_fd).  Files created there by the caller
@@ -198,17 +198,17 @@ int image_extract_tmpfs (struct image *img, const char *destination, const char 
 
 const char *image_path (struct image *img);
 int image_dirfd (struct image *img);
-const char *image_criu_dir (struct image *img);  /* "<path>/criu" */
+const char *image_criu_dir (struct image *img); /* "<path>/criu" */
 int image_criu_dirfd (struct image *img);
 int image_version (struct image *img);
 const char *image_container_id (struct image *img);
 enum image_mode image_mode (struct image *img);
 const char *image_mode_name (enum image_mode mode);
-const char *image_created (struct image *img);       /* RFC 3339 */
+const char *image_created (struct image *img); /* RFC 3339 */
 const char *image_cryo_version (struct image *img);
-const char *image_criu_version (struct image *img);  /* NULL if not recorded */
+const char *image_criu_version (struct image *img); /* NULL if not recorded */
 const char *image_kernel_release (struct image *img);
-const char *image_config_digest (struct image *img); /* "sha256:<hex>" or NULL */
+const char *image_config_digest (struct image *img);   /* "sha256:<hex>" or NULL */
 const char *image_mount_plan_file (struct image *img); /* "mounts.json" or NULL */
 const char *image_cgroup_path (struct image *img);
 const char *image_cgroup_version (struct image *img);

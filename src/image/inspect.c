@@ -38,7 +38,7 @@ inspection_read (struct image *img, struct inspection *in, cryo_error_t *err)
 }
 
 static const char *const option_names[] = {
-  "leave-running", "tcp-established", "tcp-close", "ext-unix-sk", "shell-job",
+  "leave-running", "tcp-established", "tcp-close",      "ext-unix-sk", "shell-job",
   "file-locks",    "link-remap",      "skip-in-flight", "lazy-pages",
 };
 
@@ -229,9 +229,10 @@ text_header (struct image *img, FILE *out)
   const struct image_namespace *ns = image_namespaces (img, &n_ns);
 
   image_files (img, &n_files);
-  fprintf (out, "image:      %s (format version %d, %zu files, %llu bytes)\n", image_path (img), image_version (img),
-           n_files, (unsigned long long) image_total_size (img));
-  fprintf (out, "container:  %s (%s checkpoint)\n", image_container_id (img), image_mode_name (image_mode (img)));
+  fprintf (out, "image:      %s (format version %d, %zu files, %llu bytes)\n", image_path (img),
+           image_version (img), n_files, (unsigned long long) image_total_size (img));
+  fprintf (out, "container:  %s (%s checkpoint)\n", image_container_id (img),
+           image_mode_name (image_mode (img)));
   fprintf (out, "created:    %s\n", image_created (img));
   fprintf (out, "versions:   cryo %s, criu %s, kernel %s\n", image_cryo_version (img),
            image_criu_version (img) ? image_criu_version (img) : "(none)", image_kernel_release (img));
@@ -247,8 +248,9 @@ text_header (struct image *img, FILE *out)
              image_cgroup_version (img) ? image_cgroup_version (img) : "?");
   fprintf (out, "namespaces:%s\n", n_ns ? "" : " (none)");
   for (size_t i = 0; i < n_ns; i++)
-    fprintf (out, "  %-8s %s%s%s, inode %llu\n", ns_table[ns[i].type].oci_name, ns[i].created ? "created" : "joined",
-             ns[i].path ? " " : "", ns[i].path ? ns[i].path : "", (unsigned long long) ns[i].inode);
+    fprintf (out, "  %-8s %s%s%s, inode %llu\n", ns_table[ns[i].type].oci_name,
+             ns[i].created ? "created" : "joined", ns[i].path ? " " : "", ns[i].path ? ns[i].path : "",
+             (unsigned long long) ns[i].inode);
 }
 
 static void
@@ -266,7 +268,8 @@ text_mounts (struct image *img, const struct mount_plan *plan, FILE *out)
     {
       const struct mount_op *op = mount_plan_op (plan, i);
       if (op->kind == MOUNT_OP_MOUNT)
-        fprintf (out, "  %-24s %-8s %s\n", op->destination, op->type ? op->type : "-", op->source ? op->source : "-");
+        fprintf (out, "  %-24s %-8s %s\n", op->destination, op->type ? op->type : "-",
+                 op->source ? op->source : "-");
     }
   for (size_t i = 0; image_tmpfs_destination (img, i); i++)
     fprintf (out, "tmpfs:      %s (contents archived)\n", image_tmpfs_destination (img, i));
@@ -291,8 +294,8 @@ text_criu (const struct criu_dump *d, FILE *out)
   for (size_t i = 0; i < d->n_procs; i++)
     {
       const struct criu_process *p = &d->procs[i];
-      fprintf (out, "  %7u %7u %7zu %9llu  %-8s %s\n", p->pid, p->ppid, p->n_threads, (unsigned long long) p->pages,
-               criu_task_state_name (p->task_state), p->comm ? p->comm : "?");
+      fprintf (out, "  %7u %7u %7zu %9llu  %-8s %s\n", p->pid, p->ppid, p->n_threads,
+               (unsigned long long) p->pages, criu_task_state_name (p->task_state), p->comm ? p->comm : "?");
       for (size_t j = 0; j < p->n_fds; j++)
         fprintf (out, "  %15s fd %u: %s\n", "", p->fds[j].fd, p->fds[j].desc);
     }

@@ -19,15 +19,18 @@ image_mode_name (enum image_mode mode)
 }
 
 /* The boolean checkpoint options, by manifest key. */
-#define OPTION(name) { #name, offsetof (struct image_checkpoint_options, name) }
+#define OPTION(name)                                                                                         \
+  {                                                                                                          \
+#name, offsetof(struct image_checkpoint_options, name)                                                   \
+  }
 static const struct
 {
   const char *key;
   size_t offset;
 } option_table[] = {
-  OPTION (leave_running), OPTION (tcp_established), OPTION (tcp_close), OPTION (ext_unix_sk),
-  OPTION (shell_job),     OPTION (file_locks),      OPTION (link_remap), OPTION (skip_in_flight),
-  OPTION (lazy_pages),
+  OPTION (leave_running), OPTION (tcp_established), OPTION (tcp_close),
+  OPTION (ext_unix_sk),   OPTION (shell_job),       OPTION (file_locks),
+  OPTION (link_remap),    OPTION (skip_in_flight),  OPTION (lazy_pages),
 };
 
 void
@@ -207,8 +210,7 @@ get_string (json_value_t *obj, const char *field, const char *key, bool required
 }
 
 static int
-get_bool (json_value_t *obj, const char *field, const char *key, bool required, bool *out,
-          cryo_error_t *err)
+get_bool (json_value_t *obj, const char *field, const char *key, bool required, bool *out, cryo_error_t *err)
 {
   json_value_t *v = json_get (obj, key);
 
@@ -337,8 +339,9 @@ manifest_parse_options (json_value_t *v, struct image_checkpoint_options *o, cry
   if (!json_is_object (v))
     return cryo_error (err, 0, "field `options`: must be an object");
   for (size_t i = 0; i < ARRAY_SIZE (option_table); i++)
-    if (get_bool (v, "options.", option_table[i].key, false,
-                  (bool *) ((char *) o + option_table[i].offset), err) < 0)
+    if (get_bool (v, "options.", option_table[i].key, false, (bool *) ((char *) o + option_table[i].offset),
+                  err)
+        < 0)
       return -1;
   if (get_string (v, "options.", "manage_cgroups_mode", false, &mode, err) < 0)
     return -1;
@@ -362,7 +365,8 @@ parse_file (json_value_t *v, size_t i, struct image_file *f, cryo_error_t *err)
     return cryo_error (err, 0, "field `%sname`: `%s` %s", field, f->name, why);
   if (strcmp (f->name, IMAGE_MANIFEST) == 0)
     return cryo_error (err, 0, "field `%sname`: the manifest cannot list itself", field);
-  if (get_uint (v, field, "size", true, &f->size, err) < 0 || get_string (v, field, "sha256", true, &sha, err) < 0)
+  if (get_uint (v, field, "size", true, &f->size, err) < 0
+      || get_string (v, field, "sha256", true, &sha, err) < 0)
     return -1;
   if (!is_hex_digest (sha))
     return cryo_error (err, 0, "field `%ssha256`: must be 64 lower-case hex digits", field);

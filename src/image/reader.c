@@ -49,7 +49,8 @@ no_manifest (int dirfd, const char *path, cryo_error_t *err)
   if (read_all_file_at (dirfd, "cryo.json", &text, NULL, NULL) == 0 && json_parse (text, &root, NULL) == 0
       && manifest_check_header (root, &version, NULL) == 0)
     return version_error (path, version, err);
-  return cryo_error (err, 0, "image `%s`: no %s (not a cryo image, or an unfinished one)", path, IMAGE_MANIFEST);
+  return cryo_error (err, 0, "image `%s`: no %s (not a cryo image, or an unfinished one)", path,
+                     IMAGE_MANIFEST);
 }
 
 static int
@@ -169,7 +170,8 @@ check_one_file (struct image *img, const struct image_file *f, cryo_error_t *err
     return cryo_error (err, 0, "image `%s`: %s: truncated: %llu of %llu bytes", img->path, f->name,
                        (unsigned long long) st.st_size, (unsigned long long) f->size);
   if ((uint64_t) st.st_size > f->size)
-    return cryo_error (err, 0, "image `%s`: %s: size mismatch: %llu bytes, the manifest says %llu (file corrupt)",
+    return cryo_error (err, 0,
+                       "image `%s`: %s: size mismatch: %llu bytes, the manifest says %llu (file corrupt)",
                        img->path, f->name, (unsigned long long) st.st_size, (unsigned long long) f->size);
   return 0;
 }
@@ -362,7 +364,6 @@ image_total_size (struct image *img)
 {
   return img->total;
 }
-
 
 const struct image_checkpoint_options *
 image_options (struct image *img)

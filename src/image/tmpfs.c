@@ -107,7 +107,8 @@ write_tar (int fd, const char *name, const char *source, cryo_error_t *err)
 
   if (a == NULL)
     oom ();
-  if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK || archive_write_open_fd (a, fd) != ARCHIVE_OK)
+  if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+      || archive_write_open_fd (a, fd) != ARCHIVE_OK)
     return cryo_error (err, 0, "create `%s`: %s", name, archive_error_string (a));
   if (archive_tree (a, source, err) < 0)
     return -1;
@@ -143,9 +144,10 @@ image_writer_add_tmpfs (struct image_writer *w, const char *destination, const c
 
 /* ---- extraction ---- */
 
-#define EXTRACT_FLAGS                                                                                    \
-  (ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR            \
-   | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
+#define EXTRACT_FLAGS                                                                                        \
+  (ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR               \
+   | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS                                       \
+   | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
 
 /* In a child whose working directory is the target: libarchive's checks
  * against ".." and symlinks apply to relative paths, and the target path

@@ -132,7 +132,8 @@ static int
 add_pages (struct image_writer *w, uint64_t size, cryo_error_t *err)
 {
   cleanup_free char *buf = xmalloc (1 << 20);
-  cleanup_close int fd = openat (image_writer_criu_dirfd (w), "pages-1000.img", O_WRONLY | O_CREAT | O_EXCL, 0600);
+  cleanup_close int fd
+      = openat (image_writer_criu_dirfd (w), "pages-1000.img", O_WRONLY | O_CREAT | O_EXCL, 0600);
   uint64_t x = 88172645463325252ull;
 
   if (fd < 0)
@@ -158,7 +159,8 @@ main (int argc, char **argv)
   cleanup_error cryo_error_t err = NULL;
   cleanup_image_writer struct image_writer *w = NULL;
   struct image_namespace pid_ns = { .type = NS_PID, .created = true, .inode = 4026532001 };
-  struct image_namespace net_ns = { .type = NS_NET, .created = false, .inode = 4026532002, .path = "/run/netns/t" };
+  struct image_namespace net_ns
+      = { .type = NS_NET, .created = false, .inode = 4026532002, .path = "/run/netns/t" };
   struct image_checkpoint_options o = { .tcp_established = true, .file_locks = true };
   const char *id = "test-container";
   enum image_mode mode = IMAGE_MODE_CONTAINER;

@@ -83,7 +83,8 @@ static int
 run_criu_dump (pid_t pid, const char *dir)
 {
   cleanup_free char *tree = xasprintf ("%d", pid);
-  char *argv[] = { (char *) CRIU_BINARY, "dump", "-t", tree, "-D", (char *) dir, "-o", "dump.log", "-v4", NULL };
+  char *argv[]
+      = { (char *) CRIU_BINARY, "dump", "-t", tree, "-D", (char *) dir, "-o", "dump.log", "-v4", NULL };
   int status;
   pid_t c = fork ();
 
@@ -276,7 +277,7 @@ test_no_crash_on_garbage (void)
       struct stat st;
       CHECK (stat (src, &st) == 0);
       /* About 300 positions per image, every byte of the small ones. */
-      for (long i = 0; i < st.st_size; i += st.st_size > 300 ? st.st_size / 300 : 1)
+      for (long i = 0; i<st.st_size; i += st.st_size> 300 ? st.st_size / 300 : 1)
         {
           cleanup_error cryo_error_t err = NULL;
           CHECK (copy_damaged (dir, names[n], i, -1) == 0);
@@ -295,8 +296,8 @@ static int
 test_pb_wire (void)
 {
   /* field 1 varint 150, field 2 bytes "hi", field 3 fixed32, field 4 fixed64 */
-  static const uint8_t msg[] = { 0x08, 0x96, 0x01, 0x12, 0x02, 'h', 'i', 0x1d, 1, 0, 0, 0,
-                                 0x21, 2, 0, 0, 0, 0, 0, 0, 0 };
+  static const uint8_t msg[]
+      = { 0x08, 0x96, 0x01, 0x12, 0x02, 'h', 'i', 0x1d, 1, 0, 0, 0, 0x21, 2, 0, 0, 0, 0, 0, 0, 0 };
   static const uint8_t bad_len[] = { 0x12, 0x05, 'x' };
   static const uint8_t group[] = { 0x0b };
   struct pb_reader r = { msg, msg + sizeof (msg) };
@@ -307,9 +308,9 @@ test_pb_wire (void)
   CHECK (pb_next (&r, &f) == 1 && f.number == 3 && f.value == 1);
   CHECK (pb_next (&r, &f) == 1 && f.number == 4 && f.value == 2);
   CHECK (pb_next (&r, &f) == 0);
-  r = (struct pb_reader) { bad_len, bad_len + sizeof (bad_len) };
+  r = (struct pb_reader){ bad_len, bad_len + sizeof (bad_len) };
   CHECK (pb_next (&r, &f) == -1);
-  r = (struct pb_reader) { group, group + 1 };
+  r = (struct pb_reader){ group, group + 1 };
   CHECK (pb_next (&r, &f) == -1);
   return 0;
 }

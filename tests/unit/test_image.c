@@ -191,7 +191,8 @@ static int
 test_flipped_byte (void)
 {
   char expected[256];
-  snprintf (expected, sizeof (expected), "img%d`: criu/pages-1.img: checksum mismatch (file corrupt)", counter + 1);
+  snprintf (expected, sizeof (expected), "img%d`: criu/pages-1.img: checksum mismatch (file corrupt)",
+            counter + 1);
   return corrupt_and_expect (flip_byte, expected);
 }
 
@@ -274,8 +275,8 @@ expect_open_error (const char *drop, const char *key, const char *value, const c
 static int
 test_manifest_required_fields (void)
 {
-  static const char *const required[] = { "format", "version", "cryo_version", "kernel", "created",
-                                          "container_id", "mode", "namespaces", "options", "files" };
+  static const char *const required[] = { "format",       "version", "cryo_version", "kernel",  "created",
+                                          "container_id", "mode",    "namespaces",   "options", "files" };
   for (size_t i = 0; i < ARRAY_SIZE (required); i++)
     {
       char expected[128];
@@ -297,19 +298,29 @@ test_manifest_bad_values (void)
     { "version", "\"2\"", "field `version`: must be a positive integer" },
     { "container_id", "\"\"", "field `container_id`: must not be empty" },
     { "mode", "\"whole\"", "field `mode`: must be \"container\" or \"subtree\"" },
-    { "namespaces", "[{\"type\": \"bogus\", \"created\": true}]", "field `namespaces[0].type`: unknown namespace" },
+    { "namespaces", "[{\"type\": \"bogus\", \"created\": true}]",
+      "field `namespaces[0].type`: unknown namespace" },
     { "namespaces", "[{\"type\": \"pid\"}]", "missing field `namespaces[0].created`" },
     { "options", "{\"leave_running\": 1}", "field `options.leave_running`: must be true or false" },
     { "files", "{}", "field `files`: must be an array" },
-    { "files", "[{\"name\": \"../x\", \"size\": 1, \"sha256\": \"" "0000000000000000000000000000000000000000000000000000000000000000\"}]",
+    { "files",
+      "[{\"name\": \"../x\", \"size\": 1, \"sha256\": \""
+      "0000000000000000000000000000000000000000000000000000000000000000\"}]",
       "field `files[0].name`: `../x` has a `.` or `..` component" },
-    { "files", "[{\"name\": \"/etc/passwd\", \"size\": 1, \"sha256\": \"" "0000000000000000000000000000000000000000000000000000000000000000\"}]",
+    { "files",
+      "[{\"name\": \"/etc/passwd\", \"size\": 1, \"sha256\": \""
+      "0000000000000000000000000000000000000000000000000000000000000000\"}]",
       "is an absolute path" },
-    { "files", "[{\"name\": \"a\", \"size\": -1, \"sha256\": \"" "0000000000000000000000000000000000000000000000000000000000000000\"}]",
+    { "files",
+      "[{\"name\": \"a\", \"size\": -1, \"sha256\": \""
+      "0000000000000000000000000000000000000000000000000000000000000000\"}]",
       "field `files[0].size`: must be a non-negative integer" },
-    { "files", "[{\"name\": \"a\", \"size\": 1, \"sha256\": \"abc\"}]", "field `files[0].sha256`: must be 64" },
+    { "files", "[{\"name\": \"a\", \"size\": 1, \"sha256\": \"abc\"}]",
+      "field `files[0].sha256`: must be 64" },
     { "mount_plan", "\"nothere.json\"", "field `mount_plan`: `nothere.json` is not in `files`" },
-    { "config_digest", "\"sha256:" "0000000000000000000000000000000000000000000000000000000000000000\"",
+    { "config_digest",
+      "\"sha256:"
+      "0000000000000000000000000000000000000000000000000000000000000000\"",
       "field `config_digest`: does not match the checksum of config.json" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
@@ -356,7 +367,8 @@ test_manifest_not_json (void)
 static int
 test_future_version (void)
 {
-  return expect_open_error (NULL, "version", "3", "format version 3 is newer than this cryo reads (2): upgrade cryo");
+  return expect_open_error (NULL, "version", "3",
+                            "format version 3 is newer than this cryo reads (2): upgrade cryo");
 }
 
 static int

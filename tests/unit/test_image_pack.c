@@ -269,24 +269,26 @@ test_unpack_bad_entries (void)
   CHECK (expect_unpack_fails (a4, "no manifest.json in the archive (not a cryo image archive)") == 0);
   CHECK (write_evil_archive (a5, NULL, 0, true) == 0);
   CHECK (expect_unpack_fails (a5, "manifest.json: missing field `format` (not a cryo image)") == 0);
-  CHECK (write_file (base, strrchr (a6, '/') + 1, "this is not an archive at all, just some text\n", 46) == 0);
+  CHECK (write_file (base, strrchr (a6, '/') + 1, "this is not an archive at all, just some text\n", 46)
+         == 0);
   CHECK (expect_unpack_fails (a6, "corrupt or truncated archive") == 0);
   CHECK (expect_unpack_fails ("/nonexistent/archive.tar", "open `/nonexistent/archive.tar`") == 0);
   return 0;
 }
 
-static const char v1_json[] = "{\n"
-                              "  \"format\": \"cryo-image\", \"version\": 1,\n"
-                              "  \"cryo_version\": \"0.0.9\", \"criu_version\": \"4.1.1\", \"kernel\": \"6.1.0\",\n"
-                              "  \"created\": \"2025-01-02T03:04:05Z\", \"container_id\": \"old\", \"mode\": \"subtree\",\n"
-                              "  \"config\": {\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sleep\"]}},\n"
-                              "  \"namespaces\": [{\"type\": \"pid\", \"created\": true, \"inode\": 7},\n"
-                              "                 {\"type\": \"network\", \"created\": false, \"path\": \"/run/netns/n\"}],\n"
-                              "  \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}],\n"
-                              "  \"cgroup\": {\"path\": \"/cryo/old\", \"version\": \"v1\"},\n"
-                              "  \"options\": {\"tcp_established\": true},\n"
-                              "  \"tmpfs\": [{\"destination\": \"/dev/shm\", \"file\": \"tmpfs-0.tar\"}]\n"
-                              "}\n";
+static const char v1_json[]
+    = "{\n"
+      "  \"format\": \"cryo-image\", \"version\": 1,\n"
+      "  \"cryo_version\": \"0.0.9\", \"criu_version\": \"4.1.1\", \"kernel\": \"6.1.0\",\n"
+      "  \"created\": \"2025-01-02T03:04:05Z\", \"container_id\": \"old\", \"mode\": \"subtree\",\n"
+      "  \"config\": {\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"sleep\"]}},\n"
+      "  \"namespaces\": [{\"type\": \"pid\", \"created\": true, \"inode\": 7},\n"
+      "                 {\"type\": \"network\", \"created\": false, \"path\": \"/run/netns/n\"}],\n"
+      "  \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}],\n"
+      "  \"cgroup\": {\"path\": \"/cryo/old\", \"version\": \"v1\"},\n"
+      "  \"options\": {\"tcp_established\": true},\n"
+      "  \"tmpfs\": [{\"destination\": \"/dev/shm\", \"file\": \"tmpfs-0.tar\"}]\n"
+      "}\n";
 
 static int
 make_v1 (const char *path, const char *metadata)
