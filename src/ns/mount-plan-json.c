@@ -223,6 +223,8 @@ rd_mount (json_value_t *o, const char *f, struct mount_op *op, cryo_error_t *err
     return -1;
   if (!(op->flags & (MS_BIND | MS_REMOUNT)) && op->type == NULL)
     return cryo_error (err, 0, "mount plan: %s.type: required for a mount that is not a bind", f);
+  if ((op->flags & MS_BIND) && (op->source == NULL || op->source[0] != '/'))
+    return cryo_error (err, 0, "mount plan: %s.source: a bind mount needs an absolute source", f);
   return 0;
 }
 
@@ -240,6 +242,9 @@ rd_device (json_value_t *o, const char *f, struct mount_op *op, cryo_error_t *er
     return -1;
   if (strlen (type) != 1 || strchr ("cbp", type[0]) == NULL)
     return cryo_error (err, 0, "mount plan: %s.devType: `%s` is not c, b or p", f, type);
+  if (op->major < 0 || op->major > 0xfff || op->minor < 0 || op->minor > 0xfffff)
+    return cryo_error (err, 0, "mount plan: %s: major %lld minor %lld out of range", f,
+                       (long long) op->major, (long long) op->minor);
   op->dev_type = type[0];
   op->mode = (mode_t) mode;
   op->uid = (uid_t) uid;

@@ -437,6 +437,16 @@ test_json_errors (void)
   CHECK (expect_json_error (PLAN_HEAD "\"ops\":[{\"kind\":\"mount\",\"destination\":\"/x\","
                                       "\"type\":\"tmpfs\",\"options\":[],\"flags\":\"ro\"}]}",
                             "ops[0].flags") == 0);
+  CHECK (expect_json_error (PLAN_HEAD "\"ops\":[{\"kind\":\"device\",\"destination\":\"/x\","
+                                      "\"devType\":\"c\",\"major\":-1,\"minor\":3,\"mode\":438,"
+                                      "\"uid\":0,\"gid\":0}]}",
+                            "major -1 minor 3 out of range") == 0);
+  CHECK (expect_json_error (PLAN_HEAD "\"ops\":[{\"kind\":\"mount\",\"destination\":\"/x\","
+                                      "\"type\":\"bind\",\"source\":null,\"options\":[],\"flags\":4096,"
+                                      "\"clearFlags\":0,\"propagation\":0,\"recAttrSet\":0,\"recAttrClr\":0,"
+                                      "\"data\":null,\"idmap\":false,\"idmapRecursive\":false,"
+                                      "\"uidMappings\":[],\"gidMappings\":[]}]}",
+                            "ops[0].source: a bind mount needs an absolute source") == 0);
   return 0;
 }
 
