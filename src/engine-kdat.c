@@ -10,9 +10,10 @@
  * refusing a non-tmpfs, which blocks any later save.)  Loading does not
  * check the file system, only the size and two magics.
  *
- * So cryo, once per boot and CRIU binary:
+ * So cryo, once per boot, CRIU binary and state root:
  *  1. asks CRIU where it looks: a run with -v4 logs "File <path> does not
- *     exist" (or "Loaded kdat cache from <path>");
+ *     exist" (or "Loaded kdat cache from <path>": when that is a mount
+ *     point, another state root did the work, and its file is adopted);
  *  2. if that directory is a tmpfs, CRIU caches by itself: nothing to do;
  *  3. otherwise, in a private mount namespace with a tmpfs over that
  *     directory, lets CRIU probe and save, and copies the file to
@@ -119,12 +120,19 @@ run_criu_probe (const char *binary, const char *log)
   return WIFEXITED (status) && WEXITSTATUS (status) != 127 ? 0 : -1;
 }
 
-/* The kdat path CRIU names in its log. */
+/* The kdat path CRIU names in its log; *loaded when it loaded it. */
 static char *
-kdat_path_from_log (const char *log)
+kdat_path_from_log (const char *log, bool *loaded)
 {
-  static const char *const patterns[] = { "File %4095s does not exist", "Loaded kdat cache from %4095s",
-                                          "Stale %4095s file", "Can't load %4095s" };
+  static const struct
+  {
+    const char *head, *pattern;
+  } says[] = {
+    { "File ", "File %4095s does not exist" },
+    { "Loaded kdat cache from ", "Loaded kdat cache from %4095s" }, /* the only "loaded" */
+    { "Stale ", "Stale %4095s file" },
+    { "Can't load ", "Can't load %4095s" },
+  };
   cleanup_free char *text = NULL;
   cryo_error_t ignored = NULL;
   char *save = NULL, path[4096];
@@ -132,15 +140,15 @@ kdat_path_from_log (const char *log)
   if (read_all_file (log, &text, NULL, &ignored) < 0)
     return cryo_error_release (&ignored), NULL;
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char *msg = strchr (line, ')');
-      if (msg == NULL)
-        continue;
-      msg += strspn (msg + 1, " ") + 1;
-      for (size_t i = 0; i < ARRAY_SIZE (patterns); i++)
-        if (sscanf (msg, patterns[i], path) == 1 && path[0] == '/' && strstr (path, "kdat"))
-          return xstrdup (path);
-    }
+    for (size_t i = 0; i < ARRAY_SIZE (says); i++)
+      {
+        const char *p = strstr (line, says[i].head);
+        if (p && sscanf (p, says[i].pattern, path) == 1 && path[0] == '/' && strstr (path, "kdat"))
+          {
+            *loaded = i == 1;
+            return xstrdup (path);
+          }
+      }
   return NULL;
 }
 
@@ -161,42 +169,64 @@ copy_file_to (const char *src, int dirfd, const char *name)
   return 0;
 }
 
+static bool
+mount_root (const char *path)
+{
+  struct statx stx;
+
+  return statx (AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) == 0 && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+         && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* Step 3, in a private mount namespace: CRIU probes and saves on a tmpfs. */
+static int
+probe_on_tmpfs (struct engine *e, int cachefd, const char *path, const char *dir)
+{
+  if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+      || mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") < 0)
+    return -1;
+  unlinkat (cachefd, "kdat.log", 0);
+  if (run_criu_probe (e->binary, "kdat.log") < 0)
+    return -1;
+  return copy_file_to (path, cachefd, "criu.kdat");
+}
+
 /* In a forked child, inside the cache dir: steps 1-3 of the file comment.
- * Writes "kdat.path" and, unless CRIU caches by itself, "criu.kdat". */
+ * A kdat another state root already put in place (a mount point CRIU
+ * loads) is adopted instead of probed again.  Writes "kdat.path" and,
+ * unless CRIU caches by itself, "criu.kdat". */
 static _Noreturn void
 generate_child (struct engine *e, int cachefd)
 {
   cleanup_free char *path = NULL;
   cleanup_free char *dir = NULL;
+  cleanup_free char *info = NULL;
+  cryo_error_t ignored = NULL;
   const char *mode = "bind";
+  bool loaded = false;
 
-  if (fchdir (cachefd) < 0 || unshare (CLONE_NEWNS) < 0
-      || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+  if (fchdir (cachefd) < 0)
     _exit (2);
   unlinkat (cachefd, "kdat-where.log", 0);
   if (run_criu_probe (e->binary, "kdat-where.log") < 0)
     _exit (3);
-  path = kdat_path_from_log ("kdat-where.log");
+  path = kdat_path_from_log ("kdat-where.log", &loaded);
   if (path == NULL)
     _exit (4);
   dir = xstrdup (path);
   dirname (dir);
   if (on_tmpfs (dir))
     mode = "native";
-  else
+  else if (loaded && mount_root (path))
     {
-      if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=0755") < 0)
+      if (copy_file_to (path, cachefd, "criu.kdat") < 0)
         _exit (5);
-      unlinkat (cachefd, "kdat.log", 0);
-      if (run_criu_probe (e->binary, "kdat.log") < 0 || copy_file_to (path, cachefd, "criu.kdat") < 0)
-        _exit (6);
     }
-  {
-    cleanup_free char *info = xasprintf ("%s\n%s\n", path, mode);
-    cryo_error_t ignored = NULL;
-    if (write_file_atomic_at (cachefd, "kdat.path", info, strlen (info), &ignored) < 0)
-      _exit (7);
-  }
+  else if (probe_on_tmpfs (e, cachefd, path, dir) < 0)
+    _exit (6);
+  info = xasprintf ("%s\n%s\n", path, mode);
+  if (write_file_atomic_at (cachefd, "kdat.path", info, strlen (info), &ignored) < 0)
+    _exit (7);
   _exit (0);
 }
 
@@ -222,17 +252,30 @@ generate (struct engine *e, int cachefd, const char *key)
   return 0;
 }
 
+static bool mount_root (const char *path);
+
+/* Does <path> hold a kdat CRIU will load and trust for this boot?  The
+ * same size and magics as our copy (CRIU's second magic is its build time,
+ * so a new binary does not match), and on a tmpfs or a mount point (gone at
+ * reboot).  Byte equality is too strict: every CRIU probe differs a little,
+ * and each state root (tests use many) generates its own copy. */
 static bool
-same_content (const char *a, int dirfd, const char *b)
+kdat_usable (const char *path, int cachefd)
 {
   cleanup_free char *x = NULL;
   cleanup_free char *y = NULL;
   cryo_error_t ignored = NULL;
   size_t lx, ly;
 
-  if (read_all_file (a, &x, &lx, &ignored) < 0 || read_all_file_at (dirfd, b, &y, &ly, &ignored) < 0)
+  if (!mount_root (path))
+    {
+      cleanup_free char *dir = xstrdup (path);
+      if (!on_tmpfs (dirname (dir)))
+        return false;
+    }
+  if (read_all_file (path, &x, &lx, &ignored) < 0 || read_all_file_at (cachefd, "criu.kdat", &y, &ly, &ignored) < 0)
     return cryo_error_release (&ignored), false;
-  return lx == ly && lx > 0 && memcmp (x, y, lx) == 0;
+  return lx == ly && lx >= 8 && memcmp (x, y, 8) == 0;
 }
 
 /* Step 4: <path> shows our copy (whoever mounted it). */
@@ -242,7 +285,7 @@ ensure_bind (struct engine *e, const char *path, int cachefd)
   cleanup_free char *src = xasprintf ("%s/criu.kdat", e->cache_dir);
   bool created = false;
 
-  if (same_content (path, cachefd, "criu.kdat"))
+  if (kdat_usable (path, cachefd))
     return true;
   if (access (path, F_OK) < 0)
     {
@@ -263,7 +306,7 @@ ensure_bind (struct engine *e, const char *path, int cachefd)
       return false;
     }
   log_debug ("kdat cache: `%s` now shows `%s`", path, src);
-  return same_content (path, cachefd, "criu.kdat");
+  return kdat_usable (path, cachefd);
 }
 
 /* The cache is current when kdat.key matches; returns kdat.path's lines. */
@@ -301,7 +344,7 @@ in_place (struct engine *e, const char *path, const char *mode, int cachefd, boo
 {
   if (strcmp (mode, "native") == 0)
     return access (path, R_OK) == 0;
-  return fix ? ensure_bind (e, path, cachefd) : same_content (path, cachefd, "criu.kdat");
+  return fix ? ensure_bind (e, path, cachefd) : kdat_usable (path, cachefd);
 }
 
 void
