@@ -24,6 +24,7 @@ CRYO_COMMAND (pause);
 CRYO_COMMAND (resume);
 CRYO_COMMAND (update);
 CRYO_COMMAND (events);
+CRYO_COMMAND (leaks);
 
 /* Where the handler for `cmd` finds its own table entry (for usage). */
 const struct cli_command *cli_find_command (const char *name);

@@ -10,14 +10,19 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "leak-internal.h"
+#include "ns/sockdiag.h"
 #include "util.h"
 
 void
@@ -70,7 +75,8 @@ sock_leak (struct lk_ctx *c, enum leak_kind kind, uint32_t fd_index, uint32_t ho
 
 struct unix_tables
 {
-  struct lk_hash by_ino, by_peer, by_icon; /* by_icon: embryo -> its listener */
+  struct lk_hash by_ino, by_peer;
+  struct lk_hash by_icon;   /* a pending client's inode -> its listener */
   size_t n_icons;
   uint32_t *icon_owner;
   uint64_t *icon_ino;
@@ -122,52 +128,55 @@ unix_find (const struct unix_tables *t, const struct lk_socks *s, uint64_t ino)
   return NULL;
 }
 
-/* Report partner socket @q of container socket @u if an outside process
- * holds it. */
+static char *
+unix_name (uint64_t ino, const char *name)
+{
+  return name ? xasprintf ("socket:[%" PRIu64 "] `%s`", ino, name) : xasprintf ("socket:[%" PRIu64 "]", ino);
+}
+
+/* Report partner socket @q_ino (@q when the dump has it) of container
+ * socket @u if an outside process holds it. */
 static void
-unix_partner (struct lk_ctx *c, const struct lk_unix *u, uint32_t fd_index, const struct lk_unix *q,
-              const char *how)
+unix_partner (struct lk_ctx *c, const struct lk_unix *u, uint32_t fd_index, uint64_t q_ino,
+              const struct lk_unix *q, const char *how)
 {
   uint32_t outside;
-  cleanup_free char *object = NULL, *detail = NULL;
+  cleanup_free char *object = NULL, *detail = NULL, *a = NULL, *b = NULL;
 
-  if (q == NULL || q->ino == u->ino)
+  if (q_ino == 0 || q_ino == u->ino)
     return;
-  if (socket_holders (c, q->ino, &outside) != LK_NONE && outside == LK_NONE)
+  if (socket_holders (c, q_ino, &outside) != LK_NONE && outside == LK_NONE)
     return; /* inside */
   if (outside == LK_NONE)
     return; /* nobody holds it: a socket in flight or being closed */
-  object = xasprintf ("unix socket:[%" PRIu64 "]%s%s%s -> socket:[%" PRIu64 "]%s%s%s", u->ino, u->name ? " `" : "",
-                      u->name ? u->name : "", u->name ? "`" : "", q->ino, q->name ? " `" : "", q->name ? q->name : "",
-                      q->name ? "`" : "");
+  a = unix_name (u->ino, u->name);
+  b = unix_name (q_ino, q ? q->name : NULL);
+  object = xasprintf ("unix %s -> %s", a, b);
   detail = xasprintf ("%s held by an outside process", how);
   sock_leak (c, LEAK_UNIX, fd_index, c->idx->fds[outside].proc, NULL, object, detail);
 }
 
+/* A pending connection has no socket on the server side yet: the client's
+ * peer is 0 and the listener names the client in its icons. */
 static void
 unix_partners (struct lk_ctx *c, const struct unix_tables *t, const struct lk_socks *s, const struct lk_unix *u,
                uint32_t fd_index)
 {
   if (u->peer)
-    {
-      unix_partner (c, u, fd_index, unix_find (t, s, u->peer), "its peer is");
-      /* Connected to a listener that has not accepted yet: the peer is an
-       * embryo in the listener's queue. */
-      for (uint32_t k = lk_hash_first (&t->by_icon, u->peer); k != LK_NONE; k = lk_hash_next (&t->by_icon, k))
-        if (t->icon_ino[k] == u->peer)
-          unix_partner (c, u, fd_index, &s->unix_[t->icon_owner[k]], "its pending connection is to a listener");
-    }
-  /* Sockets connected to this one (datagram senders). */
+    unix_partner (c, u, fd_index, u->peer, unix_find (t, s, u->peer), "its peer is");
+  for (uint32_t k = lk_hash_first (&t->by_icon, u->ino); k != LK_NONE; k = lk_hash_next (&t->by_icon, k))
+    if (t->icon_ino[k] == u->ino)
+      {
+        const struct lk_unix *l = &s->unix_[t->icon_owner[k]];
+        unix_partner (c, u, fd_index, l->ino, l, "it waits to be accepted by a listener");
+      }
+  /* Sockets connected to this one without being its peer (datagram senders). */
   for (uint32_t i = lk_hash_first (&t->by_peer, u->ino); i != LK_NONE; i = lk_hash_next (&t->by_peer, i))
     if (s->unix_[i].peer == u->ino && s->unix_[i].ino != u->peer)
-      unix_partner (c, u, fd_index, &s->unix_[i], "a socket connected to it is");
-  /* A listener's pending connections: their peers are the clients. */
+      unix_partner (c, u, fd_index, s->unix_[i].ino, &s->unix_[i], "a socket connected to it is");
   for (size_t j = 0; j < u->n_icons; j++)
-    {
-      const struct lk_unix *e = unix_find (t, s, u->icons[j]);
-      if (e && e->peer)
-        unix_partner (c, u, fd_index, unix_find (t, s, e->peer), "a pending connection comes from a client");
-    }
+    unix_partner (c, u, fd_index, u->icons[j], unix_find (t, s, u->icons[j]),
+                  "a client waiting to be accepted is");
 }
 
 void
@@ -304,4 +313,88 @@ lk_check_inet (struct lk_ctx *c, const struct lk_socks *s)
         check_inet_socket (c, &h, s, &s->inet[i], fd_index);
     }
   lk_hash_free (&h);
+}
+
+static void
+append_dump (struct lk_socks *s, const struct sockdiag *d, uint64_t netns)
+{
+  s->unix_ = xreallocarray (s->unix_, s->n_unix + d->n_unix + 1, sizeof (*s->unix_));
+  for (size_t i = 0; i < d->n_unix; i++)
+    {
+      const struct sockdiag_unix *u = &d->unix_socks[i];
+      struct lk_unix *o = &s->unix_[s->n_unix++];
+      *o = (struct lk_unix) { .ino = u->inode, .peer = u->peer, .netns = netns, .type = u->type,
+                              .state = u->state, .name = xstrdup (u->name), .n_icons = u->n_icons };
+      if (u->n_icons)
+        {
+          o->icons = xmalloc (u->n_icons * sizeof (uint64_t));
+          memcpy (o->icons, u->icons, u->n_icons * sizeof (uint64_t));
+        }
+    }
+  s->inet = xreallocarray (s->inet, s->n_inet + d->n_inet + 1, sizeof (*s->inet));
+  for (size_t i = 0; i < d->n_inet; i++)
+    {
+      const struct sockdiag_inet *k = &d->inet[i];
+      struct lk_inet *o = &s->inet[s->n_inet++];
+      *o = (struct lk_inet) { .ino = k->inode, .netns = netns, .family = k->family, .protocol = k->protocol,
+                              .state = k->state, .sport = k->sport, .dport = k->dport };
+      memcpy (o->src, k->src, 16);
+      memcpy (o->dst, k->dst, 16);
+    }
+}
+
+/* Enter the network namespace of @pid, dump it, come back to @home.
+ * Returns 1 when the process is gone (another one may stand in). */
+static int
+dump_netns (pid_t pid, uint64_t netns, int home, struct lk_socks *s, cryo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/ns/net", pid);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  cleanup_sockdiag struct sockdiag *d = NULL;
+  int ret;
+
+  if (fd < 0)
+    return errno == ENOENT || errno == ESRCH ? 1 : cryo_error (err, errno, "open `%s`", path);
+  if (setns (fd, CLONE_NEWNET) < 0)
+    return cryo_error (err, errno, "enter the network namespace of pid %d", pid);
+  ret = sockdiag_dump (&d, err);
+  /* Back home before anything else: the runtime must not stay inside. */
+  if (setns (home, CLONE_NEWNET) < 0)
+    return cryo_error (err, errno, "return to the runtime's network namespace");
+  if (ret < 0)
+    return cryo_error_wrap (err, "sockets of the network namespace of pid %d", pid);
+  append_dump (s, d, netns);
+  return 0;
+}
+
+/* The sockets of every network namespace on the host, each dumped once
+ * (through whichever process is in it). */
+int
+lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err)
+{
+  struct lk_index *idx = c->idx;
+  cleanup_close int home = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_free uint64_t *done = xzalloc ((idx->n_procs + 1) * sizeof (uint64_t));
+  struct lk_hash seen;
+  size_t n_done = 0;
+  int ret = 0;
+
+  if (home < 0)
+    return cryo_error (err, errno, "open `/proc/self/ns/net`");
+  lk_hash_init (&seen, idx->n_procs);
+  for (uint32_t i = 0; i < idx->n_procs && ret >= 0; i++)
+    {
+      uint64_t netns = idx->procs[i].ns[NS_NET];
+      bool known = false;
+      if (netns == 0)
+        continue;
+      for (uint32_t k = lk_hash_first (&seen, netns); k != LK_NONE && !known; k = lk_hash_next (&seen, k))
+        known = done[k] == netns;
+      if (known || (ret = dump_netns (idx->procs[i].pid, netns, home, s, err)) != 0)
+        continue;
+      done[n_done] = netns;
+      lk_hash_add (&seen, netns, n_done++);
+    }
+  lk_hash_free (&seen);
+  return ret < 0 ? -1 : 0;
 }

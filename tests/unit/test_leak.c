@@ -692,16 +692,17 @@ test_unix_pending (void)
 {
   struct world *w = w_container ();
   struct leak_report *r;
-  uint64_t host_icons[] = { 7101 }, cont_icons[] = { 6102 };
-  /* 6101 connected to host listener 7100, not accepted yet (embryo 7101);
-   * host client 7200 waits in the queue of container listener 6100 */
+  uint64_t host_icons[] = { 6101 }, cont_icons[] = { 7200 }, inner_icons[] = { 6301 };
+  /* 6101 connected to host listener 7100, not accepted yet: its peer is 0
+   * and the listener names it; host client 7200 waits in the queue of
+   * container listener 6100; 6301 waits for 6300, both inside */
   struct lk_unix u[6] = {
-    { .ino = 6101, .peer = 7101, .type = 1 },
-    { .ino = 7101, .peer = 6101, .type = 1 },
+    { .ino = 6101, .peer = 0, .type = 1, .state = 1 },
     { .ino = 7100, .type = 1, .icons = host_icons, .n_icons = 1, .name = (char *) "/run/host.sock" },
     { .ino = 6100, .type = 1, .icons = cont_icons, .n_icons = 1 },
-    { .ino = 6102, .peer = 7200, .type = 1 },
-    { .ino = 7200, .peer = 6102, .type = 1 },
+    { .ino = 7200, .peer = 0, .type = 1, .state = 1 },
+    { .ino = 6300, .type = 1, .icons = inner_icons, .n_icons = 1 },
+    { .ino = 6301, .peer = 0, .type = 1 },
   };
   struct lk_socks s = { .unix_ = u, .n_unix = 6 };
 
@@ -709,6 +710,8 @@ test_unix_pending (void)
   w_cgroup (w, 104);
   w_fd (w, 3, DEV_SOCK, 6101, S_IFSOCK | 0777, "socket:[6101]", 9800);
   w_fd (w, 4, DEV_SOCK, 6100, S_IFSOCK | 0777, "socket:[6100]", 9801);
+  w_fd (w, 5, DEV_SOCK, 6300, S_IFSOCK | 0777, "socket:[6300]", 9804);
+  w_fd (w, 6, DEV_SOCK, 6301, S_IFSOCK | 0777, "socket:[6301]", 9805);
   w_proc (w, 96, 1, "listener", NS_H);
   w_fd (w, 3, DEV_SOCK, 7100, S_IFSOCK | 0777, "socket:[7100]", 9802);
   w_proc (w, 97, 1, "connector", NS_H);

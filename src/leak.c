@@ -1,0 +1,337 @@
+/* Leak detection, from a container's state to a report: the target, the
+ * context a scan classifies against, and freeze -> scan -> thaw. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "leaks: "
+#include "cgroup.h"
+#include "container-internal.h"
+#include "leak-internal.h"
+#include "log.h"
+#include "spec.h"
+#include "util.h"
+
+struct leak_target
+{
+  char *id;
+  pid_t init_pid;
+  unsigned long long init_start_time;
+  struct cgroup_manager *cg; /* NULL without a cgroup */
+  struct spec *spec;
+  enum leak_mode mode;
+  bool tcp_established;
+  int *external_fds;
+  size_t n_external_fds;
+};
+
+void
+leak_target_free (struct leak_target *t)
+{
+  if (t == NULL)
+    return;
+  free (t->id);
+  cgroup_manager_free (t->cg);
+  spec_free (t->spec);
+  free (t->external_fds);
+  free (t);
+}
+
+void
+cleanup_leak_targetp (struct leak_target **t)
+{
+  leak_target_free (*t);
+  *t = NULL;
+}
+
+int
+leak_target_new (const struct container_state *s, const struct leak_options *o, struct leak_target **out,
+                 cryo_error_t *err)
+{
+  cleanup_leak_target struct leak_target *t = xzalloc (sizeof (*t));
+
+  if (!state_init_alive (s))
+    return cryo_error (err, 0, "container `%s` is not running", s->id);
+  t->id = xstrdup (s->id);
+  t->init_pid = s->pid;
+  t->init_start_time = s->pid_start_time;
+  t->mode = o->mode;
+  t->tcp_established = o->tcp_established;
+  if (o->n_external_fds)
+    {
+      t->external_fds = xmalloc (o->n_external_fds * sizeof (int));
+      memcpy (t->external_fds, o->external_fds, o->n_external_fds * sizeof (int));
+      t->n_external_fds = o->n_external_fds;
+    }
+  if (s->cgroup && cgroup_load (s->cgroup, &t->cg, err) < 0)
+    return cryo_error_wrap (err, "container `%s`", s->id);
+  if (container_load_spec (s, &t->spec, err) < 0)
+    return -1;
+  *out = steal_pointer (&t);
+  return 0;
+}
+
+static void
+ctx_clear (struct lk_ctx *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      free (c->mounts[i].fstype);
+      free (c->mounts[i].mountpoint);
+    }
+  free (c->mounts);
+  free (c->devices);
+  free (c->cgroup_pids);
+  free (c->declared);
+  for (size_t i = 0; i < c->n_leaks; i++)
+    leak_clear (&c->leaks[i]);
+  free (c->leaks);
+  memset (c, 0, sizeof (*c));
+}
+
+/* The container's mounts: "id parent maj:min root mountpoint opts - fstype ...". */
+static int
+read_mounts (struct lk_ctx *c, pid_t init, cryo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("/proc/%d/mountinfo", init);
+  cleanup_free char *text = NULL;
+  char *save = NULL;
+
+  if (read_all_file (path, &text, NULL, err) < 0)
+    return -1;
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char mountpoint[4096], fstype[64];
+      unsigned int maj, min;
+      int id;
+      char *dash = strstr (line, " - ");
+      struct lk_mount *m;
+      if (dash == NULL || sscanf (line, "%d %*d %u:%u %*s %4095s", &id, &maj, &min, mountpoint) != 4
+          || sscanf (dash, " - %63s", fstype) != 1)
+        continue;
+      c->mounts = xreallocarray (c->mounts, c->n_mounts + 1, sizeof (*c->mounts));
+      m = &c->mounts[c->n_mounts++];
+      m->id = id;
+      m->dev = makedev (maj, min);
+      m->fstype = xstrdup (fstype);
+      m->mountpoint = xstrdup (mountpoint);
+      if (strcmp (mountpoint, "/dev/pts") == 0 && strcmp (fstype, "devpts") == 0)
+        c->devpts_dev = m->dev;
+    }
+  return 0;
+}
+
+static void
+read_devices (struct lk_ctx *c, const struct spec *spec)
+{
+  if (spec->linux_ == NULL || spec->linux_->n_devices == 0)
+    return;
+  c->devices = xreallocarray (NULL, spec->linux_->n_devices, sizeof (*c->devices));
+  for (size_t i = 0; i < spec->linux_->n_devices; i++)
+    {
+      const struct spec_device *d = &spec->linux_->devices[i];
+      c->devices[c->n_devices++] = (struct lk_devnum) { d->type == 'b' ? 'b' : 'c', (uint32_t) d->major,
+                                                        (uint32_t) d->minor };
+    }
+}
+
+/* The container's stdio and console (init's fds 0-2, whatever they are) and
+ * the fds the caller declared external. */
+static void
+read_declared (struct lk_ctx *c, const struct leak_target *t)
+{
+  const struct lk_proc *init = &c->idx->procs[c->init];
+
+  c->declared = xreallocarray (NULL, init->n_fds + 1, sizeof (*c->declared));
+  for (size_t i = init->fd_first; i < init->fd_first + init->n_fds; i++)
+    {
+      const struct lk_fd *f = &c->idx->fds[i];
+      bool declared = f->fd <= 2;
+      for (size_t k = 0; k < t->n_external_fds && !declared; k++)
+        declared = t->external_fds[k] == f->fd;
+      if (!declared)
+        continue;
+      c->declared[c->n_declared][0] = f->dev;
+      c->declared[c->n_declared][1] = f->ino;
+      c->n_declared++;
+    }
+}
+
+static int
+read_host_ns (struct lk_ctx *c, cryo_error_t *err)
+{
+  for (int t = 0; t < NS_MAX; t++)
+    {
+      ino_t ino;
+      if (ns_inode (getpid (), t, &ino, err) < 0)
+        {
+          if (cryo_error_status (*err) != ENOENT)
+            return -1;
+          cryo_error_release (err);
+          continue;
+        }
+      c->host_ns[t] = ino;
+    }
+  return 0;
+}
+
+static int
+ctx_init (struct lk_ctx *c, const struct leak_target *t, struct lk_index *idx, cryo_error_t *err)
+{
+  static const enum cryo_ns always[] = { NS_MNT, NS_PID, NS_NET, NS_IPC, NS_UTS };
+  unsigned long long start;
+
+  c->idx = idx;
+  c->mode = t->mode;
+  c->tcp_established = t->tcp_established;
+  c->init = lk_proc_find (idx, t->init_pid);
+  if (c->init == LK_NONE || process_start_time (t->init_pid, &start) < 0 || start != t->init_start_time)
+    return cryo_error (err, 0, "container `%s` is not running (init %d is gone)", t->id, t->init_pid);
+  memcpy (c->ns, idx->procs[c->init].ns, sizeof (c->ns));
+  if (read_host_ns (c, err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE (always); i++)
+    c->ns_required[always[i]] = true;
+  for (int k = 0; k < NS_MAX; k++)
+    if (spec_has_ns (t->spec, k))
+      c->ns_required[k] = true;
+  if (t->cg)
+    {
+      c->has_cgroup = true;
+      if (cgroup_pids (t->cg, &c->cgroup_pids, &c->n_cgroup_pids, err) < 0)
+        return cryo_error_wrap (err, "container `%s`", t->id);
+    }
+  if (read_mounts (c, t->init_pid, err) < 0)
+    return cryo_error_wrap (err, "container `%s`", t->id);
+  read_devices (c, t->spec);
+  return 0;
+}
+
+static void
+count_scanned (const struct lk_ctx *c, struct leak_report *r)
+{
+  for (uint32_t p = 0; p < c->idx->n_procs; p++)
+    {
+      if (lk_covered (c, p))
+        {
+          r->n_processes++;
+          r->n_fds += c->idx->procs[p].n_fds;
+        }
+      else
+        r->n_host_processes++;
+    }
+  r->n_host_fds = c->idx->n_fds - r->n_fds;
+}
+
+static int
+classify (struct lk_ctx *c, cryo_error_t *err)
+{
+  struct lk_socks socks = { 0 };
+  int ret;
+
+  lk_collect_nsmounts (c);
+  lk_check_processes (c);
+  lk_check_ptrace (c);
+  lk_check_namespaces (c);
+  lk_check_fds (c);
+  lk_check_locks (c);
+  lk_check_memory (c);
+  ret = lk_socks_collect (c, &socks, err);
+  if (ret == 0)
+    {
+      lk_check_unix (c, &socks);
+      lk_check_inet (c, &socks);
+    }
+  lk_socks_clear (&socks);
+  return ret;
+}
+
+int
+leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *err)
+{
+  struct lk_index idx = { 0 };
+  struct lk_ctx c = { 0 };
+  struct leak_report *r = NULL;
+  uint64_t t0 = now_ns ();
+  int ret = -1;
+
+  if (lk_index_scan (&idx, getpid (), err) < 0 || ctx_init (&c, t, &idx, err) < 0)
+    goto out;
+  lk_mark_processes (&c);
+  for (uint32_t p = 0; p < idx.n_procs; p++)
+    if (lk_covered (&c, p) && idx.procs[p].state != 'Z' && lk_index_detail (&idx, p, err) < 0)
+      goto out;
+  read_declared (&c, t);
+  if (classify (&c, err) < 0)
+    goto out;
+  r = xzalloc (sizeof (*r));
+  r->id = xstrdup (t->id);
+  r->mode = t->mode;
+  r->tcp_established = t->tcp_established;
+  count_scanned (&c, r);
+  lk_report_finish (&c, r);
+  log_debug ("scanned %zu processes and %zu fds in %" PRIu64 " ms: %zu leaks", idx.n_procs, idx.n_fds,
+             (now_ns () - t0) / 1000000, r->n_leaks);
+  *out = r;
+  ret = 0;
+out:
+  ctx_clear (&c);
+  lk_index_clear (&idx);
+  return ret;
+}
+
+static int
+check_scannable (const struct container_state *s, cryo_error_t *err)
+{
+  if (s->status == CONTAINER_RUNNING || s->status == CONTAINER_PAUSED)
+    return 0;
+  return cryo_error (err, 0, "cannot look for leaks in container `%s`: it is %s (it must be running or paused)",
+                     s->id, container_status_name (s->status));
+}
+
+int
+container_leaks (const char *root, const char *id, const struct leak_options *o, struct leak_report **out,
+                 cryo_error_t *err)
+{
+  cleanup_container_state struct container_state *s = NULL;
+  cleanup_leak_target struct leak_target *t = NULL;
+  cleanup_error cryo_error_t thaw_err = NULL;
+  cleanup_close int lock = -1;
+  bool froze = false;
+  int ret;
+
+  if (state_lock (root, id, &lock, err) < 0 || container_load (root, id, &s, err) < 0)
+    return -1;
+  if (check_scannable (s, err) < 0 || leak_target_new (s, o, &t, err) < 0)
+    return -1;
+  /* Freeze first, so that the picture cannot change under the scan; a
+   * paused container stays as it is. */
+  if (t->cg && s->status == CONTAINER_RUNNING)
+    {
+      if (cgroup_freeze (t->cg, true, err) < 0)
+        return cryo_error_wrap (err, "freeze container `%s` for the leak scan", id);
+      froze = true;
+    }
+  else if (t->cg == NULL)
+    log_warning ("container `%s` has no cgroup: scanning it without freezing it", id);
+  ret = leak_scan (t, out, err);
+  if (froze && cgroup_freeze (t->cg, false, &thaw_err) < 0)
+    {
+      if (ret == 0)
+        {
+          leak_report_free (*out);
+          *out = NULL;
+          *err = cryo_error_steal (&thaw_err);
+          return cryo_error_wrap (err, "thaw container `%s` after the leak scan", id);
+        }
+      log_warning ("thaw container `%s`: %s", id, thaw_err->msg);
+    }
+  return ret;
+}
