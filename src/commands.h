@@ -24,6 +24,8 @@ CRYO_COMMAND (pause);
 CRYO_COMMAND (resume);
 CRYO_COMMAND (update);
 CRYO_COMMAND (events);
+CRYO_COMMAND (checkpoint);
+CRYO_COMMAND (restore);
 CRYO_COMMAND (leaks);
 
 /* Where the handler for `cmd` finds its own table entry (for usage). */

@@ -34,6 +34,8 @@ static const struct cli_command commands[] = {
   { "update", cmd_update, "[command options] <container-id>", "Update the resource limits of a container" },
   { "events", cmd_events, "[command options] <container-id>",
     "Stream container events: resource usage statistics and OOM kills" },
+  { "checkpoint", cmd_checkpoint, "[command options] <container-id>", "Checkpoint a running container" },
+  { "restore", cmd_restore, "[command options] <container-id>", "Restore a container from a checkpoint" },
   { "leaks", cmd_leaks, "[command options] <container-id>",
     "Find what a container shares with the outside (the checkpoint's leak detection)" },
 };

@@ -1,0 +1,209 @@
+/* The mounts restore prepares for CRIU, in <root>/@restore-XXXXXX (a name
+ * no container id can have, and outside every container's state directory,
+ * which delete removes recursively):
+ *
+ *   root       a private recursive bind of the bundle's rootfs (CRIU's --root)
+ *   tmpfs-N    a fresh tmpfs with the options it had, filled from the image
+ *   mask-KEY   an empty tmpfs for a masked directory
+ *
+ * plus, without a mount of their own, the bind sources of the bundle's
+ * config and the container's new cgroup directories.  CRIU bind-mounts each
+ * into the container's mount namespace ("mnt[KEY]:PATH"); once it has, or
+ * when the restore fails, cryo detaches all of them again, so the host keeps
+ * nothing (the container's copies hold the tmpfs alive). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LOG_PREFIX "restore: "
+#include "cgroup.h"
+#include "image/image.h"
+#include "log.h"
+#include "ns/safe-path.h"
+#include "restore-internal.h"
+#include "util.h"
+
+static int
+mount_private (struct cr_mounts *m, const char *source, const char *target, const char *type,
+               unsigned long flags, const char *data, cryo_error_t *err)
+{
+  if (mkdir (target, 0700) < 0 && errno != EEXIST)
+    return cryo_error (err, errno, "create `%s`", target);
+  if (mount (source, target, type, flags, data) < 0)
+    return cryo_error (err, errno, "mount `%s` on `%s`", source, target);
+  strv_append (&m->mounted, target);
+  /* Not shared with the host's peers: CRIU's binds must not propagate back. */
+  if (mount (NULL, target, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+    return cryo_error (err, errno, "make `%s` private", target);
+  return 0;
+}
+
+static void
+add_external (struct cr_mounts *m, const char *key, const char *path)
+{
+  cleanup_free char *s = xasprintf ("mnt[%s]:%s", key, path);
+  strv_append (&m->external, s);
+}
+
+/* Below a tmpfs restored from the image: its mountpoints come back with it. */
+static bool
+under_tmpfs (const struct cr_externals *x, const char *dst)
+{
+  for (size_t i = 0; i < x->n_mounts; i++)
+    {
+      const char *t = x->mounts[i].destination;
+      size_t n = strlen (t);
+      if (x->mounts[i].kind == CR_EXT_TMPFS && strncmp (dst, t, n) == 0 && (dst[n] == '/' || n == 1))
+        return true;
+    }
+  return false;
+}
+
+/* A mountpoint that a new copy of the rootfs may lack (runc and crun make
+ * them too). */
+static int
+ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const struct cr_mount *mnt,
+                   const char *source, cryo_error_t *err)
+{
+  cleanup_close int rootfd = -1, fd = -1;
+  struct stat st;
+  bool dir = true;
+
+  if (under_tmpfs (x, mnt->destination) || mnt->kind == CR_EXT_MASK_DIR || mnt->kind == CR_EXT_MASK_FILE)
+    return 0;
+  if (source && stat (source, &st) == 0)
+    dir = S_ISDIR (st.st_mode);
+  rootfd = open (m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return cryo_error (err, errno, "open `%s`", m->root);
+  fd = safe_mkpath_in_root (rootfd, mnt->destination, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644, err);
+  return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in the rootfs", mnt->destination) : 0;
+}
+
+/* The bind's source from the bundle's config (a restore may bind other
+ * directories), else the one recorded at checkpoint. */
+static const char *
+bind_source (const struct spec *spec, const struct cr_mount *mnt)
+{
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (strcmp (spec->mounts[i].destination, mnt->destination) == 0 && spec->mounts[i].source)
+      return spec->mounts[i].source;
+  return mnt->source;
+}
+
+static int
+prepare_tmpfs (struct cr_mounts *m, const struct cr_mount *mnt, size_t i, struct image *img, cryo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/tmpfs-%zu", m->dir, i);
+
+  if (mount_private (m, "tmpfs", path, "tmpfs", 0, mnt->data, err) < 0
+      || image_extract_tmpfs (img, mnt->destination, path, err) < 0)
+    return cryo_error_wrap (err, "tmpfs `%s`", mnt->destination);
+  add_external (m, mnt->key, path);
+  return 0;
+}
+
+/* /dev/null for masked files: the container's own, when /dev is restored. */
+static char *
+null_device (const struct cr_mounts *m, const struct cr_externals *x)
+{
+  for (size_t i = 0; i < x->n_mounts; i++)
+    if (x->mounts[i].kind == CR_EXT_TMPFS && strcmp (x->mounts[i].destination, "/dev") == 0)
+      {
+        char *p = xasprintf ("%s/tmpfs-%zu/null", m->dir, i);
+        struct stat st;
+        if (stat (p, &st) == 0 && S_ISCHR (st.st_mode))
+          return p;
+        free (p);
+      }
+  return xstrdup ("/dev/null");
+}
+
+static int
+prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_externals *x,
+               const struct cr_mount *mnt, struct cgroup_manager *cg, cryo_error_t *err)
+{
+  cleanup_free char *mask = NULL, *null = NULL;
+  const char *source = NULL;
+  struct stat st;
+
+  switch (mnt->kind)
+    {
+    case CR_EXT_BIND:
+      source = bind_source (spec, mnt);
+      if (source == NULL || stat (source, &st) < 0)
+        return cryo_error (err, source ? errno : 0, "mounts: the source `%s` of the bind mount `%s` is missing",
+                           source ? source : "", mnt->destination);
+      break;
+    case CR_EXT_MASK_DIR:
+      /* One each: CRIU cannot bind one external mount twice (mnt-v2). */
+      mask = xasprintf ("%s/mask-%s", m->dir, mnt->key);
+      if (mount_private (m, "tmpfs", mask, "tmpfs", MS_RDONLY, NULL, err) < 0)
+        return -1;
+      source = mask;
+      break;
+    case CR_EXT_MASK_FILE:
+      source = null = null_device (m, x);
+      break;
+    case CR_EXT_CGROUP:
+      source = cgroup_dir (cg, mnt->source);
+      if (source == NULL)
+        return cryo_error (err, 0, "cgroup mount `%s`: this host has no `%s` hierarchy", mnt->destination,
+                           *mnt->source ? mnt->source : "cgroup2");
+      break;
+    default:
+      return 0;
+    }
+  if (ensure_mountpoint (m, x, mnt, source, err) < 0)
+    return -1;
+  add_external (m, mnt->key, source);
+  return 0;
+}
+
+int
+cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spec *spec,
+                   const struct cr_externals *x, struct image *img, struct cgroup_manager *cg,
+                   cryo_error_t *err)
+{
+  cleanup_free char *tmpl = xasprintf ("%s/@restore-XXXXXX", state_root);
+
+  m->external = xzalloc (sizeof (char *));
+  if (mkdtemp (tmpl) == NULL)
+    return cryo_error (err, errno, "create a directory in `%s`", state_root);
+  m->dir = steal_pointer (&tmpl);
+  m->root = xasprintf ("%s/root", m->dir);
+  if (mount_private (m, spec->rootfs, m->root, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+    return cryo_error_wrap (err, "rootfs");
+  /* tmpfs first: masked files bind the restored /dev/null. */
+  for (size_t i = 0; i < x->n_mounts; i++)
+    if (x->mounts[i].kind == CR_EXT_TMPFS && prepare_tmpfs (m, &x->mounts[i], i, img, err) < 0)
+      return -1;
+  for (size_t i = 0; i < x->n_mounts; i++)
+    if (prepare_other (m, spec, x, &x->mounts[i], cg, err) < 0)
+      return -1;
+  return 0;
+}
+
+void
+cr_mounts_release (struct cr_mounts *m)
+{
+  for (size_t n = strv_len (m->mounted); n > 0; n--)
+    {
+      if (umount2 (m->mounted[n - 1], MNT_DETACH) < 0)
+        log_warning ("detach `%s`: %s", m->mounted[n - 1], strerror (errno));
+      rmdir (m->mounted[n - 1]);
+    }
+  if (m->dir)
+    rmdir (m->dir);
+  strv_free (m->mounted);
+  strv_free (m->external);
+  free (m->dir);
+  free (m->root);
+  memset (m, 0, sizeof *m);
+}
