@@ -32,7 +32,8 @@ print_text (const struct engine_report *r)
           r->criu_check_ok ? "" : ": ", r->criu_check_ok ? "" : r->criu_check_error);
   printf ("userfaultfd:          %s (non-cooperative events: %s)\n", yes_no (r->userfaultfd),
           yes_no (r->uffd_noncooperative));
-  printf ("soft-dirty tracking:  %s (CRIU mem-track: %s)\n", yes_no (r->soft_dirty), yes_no (r->criu_mem_track));
+  printf ("soft-dirty tracking:  %s (CRIU mem-track: %s)\n", yes_no (r->soft_dirty),
+          yes_no (r->criu_mem_track));
   printf ("hw breakpoints:       %s (CRIU's probe: %s; CRIU_FAULT=130: %s)\n", yes_no (r->hw_breakpoints),
           yes_no (r->criu_hw_breakpoints), r->criu_fault_no_breakpoints ? "set by cryo" : "not needed");
   printf ("cgroups:              %s (%s)\n", r->cgroup_layout, r->cgroup_detail);

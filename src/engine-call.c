@@ -95,7 +95,7 @@ notify_trampoline (char *action, criu_notify_arg_t na)
       if (n.fd >= 0)
         fcntl (n.fd, F_SETFD, FD_CLOEXEC); /* received without MSG_CMSG_CLOEXEC */
     }
-  log_debug ("criu notifies `%s` (pid %d)", action, (int) n.pid);
+  log_debug ("criu notifies `%s` (pid %d)", action, (int)n.pid);
   if (c->notify == NULL)
     {
       if (n.fd >= 0)
@@ -118,7 +118,7 @@ static _Noreturn void
 exec_swrk (struct engine_call *c, pid_t parent, int sk, int out, int devnull, char **envp)
 {
   char fdstr[16];
-  char *argv[] = { (char *) "criu", (char *) "swrk", fdstr, NULL };
+  char *argv[] = { (char *)"criu", (char *)"swrk", fdstr, NULL };
   sigset_t none;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL); /* cryo dies: CRIU must not finish a dump nobody records */
@@ -181,7 +181,7 @@ spawn_swrk (struct engine_call *c, int *sk_out, int *out_fd, cryo_error_t *err)
   c->swrk_pid = pid;
   *sk_out = sks[0];
   *out_fd = move_fd (&out);
-  log_debug ("criu swrk %d started for %s", (int) pid, c->what);
+  log_debug ("criu swrk %d started for %s", (int)pid, c->what);
   return 0;
 }
 
@@ -217,7 +217,7 @@ watchdog_main (void *arg)
 
       if (now >= w->deadline_ns)
         break;
-      ms = (int) ((w->deadline_ns - now + 999999) / 1000000);
+      ms = (int)((w->deadline_ns - now + 999999) / 1000000);
       if (poll (&p, 1, ms) > 0)
         return NULL;
     }
@@ -235,7 +235,7 @@ watchdog_start (struct watchdog *w, struct engine_call *c, int sk, cryo_error_t 
 
   w->call = c;
   w->sk = sk;
-  w->deadline_ns = now_ns () + (uint64_t) c->deadline_ms * 1000000;
+  w->deadline_ns = now_ns () + (uint64_t)c->deadline_ms * 1000000;
   w->stop_fd = eventfd (0, EFD_CLOEXEC);
   if (w->stop_fd < 0)
     return cryo_error (err, errno, "eventfd");
@@ -266,8 +266,8 @@ watchdog_stop (struct watchdog *w)
 /* libcriu's perror() prefixes: transport noise when CRIU died, logged at
  * debug level instead of reaching the user. */
 static const char *const libcriu_noise[] = {
-  "Can't read request",   "Can't receive response", "Failed unpacking response",
-  "Can't send request",   "Failed packing request", "Unexpected response type",
+  "Can't read request",    "Can't receive response",  "Failed unpacking response",
+  "Can't send request",    "Failed packing request",  "Unexpected response type",
   "Can't connect to criu", "Can't connect to socket", "Can't create socket",
 };
 
@@ -347,8 +347,7 @@ run_captured (criu_opts *opts, engine_rpc_fn fn, void *arg)
 }
 
 int
-engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *rpc_ret,
-                 cryo_error_t *err)
+engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *rpc_ret, cryo_error_t *err)
 {
   cleanup_close int sk = -1, out = -1;
   struct watchdog w;
@@ -356,7 +355,8 @@ engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *
   int lib_sk, status;
 
   if (access (c->e->binary, X_OK) < 0)
-    return cryo_error (err, errno, "criu binary `%s` is not executable: install CRIU >= 4.1 or pass --criu PATH",
+    return cryo_error (err, errno,
+                       "criu binary `%s` is not executable: install CRIU >= 4.1 or pass --criu PATH",
                        c->e->binary);
   if (spawn_swrk (c, &sk, &out, err) < 0)
     return -1;
@@ -371,7 +371,9 @@ engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *
       return lib_sk < 0 ? cryo_error (err, errno, "dup the criu socket") : -1;
     }
   criu_local_set_service_fd (opts, lib_sk);
-  criu_local_set_notify_cb (opts, notify_trampoline);
+  /* Each notification is a round trip: only ask when someone listens. */
+  if (c->notify || c->track_notify)
+    criu_local_set_notify_cb (opts, notify_trampoline);
 
   current_call = c;
   *rpc_ret = run_captured (opts, fn, c->rpc_arg);
@@ -387,8 +389,8 @@ engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *
     ;
   c->swrk_status = status;
   c->output = read_memfd (out);
-  log_debug ("criu swrk %d: %s returned %d, exit status %#x%s", (int) c->swrk_pid, c->what,
-             *rpc_ret, status, c->expired ? " (deadline expired)" : "");
+  log_debug ("criu swrk %d: %s returned %d, exit status %#x%s", (int)c->swrk_pid, c->what, *rpc_ret, status,
+             c->expired ? " (deadline expired)" : "");
   return 0;
 }
 

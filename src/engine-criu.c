@@ -46,12 +46,18 @@ rpc_error_text (int ret)
 {
   switch (-ret)
     {
-    case EBADE: return "CRIU reported a failure without an error line";
-    case ECOMM: return "lost the connection to criu";
-    case ECONNREFUSED: return "cannot connect to criu";
-    case EINVAL: return "this CRIU does not support the request: update CRIU";
-    case EBADMSG: return "unexpected response from criu: update CRIU";
-    default: return "failed";
+    case EBADE:
+      return "CRIU reported a failure without an error line";
+    case ECOMM:
+      return "lost the connection to criu";
+    case ECONNREFUSED:
+      return "cannot connect to criu";
+    case EINVAL:
+      return "this CRIU does not support the request: update CRIU";
+    case EBADMSG:
+      return "unexpected response from criu: update CRIU";
+    default:
+      return "failed";
     }
 }
 
@@ -68,7 +74,8 @@ call_error (struct engine_call *c, int rpc_ret, const char *log_path, const char
   if (c->expired)
     {
       engine_format_deadline (c->deadline_ms, deadline, sizeof deadline);
-      return cryo_error (err, 0, "criu %s timed out after %s (CRYO_ENGINE_TIMEOUT sets the deadline in seconds)%s%s",
+      return cryo_error (err, 0,
+                         "criu %s timed out after %s (CRYO_ENGINE_TIMEOUT sets the deadline in seconds)%s%s",
                          c->what, deadline, also, where);
     }
   if (c->cb_err)
@@ -135,8 +142,8 @@ binary_key (struct engine *e)
   struct stat st;
   if (stat (e->binary, &st) < 0)
     return NULL;
-  return xasprintf ("%lu:%lu:%lld:%lld", (unsigned long) st.st_dev, (unsigned long) st.st_ino,
-                    (long long) st.st_size, (long long) st.st_mtime);
+  return xasprintf ("%lu:%lu:%lld:%lld", (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+                    (long long)st.st_size, (long long)st.st_mtime);
 }
 
 static int
@@ -218,7 +225,8 @@ set_common (criu_opts *o, const struct engine_common *c, const char *log_file, c
   if (c->images_fd < 0)
     return cryo_error (err, 0, "no image directory given to the engine");
   if (strchr (log_file, '/'))
-    return cryo_error (err, 0, "criu log file `%s` must be a plain file name (it goes to the work dir)", log_file);
+    return cryo_error (err, 0, "criu log file `%s` must be a plain file name (it goes to the work dir)",
+                       log_file);
   criu_local_set_images_dir_fd (o, c->images_fd);
   if (c->work_fd >= 0)
     criu_local_set_work_dir_fd (o, c->work_fd);
@@ -231,8 +239,8 @@ set_common (criu_opts *o, const struct engine_common *c, const char *log_file, c
   criu_local_set_file_locks (o, c->file_locks);
   if (c->manage_cgroups_mode != ENGINE_CG_DEFAULT)
     {
-      if ((unsigned) c->manage_cgroups_mode >= ARRAY_SIZE (cg_modes))
-        return cryo_error (err, 0, "unknown manage-cgroups mode %d", (int) c->manage_cgroups_mode);
+      if ((unsigned)c->manage_cgroups_mode >= ARRAY_SIZE (cg_modes))
+        return cryo_error (err, 0, "unknown manage-cgroups mode %d", (int)c->manage_cgroups_mode);
       criu_local_set_manage_cgroups (o, true);
       criu_local_set_manage_cgroups_mode (o, cg_modes[c->manage_cgroups_mode]);
     }
@@ -260,7 +268,7 @@ set_config_file (criu_opts *o, const char *text, int *memfd, cryo_error_t *err)
     return cryo_error (err, errno, "memfd_create for the criu configuration");
   if (write_all (*memfd, text, strlen (text)) < 0)
     return cryo_error (err, errno, "write the criu configuration");
-  path = xasprintf ("/proc/%d/fd/%d", (int) getpid (), *memfd);
+  path = xasprintf ("/proc/%d/fd/%d", (int)getpid (), *memfd);
   if (criu_local_set_config_file (o, path) < 0)
     return cryo_error (err, ENOMEM, "libcriu: set the configuration file");
   return 0;
@@ -290,7 +298,6 @@ prepare (struct engine *e, cryo_error_t *err)
   return 0;
 }
 
-
 /* Dump. */
 
 static int
@@ -302,7 +309,9 @@ refuse_dump (struct engine *e, const struct engine_dump_opts *o, cryo_error_t *e
     return cryo_error (err, 0,
                        "%s needs soft-dirty memory tracking, which this kernel lacks (CONFIG_MEM_SOFT_DIRTY "
                        "is not set): make a full checkpoint instead",
-                       o->pre_dump ? "pre-dump" : o->parent_images ? "an incremental dump" : "memory tracking");
+                       o->pre_dump        ? "pre-dump"
+                       : o->parent_images ? "an incremental dump"
+                                          : "memory tracking");
   if (o->lazy_pages && check_lazy_pipe (err) < 0)
     return -1;
   return 0;
@@ -354,8 +363,8 @@ engine_criu_dump (struct engine *e, const struct engine_dump_opts *o, cryo_error
       /* CRIU resumes the tree itself when it fails; when it was killed it
        * could not, and a frozen cgroup or a stopped task would stay so. */
       bool resumed = engine_snapshot_restore (&snap) > 0;
-      ret = call_error (&c, rpc_ret, log_path, resumed ? "; cryo resumed the tasks it left stopped or frozen" : NULL,
-                        err);
+      ret = call_error (&c, rpc_ret, log_path,
+                        resumed ? "; cryo resumed the tasks it left stopped or frozen" : NULL, err);
     }
   engine_snapshot_release (&snap);
   engine_call_release (&c);
@@ -367,8 +376,8 @@ engine_criu_dump (struct engine *e, const struct engine_dump_opts *o, cryo_error
 static int
 set_restore (criu_opts *opts, const struct engine_restore_opts *o, int *conffd, cryo_error_t *err)
 {
-  cleanup_free char *conf = xasprintf ("%s%s", o->rst_sibling ? "restore-sibling\n" : "",
-                                       o->lazy_pages ? "lazy-pages\n" : "");
+  cleanup_free char *conf
+      = xasprintf ("%s%s", o->rst_sibling ? "restore-sibling\n" : "", o->lazy_pages ? "lazy-pages\n" : "");
 
   if (o->root && criu_local_set_root (opts, o->root) < 0)
     return cryo_error (err, ENOMEM, "libcriu: set the root");
@@ -379,7 +388,8 @@ set_restore (criu_opts *opts, const struct engine_restore_opts *o, int *conffd, 
                          o->inherit_fds[i].key);
   for (size_t i = 0; i < o->n_join_ns; i++)
     if (criu_local_join_ns_add (opts, o->join_ns[i].ns, o->join_ns[i].path, o->join_ns[i].extra) < 0)
-      return cryo_error (err, 0, "libcriu: cannot join %s namespace `%s`", o->join_ns[i].ns, o->join_ns[i].path);
+      return cryo_error (err, 0, "libcriu: cannot join %s namespace `%s`", o->join_ns[i].ns,
+                         o->join_ns[i].path);
   for (size_t i = 0; i < o->n_cg_roots; i++)
     if (criu_local_add_cg_root (opts, o->cg_root_ctrls ? o->cg_root_ctrls[i] : NULL, o->cg_root_paths[i]) < 0)
       return cryo_error (err, 0, "libcriu: cannot add cgroup root `%s`", o->cg_root_paths[i]);
@@ -398,8 +408,9 @@ refuse_restore (const struct engine_restore_opts *o, cryo_error_t *err)
   if (o->lazy_pages)
     {
       if (!engine_probe_userfaultfd (&noncoop) || !noncoop)
-        return cryo_error (err, 0, "lazy pages need userfaultfd with fork/remap/unmap events, which this "
-                                   "kernel does not offer: restore without lazy pages");
+        return cryo_error (err, 0,
+                           "lazy pages need userfaultfd with fork/remap/unmap events, which this "
+                           "kernel does not offer: restore without lazy pages");
       if (check_lazy_pipe (err) < 0)
         return -1;
     }
@@ -424,6 +435,7 @@ engine_criu_restore (struct engine *e, const struct engine_restore_opts *o, pid_
     keep[i] = o->inherit_fds[i].fd;
   call_init (&c, e, "restore", o->c.deadline_ms);
   c.own_pgrp = !o->c.shell_job;
+  c.track_notify = true; /* the restored root's pid, to clean up after a deadline */
   c.keep_fds = keep;
   c.n_keep_fds = o->n_inherit_fds;
   c.notify = o->c.notify;
@@ -460,7 +472,7 @@ deadline_from_env (unsigned *ms, cryo_error_t *err)
   s = strtod (v, &end);
   if (errno || end == v || *end != '\0' || !(s > 0) || s > 7 * 86400.0)
     return cryo_error (err, 0, "CRYO_ENGINE_TIMEOUT `%s` is not a number of seconds (0 < N <= 604800)", v);
-  *ms = (unsigned) (s * 1000.0 + 0.999); /* round up: never below what was asked */
+  *ms = (unsigned)(s * 1000.0 + 0.999); /* round up: never below what was asked */
   return 0;
 }
 

@@ -17,14 +17,14 @@ struct engine
   const struct engine_ops *ops;
   char *binary;
   char *state_root;
-  char *cache_dir;         /* <state_root>/.engine-cache */
+  char *cache_dir; /* <state_root>/.engine-cache */
   unsigned deadline_ms;
   bool no_kdat_cache;
-  bool kdat_checked;       /* engine_kdat_ensure ran in this process */
-  char *kdat_path;         /* where CRIU loads kdat from, once known */
+  bool kdat_checked; /* engine_kdat_ensure ran in this process */
+  char *kdat_path;   /* where CRIU loads kdat from, once known */
   bool kdat_cached;
-  int hw_breakpoints;      /* -2: not asked yet */
-  int soft_dirty;          /* -1: not probed yet */
+  int hw_breakpoints;            /* -2: not asked yet */
+  int soft_dirty;                /* -1: not probed yet */
   struct engine_version version; /* criu == 0 until asked */
 };
 
@@ -32,23 +32,24 @@ struct engine
 struct engine_call
 {
   struct engine *e;
-  const char *what;           /* "dump", "restore", "check", "version" */
+  const char *what; /* "dump", "restore", "check", "version" */
   unsigned deadline_ms;
-  const int *keep_fds;        /* inherited by CRIU at the same numbers */
+  const int *keep_fds; /* inherited by CRIU at the same numbers */
   size_t n_keep_fds;
-  bool own_pgrp;              /* put CRIU in its own process group (not for shell jobs) */
+  bool own_pgrp;     /* put CRIU in its own process group (not for shell jobs) */
+  bool track_notify; /* ask for notifications even without a callback (restore) */
   engine_notify_cb notify;
   void *notify_data;
   void *rpc_arg;
 
   /* Results. */
   pid_t swrk_pid;
-  bool expired;               /* the deadline passed and CRIU was killed */
-  cryo_error_t cb_err;        /* a notify callback failed */
-  char cb_action[40];          /* the notification whose callback failed */
-  pid_t restored_pid;         /* root pid from setup-namespaces/post-restore */
-  int swrk_status;            /* CRIU's wait status */
-  char *output;               /* CRIU's stdout+stderr, NUL-terminated */
+  bool expired;        /* the deadline passed and CRIU was killed */
+  cryo_error_t cb_err; /* a notify callback failed */
+  char cb_action[40];  /* the notification whose callback failed */
+  pid_t restored_pid;  /* root pid from setup-namespaces/post-restore */
+  int swrk_status;     /* CRIU's wait status */
+  char *output;        /* CRIU's stdout+stderr, NUL-terminated */
 };
 
 /* A criu_local_* request; arg is engine_call.rpc_arg. */
@@ -85,19 +86,19 @@ char *engine_last_line (const char *text);
 int engine_criu_check (struct engine *e, struct engine_report *out, cryo_error_t *err);
 
 /* engine-probe.c */
-int engine_hw_breakpoints (struct engine *e);   /* cached, -1 unknown */
-bool engine_soft_dirty (struct engine *e);      /* cached per engine */
+int engine_hw_breakpoints (struct engine *e); /* cached, -1 unknown */
+bool engine_soft_dirty (struct engine *e);    /* cached per engine */
 int engine_get_version (struct engine *e, cryo_error_t *err);
-char **engine_swrk_env (struct engine *e);      /* environ + CRIU_FAULT when needed */
-unsigned long engine_pipe_max_size (void);      /* 0 if unreadable */
+char **engine_swrk_env (struct engine *e); /* environ + CRIU_FAULT when needed */
+unsigned long engine_pipe_max_size (void); /* 0 if unreadable */
 
 /* engine-recover.c: what a dump may leave stopped or frozen if CRIU dies. */
 struct engine_snapshot
 {
   pid_t *pids;
-  char *states;     /* process_state() of each pid before the call */
+  char *states; /* process_state() of each pid before the call */
   size_t n;
-  char *freezer;    /* the --freeze-cgroup directory, or NULL */
+  char *freezer; /* the --freeze-cgroup directory, or NULL */
   bool was_frozen;
 };
 void engine_snapshot_take (struct engine_snapshot *s, pid_t root, const char *freeze_cgroup);

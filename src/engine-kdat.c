@@ -70,21 +70,21 @@ cache_key (struct engine *e)
 
   if (boot == NULL || stat (e->binary, &st) < 0)
     return NULL;
-  return xasprintf ("%s %lu:%lu:%lld:%lld", boot, (unsigned long) st.st_dev, (unsigned long) st.st_ino,
-                    (long long) st.st_size, (long long) st.st_mtime);
+  return xasprintf ("%s %lu:%lu:%lld:%lld", boot, (unsigned long)st.st_dev, (unsigned long)st.st_ino,
+                    (long long)st.st_size, (long long)st.st_mtime);
 }
 
 /* Wait for a child at most ms; kill it when the time is up. */
 static int
 wait_child (pid_t pid, unsigned ms)
 {
-  int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  int pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
   int status = -1;
 
   if (pidfd >= 0)
     {
       struct pollfd p = { .fd = pidfd, .events = POLLIN };
-      if (poll (&p, 1, (int) ms) == 0)
+      if (poll (&p, 1, (int)ms) == 0)
         kill (pid, SIGKILL);
       close (pidfd);
     }
@@ -113,7 +113,7 @@ run_criu_probe (const char *binary, const char *log)
           dup2 (null, 1);
           dup2 (null, 2);
         }
-      execl (binary, "criu", "check", "--feature", "mnt_id", "-v4", "-o", log, (char *) NULL);
+      execl (binary, "criu", "check", "--feature", "mnt_id", "-v4", "-o", log, (char *)NULL);
       _exit (127);
     }
   status = wait_child (pid, KDAT_GEN_DEADLINE_MS);
@@ -160,8 +160,8 @@ copy_file_to (const char *src, int dirfd, const char *name)
   cryo_error_t ignored = NULL;
   size_t len;
 
-  if (read_all_file (src, &buf, &len, &ignored) < 0
-      || write_file_at (dirfd, tmp, buf, len, &ignored) < 0 || renameat (dirfd, tmp, dirfd, name) < 0)
+  if (read_all_file (src, &buf, &len, &ignored) < 0 || write_file_at (dirfd, tmp, buf, len, &ignored) < 0
+      || renameat (dirfd, tmp, dirfd, name) < 0)
     {
       cryo_error_release (&ignored);
       return -1;
@@ -174,8 +174,8 @@ mount_root (const char *path)
 {
   struct statx stx;
 
-  return statx (AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) == 0 && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
-         && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+  return statx (AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) == 0
+         && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
 /* Step 3, in a private mount namespace: CRIU probes and saves on a tmpfs. */
@@ -273,7 +273,8 @@ kdat_usable (const char *path, int cachefd)
       if (!on_tmpfs (dirname (dir)))
         return false;
     }
-  if (read_all_file (path, &x, &lx, &ignored) < 0 || read_all_file_at (cachefd, "criu.kdat", &y, &ly, &ignored) < 0)
+  if (read_all_file (path, &x, &lx, &ignored) < 0
+      || read_all_file_at (cachefd, "criu.kdat", &y, &ly, &ignored) < 0)
     return cryo_error_release (&ignored), false;
   return lx == ly && lx >= 8 && memcmp (x, y, 8) == 0;
 }

@@ -39,7 +39,10 @@ static const char *const benign[] = {
   "rlimit: Can't setup RLIMIT_NOFILE", /* no CAP_SYS_RESOURCE: CRIU keeps the current limit */
 };
 static const char *const generic[] = {
-  "Dumping FAILED", "Restoring FAILED", "One of more action scripts failed", "Pre-dumping FAILED",
+  "Dumping FAILED",
+  "Restoring FAILED",
+  "One of more action scripts failed",
+  "Pre-dumping FAILED",
 };
 
 static bool
@@ -65,7 +68,7 @@ strip_error_prefix (const char *line)
   msg = strstr (p, "): ");
   msg = msg ? msg + 3 : p + strlen ("Error (");
   len = strlen (msg);
-  while (len > 0 && isspace ((unsigned char) msg[len - 1]))
+  while (len > 0 && isspace ((unsigned char)msg[len - 1]))
     len--;
   return xstrndup (msg, len);
 }
@@ -131,7 +134,7 @@ engine_last_line (const char *text)
   if (text == NULL)
     return NULL;
   end = text + strlen (text);
-  while (end > text && isspace ((unsigned char) end[-1]))
+  while (end > text && isspace ((unsigned char)end[-1]))
     end--;
   if (end == text)
     return NULL;

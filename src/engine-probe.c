@@ -44,10 +44,9 @@ engine_read_line_at (int dirfd, const char *path)
 
 /* The child calls this after its initial stop: with a working breakpoint
  * on its first instruction it traps (SIGTRAP) before the SIGSTOP. */
-static void __attribute__ ((noinline))
-breakpoint_target (void)
+static void __attribute__ ((noinline)) breakpoint_target (void)
 {
-  __asm__ volatile ("" ::: "memory");
+  __asm__ volatile("" ::: "memory");
   raise (SIGSTOP);
 }
 
@@ -55,9 +54,9 @@ static int
 set_breakpoint (pid_t pid)
 {
   /* DR0 = address, DR7 bit 0 = local enable, R/W0 = 00 (execute), LEN0 = 00. */
-  if (ptrace (PTRACE_POKEUSER, pid, offsetof (struct user, u_debugreg[0]), (void *) breakpoint_target) < 0)
+  if (ptrace (PTRACE_POKEUSER, pid, offsetof (struct user, u_debugreg[0]), (void *)breakpoint_target) < 0)
     return -1;
-  if (ptrace (PTRACE_POKEUSER, pid, offsetof (struct user, u_debugreg[7]), (void *) 1L) < 0)
+  if (ptrace (PTRACE_POKEUSER, pid, offsetof (struct user, u_debugreg[7]), (void *)1L) < 0)
     return -1;
   return ptrace (PTRACE_CONT, pid, NULL, NULL);
 }
@@ -146,7 +145,7 @@ static uint64_t
 pagemap_entry (int fd, void *addr)
 {
   uint64_t entry = 0;
-  off_t off = (off_t) ((uintptr_t) addr / (uintptr_t) sysconf (_SC_PAGESIZE)) * 8;
+  off_t off = (off_t)((uintptr_t)addr / (uintptr_t)sysconf (_SC_PAGESIZE)) * 8;
 
   if (pread (fd, &entry, sizeof entry, off) != sizeof entry)
     return 0;
@@ -171,10 +170,10 @@ engine_probe_soft_dirty (void)
   p[0] = 1;
   /* "4" clears every soft-dirty bit of this process; a write sets it again
    * on the written page only where the kernel tracks it. */
-  cleared = write (cr, "4", 1) == 1 && !(pagemap_entry (pm, (void *) p) & soft_dirty);
+  cleared = write (cr, "4", 1) == 1 && !(pagemap_entry (pm, (void *)p) & soft_dirty);
   p[0] = 2;
-  set = (pagemap_entry (pm, (void *) p) & soft_dirty) != 0;
-  munmap ((void *) p, page);
+  set = (pagemap_entry (pm, (void *)p) & soft_dirty) != 0;
+  munmap ((void *)p, page);
   return cleared && set;
 }
 
@@ -192,7 +191,7 @@ engine_probe_userfaultfd (bool *noncoop)
   const uint64_t need = UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_EVENT_REMAP | UFFD_FEATURE_EVENT_REMOVE
                         | UFFD_FEATURE_EVENT_UNMAP;
   struct uffdio_api api = { .api = UFFD_API, .features = 0 };
-  int fd = (int) syscall (SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+  int fd = (int)syscall (SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
   bool ok;
 
   *noncoop = false;
@@ -210,7 +209,7 @@ engine_pipe_max_size (void)
   cleanup_free char *line = engine_read_line_at (AT_FDCWD, "/proc/sys/fs/pipe-max-size");
   uint64_t v;
 
-  return line && parse_uint64 (line, &v) == 0 ? (unsigned long) v : 0;
+  return line && parse_uint64 (line, &v) == 0 ? (unsigned long)v : 0;
 }
 
 /* cryo's environment, plus what CRIU needs: the sbin directories (it runs

@@ -31,7 +31,7 @@
 static void
 add_children (pid_t pid, pid_t **pids, size_t *n)
 {
-  cleanup_free char *taskdir = xasprintf ("/proc/%d/task", (int) pid);
+  cleanup_free char *taskdir = xasprintf ("/proc/%d/task", (int)pid);
   cleanup_dir DIR *d = opendir (taskdir);
   struct dirent *de;
 
@@ -58,7 +58,7 @@ add_children (pid_t pid, pid_t **pids, size_t *n)
           if (parse_int64 (t, &child) == 0 && child > 0)
             {
               *pids = xreallocarray (*pids, *n + 1, sizeof **pids);
-              (*pids)[(*n)++] = (pid_t) child;
+              (*pids)[(*n)++] = (pid_t)child;
             }
         }
     }
@@ -156,7 +156,7 @@ engine_snapshot_restore (const struct engine_snapshot *s)
       char now = process_state (s->pids[i]);
       if ((now == 'T' || now == 't') && s->states[i] != 'T' && s->states[i] != 't')
         {
-          log_debug ("resuming pid %d, left stopped by the failed dump", (int) s->pids[i]);
+          log_debug ("resuming pid %d, left stopped by the failed dump", (int)s->pids[i]);
           kill (s->pids[i], SIGCONT);
           resumed++;
         }

@@ -27,7 +27,7 @@ static const char *const verdict_names[] = {
 const char *
 engine_verdict_name (enum engine_verdict v)
 {
-  return (unsigned) v < ARRAY_SIZE (verdict_names) ? verdict_names[v] : "unknown";
+  return (unsigned)v < ARRAY_SIZE (verdict_names) ? verdict_names[v] : "unknown";
 }
 
 void
@@ -82,7 +82,8 @@ check_call (struct engine *e, const char *what, engine_rpc_fn fn, void *arg, con
 {
   cleanup_close int dirfd = open (e->cache_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   cleanup_free char *log_path = xasprintf ("%s/%s", e->cache_dir, log);
-  struct engine_call c = { .e = e, .what = what, .deadline_ms = e->deadline_ms, .own_pgrp = true, .rpc_arg = arg };
+  struct engine_call c
+      = { .e = e, .what = what, .deadline_ms = e->deadline_ms, .own_pgrp = true, .rpc_arg = arg };
   cryo_error_t err = NULL;
   criu_opts *o = NULL;
   int rpc_ret = -1;
@@ -111,7 +112,8 @@ check_call (struct engine *e, const char *what, engine_rpc_fn fn, void *arg, con
       char dl[32];
       engine_format_deadline (c.deadline_ms, dl, sizeof dl);
       /* libcriu sends no options with a CHECK request: its log is stderr. */
-      *error = c.expired ? xasprintf ("criu %s timed out after %s", what, dl) : engine_log_first_error (log_path);
+      *error = c.expired ? xasprintf ("criu %s timed out after %s", what, dl)
+                         : engine_log_first_error (log_path);
       if (*error == NULL)
         *error = engine_text_first_error (c.output);
       if (*error == NULL)
@@ -134,7 +136,8 @@ criu_hw_breakpoints (struct engine *e)
 
   if (e->version.criu < 40200 || read_all_file (path, &text, NULL, &ignored) < 0)
     return cryo_error_release (&ignored), -1;
-  if (strstr (text, "Hardware breakpoints don't seem to work") || strstr (text, "Hardware breakpoints appear to be disabled"))
+  if (strstr (text, "Hardware breakpoints don't seem to work")
+      || strstr (text, "Hardware breakpoints appear to be disabled"))
     return 0;
   return strstr (text, "Dirty tracking support is") ? 1 : -1; /* the log shows a full probe */
 }
@@ -152,7 +155,8 @@ cgroup_controllers_v1 (void)
     {
       char name[64];
       int hier, num, enabled;
-      if (l[0] == '#' || sscanf (l, "%63s %d %d %d", name, &hier, &num, &enabled) != 4 || hier == 0 || !enabled)
+      if (l[0] == '#' || sscanf (l, "%63s %d %d %d", name, &hier, &num, &enabled) != 4 || hier == 0
+          || !enabled)
         continue;
       char *next = xasprintf ("%s%s%s", out, out[0] ? "," : "", name);
       free (out);
@@ -178,15 +182,16 @@ probe_cgroups (struct engine_report *r)
     }
   r->cgroup_layout = xstrdup (cgroup_mode_name (mode));
   v2 = engine_read_line_at (AT_FDCWD, mode == CGROUP_MODE_V2 ? "/sys/fs/cgroup/cgroup.controllers"
-                                                               : "/sys/fs/cgroup/unified/cgroup.controllers");
+                                                             : "/sys/fs/cgroup/unified/cgroup.controllers");
   if (mode == CGROUP_MODE_V2)
     r->cgroup_detail = xasprintf ("cgroup2 at /sys/fs/cgroup, controllers: %s", v2 && v2[0] ? v2 : "none");
   else
     {
       v1 = cgroup_controllers_v1 ();
-      r->cgroup_detail = xasprintf ("v1 controllers: %s%s%s", v1[0] ? v1 : "none",
-                                    mode == CGROUP_MODE_HYBRID ? "; cgroup2 at /sys/fs/cgroup/unified, controllers: " : "",
-                                    mode == CGROUP_MODE_HYBRID ? (v2 && v2[0] ? v2 : "none") : "");
+      r->cgroup_detail
+          = xasprintf ("v1 controllers: %s%s%s", v1[0] ? v1 : "none",
+                       mode == CGROUP_MODE_HYBRID ? "; cgroup2 at /sys/fs/cgroup/unified, controllers: " : "",
+                       mode == CGROUP_MODE_HYBRID ? (v2 && v2[0] ? v2 : "none") : "");
     }
 }
 
@@ -218,11 +223,12 @@ verdicts (struct engine_report *r)
     add_feature (r, "hardware-breakpoints", ENGINE_WORKAROUND,
                  xstrdup (r->criu_fault_no_breakpoints
                               ? "they do not fire here: cryo runs CRIU with CRIU_FAULT=130"
-                              : r->version.criu >= 40200 ? "they do not fire here: CRIU >= 4.2 detects it and "
-                                                           "does without them"
-                                                         : "they do not fire here"));
+                          : r->version.criu >= 40200 ? "they do not fire here: CRIU >= 4.2 detects it and "
+                                                       "does without them"
+                                                     : "they do not fire here"));
   if (r->kdat_cached)
-    add_feature (r, "kdat-cache", ENGINE_SUPPORTED, xasprintf ("CRIU loads its kernel probe from `%s`", r->kdat_cache));
+    add_feature (r, "kdat-cache", ENGINE_SUPPORTED,
+                 xasprintf ("CRIU loads its kernel probe from `%s`", r->kdat_cache));
   else
     add_feature (r, "kdat-cache", ENGINE_UNSUPPORTED,
                  xstrdup ("CRIU probes the kernel on every call (about 50 ms each)"));

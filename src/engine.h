@@ -53,16 +53,16 @@ enum engine_cg_mode
 /* CRIU's notifications ("action scripts" over RPC), in the order they come. */
 enum engine_event
 {
-  ENGINE_EV_OTHER = 0,        /* an action cryo does not know; name says which */
-  ENGINE_EV_PRE_DUMP,         /* before tasks are seized */
+  ENGINE_EV_OTHER = 0, /* an action cryo does not know; name says which */
+  ENGINE_EV_PRE_DUMP,  /* before tasks are seized */
   ENGINE_EV_NETWORK_LOCK,
-  ENGINE_EV_POST_DUMP,        /* images written, tasks still seized */
+  ENGINE_EV_POST_DUMP, /* images written, tasks still seized */
   ENGINE_EV_NETWORK_UNLOCK,
   ENGINE_EV_PRE_RESTORE,
   ENGINE_EV_SETUP_NAMESPACES, /* restored init exists in its new namespaces (pid set);
                                * only sent when the tree has namespaces of its own */
   ENGINE_EV_POST_SETUP_NAMESPACES,
-  ENGINE_EV_POST_RESTORE,     /* tree restored, not yet resumed (pid set) */
+  ENGINE_EV_POST_RESTORE, /* tree restored, not yet resumed (pid set) */
   ENGINE_EV_PRE_RESUME,
   ENGINE_EV_POST_RESUME,
   ENGINE_EV_ORPHAN_PTS_MASTER, /* fd set: the master of the container's console */
@@ -72,10 +72,10 @@ enum engine_event
 struct engine_notify
 {
   enum engine_event event;
-  const char *name;   /* CRIU's action name, "setup-namespaces" */
-  pid_t pid;          /* root of the restored tree (setup-namespaces, post-restore), else 0 */
-  int fd;             /* orphan-pts-master: the pty master, now owned by the callback; else -1 */
-  pid_t engine_pid;   /* the `criu swrk` process serving this call */
+  const char *name; /* CRIU's action name, "setup-namespaces" */
+  pid_t pid;        /* root of the restored tree (setup-namespaces, post-restore), else 0 */
+  int fd;           /* orphan-pts-master: the pty master, now owned by the callback; else -1 */
+  pid_t engine_pid; /* the `criu swrk` process serving this call */
 };
 
 /* A callback returns 0 to let CRIU go on, < 0 (with err set) to abort the
@@ -102,22 +102,22 @@ struct engine_join_ns
 /* What dump and restore share. */
 struct engine_common
 {
-  int images_fd;            /* CRIU's image directory, O_DIRECTORY (required) */
-  const char *images_path;  /* its path, for messages */
-  int work_fd;              /* where the log goes; -1: the images directory */
-  const char *work_path;    /* its path, for messages (NULL with work_fd -1) */
-  const char *log_file;     /* file name in the work dir; NULL: "dump.log"/"restore.log" */
-  int log_level;            /* 0-4; 0: 4 (debug: needed to explain failures) */
-  unsigned deadline_ms;     /* 0: the engine's deadline */
-  bool shell_job;           /* the tree's session/pgrp/tty is outside it */
-  bool tcp_established;     /* dump/restore established TCP connections */
-  bool ext_unix_sk;         /* allow unix sockets connected outside the tree */
+  int images_fd;           /* CRIU's image directory, O_DIRECTORY (required) */
+  const char *images_path; /* its path, for messages */
+  int work_fd;             /* where the log goes; -1: the images directory */
+  const char *work_path;   /* its path, for messages (NULL with work_fd -1) */
+  const char *log_file;    /* file name in the work dir; NULL: "dump.log"/"restore.log" */
+  int log_level;           /* 0-4; 0: 4 (debug: needed to explain failures) */
+  unsigned deadline_ms;    /* 0: the engine's deadline */
+  bool shell_job;          /* the tree's session/pgrp/tty is outside it */
+  bool tcp_established;    /* dump/restore established TCP connections */
+  bool ext_unix_sk;        /* allow unix sockets connected outside the tree */
   bool file_locks;
   enum engine_cg_mode manage_cgroups_mode;
   /* --external: dump "mnt[DST]:KEY", "net[INODE]:KEY", "dev[MAJ/MIN]:KEY",
    * "file[MNT_ID:INODE]"; restore "mnt[KEY]:PATH", "dev[KEY]:PATH". */
   char *const *external;
-  engine_notify_cb notify;  /* NULL: no notifications */
+  engine_notify_cb notify; /* NULL: no notifications */
   void *notify_data;
 };
 
@@ -141,10 +141,10 @@ struct engine_dump_opts
 struct engine_restore_opts
 {
   struct engine_common c;
-  const char *root;          /* the container's rootfs mount point (--root) */
-  bool rst_sibling;          /* restore the init as a child of the caller (default: of CRIU) */
-  bool orphan_pts_master;    /* get the console master via ENGINE_EV_ORPHAN_PTS_MASTER */
-  bool lazy_pages;           /* needs fs.pipe-max-size >= ENGINE_LAZY_PIPE_SIZE */
+  const char *root;       /* the container's rootfs mount point (--root) */
+  bool rst_sibling;       /* restore the init as a child of the caller (default: of CRIU) */
+  bool orphan_pts_master; /* get the console master via ENGINE_EV_ORPHAN_PTS_MASTER */
+  bool lazy_pages;        /* needs fs.pipe-max-size >= ENGINE_LAZY_PIPE_SIZE */
   const struct engine_inherit_fd *inherit_fds;
   size_t n_inherit_fds;
   const struct engine_join_ns *join_ns;
@@ -166,16 +166,16 @@ struct engine_version
 enum engine_verdict
 {
   ENGINE_SUPPORTED,
-  ENGINE_UNSUPPORTED,     /* cannot work on this host */
-  ENGINE_NEEDS_SETUP,     /* works after the change `reason` names */
-  ENGINE_WORKAROUND,      /* works because cryo or CRIU works around a problem */
+  ENGINE_UNSUPPORTED, /* cannot work on this host */
+  ENGINE_NEEDS_SETUP, /* works after the change `reason` names */
+  ENGINE_WORKAROUND,  /* works because cryo or CRIU works around a problem */
 };
 
 struct engine_feature
 {
-  const char *name;       /* "checkpoint/restore", "pre-dump", "lazy-pages", ... */
+  const char *name; /* "checkpoint/restore", "pre-dump", "lazy-pages", ... */
   enum engine_verdict verdict;
-  char *reason;           /* one line; NULL when supported without remarks */
+  char *reason; /* one line; NULL when supported without remarks */
 };
 
 #define ENGINE_MAX_FEATURES 8
@@ -185,20 +185,20 @@ struct engine_report
 {
   struct engine_version version;
   char *criu_path;
-  bool criu_check_ok;          /* `criu check` (over RPC) passed */
-  char *criu_check_error;      /* its first error, when it did not */
-  bool userfaultfd;            /* userfaultfd(2) works */
-  bool uffd_noncooperative;    /* with fork/remap/unmap events, as lazy pages need */
-  bool soft_dirty;             /* /proc/PID/pagemap bit 55 clears and sets */
-  bool criu_mem_track;         /* CRIU's own feature check agrees */
-  int hw_breakpoints;          /* 1 they fire, 0 they do not, -1 unknown */
-  int criu_hw_breakpoints;     /* CRIU's own verdict from its kdat probe, -1 unknown */
+  bool criu_check_ok;             /* `criu check` (over RPC) passed */
+  char *criu_check_error;         /* its first error, when it did not */
+  bool userfaultfd;               /* userfaultfd(2) works */
+  bool uffd_noncooperative;       /* with fork/remap/unmap events, as lazy pages need */
+  bool soft_dirty;                /* /proc/PID/pagemap bit 55 clears and sets */
+  bool criu_mem_track;            /* CRIU's own feature check agrees */
+  int hw_breakpoints;             /* 1 they fire, 0 they do not, -1 unknown */
+  int criu_hw_breakpoints;        /* CRIU's own verdict from its kdat probe, -1 unknown */
   bool criu_fault_no_breakpoints; /* cryo sets CRIU_FAULT=130 for this CRIU */
-  char *cgroup_layout;         /* "v1", "v2", "hybrid" */
-  char *cgroup_detail;         /* e.g. "v1 controllers, empty cgroup2 at /sys/fs/cgroup/unified" */
-  unsigned long pipe_max_size; /* fs.pipe-max-size */
-  char *kdat_cache;            /* where CRIU loads its kdat cache from, NULL if none */
-  bool kdat_cached;            /* calls skip CRIU's kernel probing */
+  char *cgroup_layout;            /* "v1", "v2", "hybrid" */
+  char *cgroup_detail;            /* e.g. "v1 controllers, empty cgroup2 at /sys/fs/cgroup/unified" */
+  unsigned long pipe_max_size;    /* fs.pipe-max-size */
+  char *kdat_cache;               /* where CRIU loads its kdat cache from, NULL if none */
+  bool kdat_cached;               /* calls skip CRIU's kernel probing */
   struct engine_feature features[ENGINE_MAX_FEATURES];
   size_t n_features;
 };
@@ -235,8 +235,7 @@ struct engine_config
  * Cheap: nothing runs until the first call.  Fails on an unknown name or a
  * malformed CRYO_ENGINE_TIMEOUT.
  */
-int engine_open (const char *name, const struct engine_config *cfg, struct engine **out,
-                 cryo_error_t *err);
+int engine_open (const char *name, const struct engine_config *cfg, struct engine **out, cryo_error_t *err);
 void engine_free (struct engine *e);
 void cleanup_enginep (struct engine **e);
 #define cleanup_engine __attribute__ ((cleanup (cleanup_enginep)))
@@ -248,8 +247,7 @@ unsigned engine_deadline_ms (struct engine *e);
 int engine_check (struct engine *e, struct engine_report *out, cryo_error_t *err);
 int engine_version (struct engine *e, struct engine_version *out, cryo_error_t *err);
 int engine_dump (struct engine *e, const struct engine_dump_opts *o, cryo_error_t *err);
-int engine_restore (struct engine *e, const struct engine_restore_opts *o, pid_t *pid,
-                    cryo_error_t *err);
+int engine_restore (struct engine *e, const struct engine_restore_opts *o, pid_t *pid, cryo_error_t *err);
 
 /* Option structs with every fd at -1 and everything else at its default. */
 void engine_dump_opts_init (struct engine_dump_opts *o);

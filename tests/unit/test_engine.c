@@ -92,7 +92,7 @@ count_forever (void)
 
   close_range (3, ~0U, 0);
   fd = open (counter_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  token = ((unsigned long long) getpid () << 32) ^ (unsigned long long) now_ns ();
+  token = ((unsigned long long)getpid () << 32) ^ (unsigned long long)now_ns ();
   for (unsigned long n = 1;; n++)
     {
       /* Fixed size: CRIU checks a file's size on restore. */
@@ -223,7 +223,8 @@ record (const struct engine_notify *n, void *data, cryo_error_t *err)
 }
 
 static int
-restore_tree (struct engine *e, int images, const char *path, struct seen *seen, pid_t *pid, cryo_error_t *err)
+restore_tree (struct engine *e, int images, const char *path, struct seen *seen, pid_t *pid,
+              cryo_error_t *err)
 {
   struct engine_restore_opts ro;
 
@@ -285,7 +286,7 @@ test_dump_restore (void)
     printf ("# restore: %s\n", err->msg);
   CHECK (ret == 0);
   t.root = pid, t.child = old_child;
-  CHECK (pid == old_root);                         /* same pid */
+  CHECK (pid == old_root); /* same pid */
   CHECK (seen.pre_restore == 1 && seen.post_restore == 1 && seen.pid == pid);
   CHECK (getpgid (pid) == pid && getsid (pid) == pid);
   CHECK (alive_and_running (old_child));
@@ -440,7 +441,7 @@ test_deadline (void)
   CHECK (strchr (err->msg, '\n') == NULL);
   /* Unchanged: running, untraced, still counting. */
   CHECK (alive_and_running (t.root) && alive_and_running (t.child));
-  status_path = xasprintf ("/proc/%d/status", (int) t.child);
+  status_path = xasprintf ("/proc/%d/status", (int)t.child);
   CHECK (read_all_file (status_path, &status, NULL, &err) == 0);
   CHECK (strstr (status, "\nTracerPid:\t0\n") != NULL);
   v = read_counter ();
@@ -455,7 +456,7 @@ test_deadline (void)
 struct killer
 {
   enum engine_event at;
-  const char *freeze;  /* freezer.state to freeze before killing */
+  const char *freeze; /* freezer.state to freeze before killing */
   int seen;
 };
 
@@ -493,9 +494,9 @@ dump_and_kill_criu (const char *cgroup, struct killer *k)
   CHECK (spawn_tree (&t) == 0);
   if (cgroup)
     {
-      snprintf (pid, sizeof pid, "%d", (int) t.root);
+      snprintf (pid, sizeof pid, "%d", (int)t.root);
       CHECK (write_file_at (AT_FDCWD, procs, pid, strlen (pid), &err) == 0);
-      snprintf (pid, sizeof pid, "%d", (int) t.child);
+      snprintf (pid, sizeof pid, "%d", (int)t.child);
       CHECK (write_file_at (AT_FDCWD, procs, pid, strlen (pid), &err) == 0);
     }
   engine_dump_opts_init (&o);
@@ -532,7 +533,7 @@ test_criu_killed_while_seized (void)
 static int
 test_criu_killed_while_frozen (void)
 {
-  cleanup_free char *cg = xasprintf ("/sys/fs/cgroup/freezer/cryo-test-engine-%d", (int) getpid ());
+  cleanup_free char *cg = xasprintf ("/sys/fs/cgroup/freezer/cryo-test-engine-%d", (int)getpid ());
   cleanup_free char *state = xasprintf ("%s/freezer.state", cg);
   struct killer k = { .at = ENGINE_EV_PRE_DUMP, .freeze = state };
   int ret;
@@ -603,12 +604,13 @@ test_tcp_needs_option (void)
   cleanup_close int c = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   cleanup_close int s = -1;
 
-  CHECK (l >= 0 && c >= 0 && bind (l, (struct sockaddr *) &a, sizeof a) == 0 && listen (l, 1) == 0);
-  CHECK (getsockname (l, (struct sockaddr *) &a, &len) == 0);
-  CHECK (connect (c, (struct sockaddr *) &a, sizeof a) == 0);
+  CHECK (l >= 0 && c >= 0 && bind (l, (struct sockaddr *)&a, sizeof a) == 0 && listen (l, 1) == 0);
+  CHECK (getsockname (l, (struct sockaddr *)&a, &len) == 0);
+  CHECK (connect (c, (struct sockaddr *)&a, sizeof a) == 0);
   s = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
   CHECK (s >= 0);
-  return dump_refused ("tcp", c, "established TCP connections: checkpoint (and restore) with --tcp-established");
+  return dump_refused ("tcp", c,
+                       "established TCP connections: checkpoint (and restore) with --tcp-established");
 }
 
 static int
@@ -618,7 +620,8 @@ test_external_unix_socket (void)
   int ret;
 
   CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0);
-  ret = dump_refused ("unix", sp[0], "connected to a process outside it: close it, or allow it with --ext-unix-sk");
+  ret = dump_refused ("unix", sp[0],
+                      "connected to a process outside it: close it, or allow it with --ext-unix-sk");
   close (sp[0]);
   close (sp[1]);
   return ret;
@@ -657,7 +660,7 @@ test_report (void)
 
   CHECK (e != NULL && engine_check (e, &r, &err) == 0);
   CHECK (r.version.criu >= 40100 && r.criu_check_ok);
-  CHECK (r.soft_dirty == r.criu_mem_track);   /* our probe and CRIU's agree */
+  CHECK (r.soft_dirty == r.criu_mem_track); /* our probe and CRIU's agree */
   CHECK (r.kdat_cached);
   pre = engine_report_feature (&r, "pre-dump");
   CHECK (pre && (pre->verdict == ENGINE_SUPPORTED) == r.soft_dirty);
@@ -730,7 +733,7 @@ main (void)
   RUN_TEST (test_report);
   RUN_TEST (test_pre_dump_refused);
   RUN_TEST (test_lazy_pages_refused);
-  RUN_TEST (test_dump_restore); /* twice, as runc's tests do: a second cycle finds no leftovers */
+  RUN_TEST (test_dump_restore);           /* twice, as runc's tests do: a second cycle finds no leftovers */
   while (waitpid (-1, NULL, WNOHANG) > 0) /* orphans of the trees, ours as subreaper */
     ;
   {
