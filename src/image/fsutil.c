@@ -216,25 +216,36 @@ random_suffix (char out[7])
 
 /* What may be replaced: an image (v2 manifest or v1 cryo.json), or an empty
  * directory.  Anything else is somebody's data. */
+static bool
+dir_is_empty (int fd)
+{
+  int dup = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  cleanup_dir DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  struct dirent *de;
+
+  if (d == NULL)
+    {
+      if (dup >= 0)
+        close (dup);
+      return false;
+    }
+  while ((de = readdir (d)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return false;
+  return true;
+}
+
 static int
 check_replaceable (int parent_fd, const char *name, const char *path, cryo_error_t *err)
 {
   cleanup_close int fd = openat (parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct image_listing l;
-  bool empty;
 
   if (fd < 0)
-    return cryo_error (err, errno, "`%s` exists and is not a directory: refusing to replace it", path);
+    return cryo_error (err, 0, "`%s` exists and is not a directory: refusing to replace it", path);
   if (faccessat (fd, IMAGE_MANIFEST, F_OK, AT_SYMLINK_NOFOLLOW) == 0
-      || faccessat (fd, "cryo.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+      || faccessat (fd, "cryo.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || dir_is_empty (fd))
     return 0;
-  if (image_list_tree (fd, &l, err) < 0)
-    return -1;
-  empty = l.files == NULL && l.dirs == NULL && l.others == NULL;
-  image_listing_release (&l);
-  if (!empty)
-    return cryo_error (err, 0, "`%s` exists and is not a cryo image: refusing to replace it", path);
-  return 0;
+  return cryo_error (err, 0, "`%s` exists and is not a cryo image: refusing to replace it", path);
 }
 
 static int

