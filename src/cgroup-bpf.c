@@ -24,7 +24,8 @@
 #include "log.h"
 #include "util.h"
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define INSN(c, d, s, o, i)                                                                                  \
+  ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define LDX_W(dst, src, off) INSN (BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
 #define MOV_REG(dst, src) INSN (BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
 #define MOV_IMM(dst, imm) INSN (BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
@@ -35,7 +36,17 @@
 #define EXIT() INSN (BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 /* Registers holding the request: r3 type, r4 access, r5 major, r6 minor. */
-enum { R0, R1, R2, R3, R4, R5, R6, R7 };
+enum
+{
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R5,
+  R6,
+  R7
+};
 
 struct prog
 {
@@ -55,7 +66,10 @@ access_bits (const char *access)
 {
   int bits = 0;
   for (const char *a = access; *a; a++)
-    bits |= *a == 'r' ? BPF_DEVCG_ACC_READ : *a == 'w' ? BPF_DEVCG_ACC_WRITE : *a == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+    bits |= *a == 'r'   ? BPF_DEVCG_ACC_READ
+            : *a == 'w' ? BPF_DEVCG_ACC_WRITE
+            : *a == 'm' ? BPF_DEVCG_ACC_MKNOD
+                        : 0;
   return bits;
 }
 
@@ -86,15 +100,15 @@ emit_rule (struct prog *p, const struct cgroup_devrule *r)
       emit (p, JEQ_IMM (R7, 0, 0));
     }
   if (r->major >= 0)
-    emit (p, JNE_IMM (R5, (int32_t) r->major, 0));
+    emit (p, JNE_IMM (R5, (int32_t)r->major, 0));
   if (r->minor >= 0)
-    emit (p, JNE_IMM (R6, (int32_t) r->minor, 0));
+    emit (p, JNE_IMM (R6, (int32_t)r->minor, 0));
   emit (p, MOV_IMM (R0, r->allow ? 1 : 0));
   emit (p, EXIT ());
   /* Point every conditional jump of the block past its end. */
   for (size_t i = start; i < p->n; i++)
     if (BPF_CLASS (p->insn[i].code) == BPF_JMP && BPF_OP (p->insn[i].code) != BPF_EXIT)
-      p->insn[i].off = (int16_t) (p->n - i - 1);
+      p->insn[i].off = (int16_t)(p->n - i - 1);
   return r->type == 'a' && r->major < 0 && r->minor < 0 && bits == ALL_ACCESS;
 }
 
@@ -118,7 +132,7 @@ build (struct prog *p, const struct cgroup_devrule *rules, size_t n)
 static int
 sys_bpf (int cmd, union bpf_attr *attr)
 {
-  return (int) syscall (SYS_bpf, cmd, attr, sizeof (*attr));
+  return (int)syscall (SYS_bpf, cmd, attr, sizeof (*attr));
 }
 
 static int
@@ -128,12 +142,12 @@ load_with_log (const struct prog *p, char *log, size_t log_size)
 
   memset (&attr, 0, sizeof (attr));
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) p->insn;
+  attr.insns = (uint64_t)(uintptr_t)p->insn;
   attr.insn_cnt = p->n;
-  attr.license = (uint64_t) (uintptr_t) "GPL";
+  attr.license = (uint64_t)(uintptr_t) "GPL";
   if (log)
     {
-      attr.log_buf = (uint64_t) (uintptr_t) log;
+      attr.log_buf = (uint64_t)(uintptr_t)log;
       attr.log_size = log_size;
       attr.log_level = 1;
     }
@@ -168,7 +182,7 @@ query (int dirfd, uint32_t *ids, uint32_t *n, uint32_t *flags, cryo_error_t *err
   memset (&attr, 0, sizeof (attr));
   attr.query.target_fd = dirfd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
   attr.query.prog_cnt = *n;
   if (sys_bpf (BPF_PROG_QUERY, &attr) < 0)
     return cryo_error (err, errno, "query the device eBPF programs of the cgroup");

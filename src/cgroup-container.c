@@ -52,8 +52,9 @@ set_frozen (const char *root, const char *id, bool frozen, cryo_error_t *err)
   cleanup_close int lock = -1;
   unsigned ok = 1u << (frozen ? CONTAINER_RUNNING : CONTAINER_PAUSED);
 
-  if (lock_and_load (root, id, ok, frozen ? "pause" : "resume", frozen ? "container not running" : "container not paused",
-                     &lock, &s, err) < 0)
+  if (lock_and_load (root, id, ok, frozen ? "pause" : "resume",
+                     frozen ? "container not running" : "container not paused", &lock, &s, err)
+      < 0)
     return -1;
   if (load_cgroup (s, &cg, err) < 0 || cgroup_freeze (cg, frozen, err) < 0)
     return -1;
@@ -126,7 +127,8 @@ container_stats_event (const char *root, const char *id, char **out, cryo_error_
   if (container_load (root, id, &s, err) < 0)
     return -1;
   if (!is_live (s))
-    return cryo_error (err, 0, "container `%s` is not running (status %s)", id, container_status_name (s->status));
+    return cryo_error (err, 0, "container `%s` is not running (status %s)", id,
+                       container_status_name (s->status));
   return stats_of (s, out, err);
 }
 
@@ -159,7 +161,7 @@ watch (const char *root, const char *id, uint64_t ns, uint64_t *ooms, FILE *out)
       if (now_ns () >= end)
         return true;
       left = end - now_ns ();
-      cg_sleep_ms ((unsigned) ((left < EVENTS_POLL_NS ? left : EVENTS_POLL_NS) / 1000000ULL) + 1);
+      cg_sleep_ms ((unsigned)((left < EVENTS_POLL_NS ? left : EVENTS_POLL_NS) / 1000000ULL) + 1);
     }
 }
 
@@ -173,7 +175,8 @@ container_events (const char *root, const char *id, uint64_t interval_ns, FILE *
   if (container_load (root, id, &s, err) < 0)
     return -1;
   if (!is_live (s))
-    return cryo_error (err, 0, "container `%s` is not running (status %s)", id, container_status_name (s->status));
+    return cryo_error (err, 0, "container `%s` is not running (status %s)", id,
+                       container_status_name (s->status));
   if (load_cgroup (s, &cg, err) < 0 || cgroup_oom_kills (cg, &ooms, err) < 0)
     return -1;
   for (;;)

@@ -70,7 +70,7 @@ bool cgroup_name_has (const char *name, const char *controller);
 int cg_write (const char *dir, const char *file, const char *value, cryo_error_t *err);
 int cg_write_u64 (const char *dir, const char *file, uint64_t v, cryo_error_t *err);
 int cg_write_i64 (const char *dir, const char *file, int64_t v, cryo_error_t *err);
-int cg_read (const char *dir, const char *file, char **out, cryo_error_t *err); /* trailing \n cut */
+int cg_read (const char *dir, const char *file, char **out, cryo_error_t *err);      /* trailing \n cut */
 int cg_read_u64 (const char *dir, const char *file, uint64_t *v, cryo_error_t *err); /* "max": UINT64_MAX */
 bool cg_exists (const char *dir, const char *file);
 /* "key value" lines (memory.stat, cpu.stat, cgroup.events): the value of @key. */
@@ -160,18 +160,16 @@ int cgroup_v2_swap_value (int64_t swap, int64_t memory, int64_t *out, cryo_error
 struct cgroup_devrule
 {
   bool allow;
-  char type;   /* 'a', 'c', 'b' */
+  char type;            /* 'a', 'c', 'b' */
   int64_t major, minor; /* -1: any */
   char access[4];
 };
 /* The rule list cgroup_apply() enforces; *n set, caller frees. */
 struct cgroup_devrule *cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules,
-                                            const struct spec_device *devs, size_t n_devs,
-                                            size_t *n);
+                                            const struct spec_device *devs, size_t n_devs, size_t *n);
 /* Load a BPF_PROG_TYPE_CGROUP_DEVICE program enforcing @rules (last match
  * wins, nothing matched: deny) and attach it to the cgroup2 directory @dir,
  * replacing programs cryo attached before. */
-int cgroup_bpf_devices (const char *dir, const struct cgroup_devrule *rules, size_t n,
-                        cryo_error_t *err);
+int cgroup_bpf_devices (const char *dir, const struct cgroup_devrule *rules, size_t n, cryo_error_t *err);
 
 #endif

@@ -151,8 +151,8 @@ layout_add (struct cgroup_layout *l, const char *name, const char *mount, const 
 
 /* One /proc/self/cgroup line: "id:controllers:path". */
 static void
-layout_add_line (struct cgroup_layout *l, char *line, struct mi_entry *mi, size_t n_mi,
-                 bool *has_v1, bool *has_v2)
+layout_add_line (struct cgroup_layout *l, char *line, struct mi_entry *mi, size_t n_mi, bool *has_v1,
+                 bool *has_v2)
 {
   char *c1 = strchr (line, ':'), *c2, *path;
   cleanup_strv char **ctrls = NULL;
@@ -271,5 +271,5 @@ cgroup_mode_name (enum cgroup_mode mode)
     [CGROUP_MODE_HYBRID] = "hybrid",
     [CGROUP_MODE_V2] = "v2",
   };
-  return (unsigned) mode < ARRAY_SIZE (names) ? names[mode] : "unknown";
+  return (unsigned)mode < ARRAY_SIZE (names) ? names[mode] : "unknown";
 }

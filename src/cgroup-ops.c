@@ -30,7 +30,7 @@ cgroup_add_pid (struct cgroup_manager *cg, pid_t pid, cryo_error_t *err)
 static int
 cmp_pid (const void *a, const void *b)
 {
-  pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+  pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
   return (x > y) - (x < y);
 }
 
@@ -91,7 +91,8 @@ cgroup_freeze (struct cgroup_manager *cg, bool frozen, cryo_error_t *err)
   struct cgroup_hier *h = freezer_hier (cg, &v2);
 
   if (h == NULL)
-    return cryo_error (err, 0, "cgroup `%s` has no freezer (no v1 freezer hierarchy, no cgroup.freeze)", cg->path);
+    return cryo_error (err, 0, "cgroup `%s` has no freezer (no v1 freezer hierarchy, no cgroup.freeze)",
+                       cg->path);
   return v2 ? cgroup_v2_freeze (h->dir, frozen, err) : cgroup_v1_freeze (h->dir, frozen, err);
 }
 
@@ -179,8 +180,8 @@ wait_empty (struct cgroup_manager *cg, cryo_error_t *err)
       for (size_t i = 0; i < n; i++)
         kill (pids[i], SIGKILL);
       if (now_ns () > deadline)
-        return cryo_error (err, 0, "pid %d of cgroup `%s` still alive %d ms after cgroup.kill", pids[0], cg->path,
-                           CGROUP_WAIT_MS);
+        return cryo_error (err, 0, "pid %d of cgroup `%s` still alive %d ms after cgroup.kill", pids[0],
+                           cg->path, CGROUP_WAIT_MS);
       cg_sleep_ms (5);
     }
 }
@@ -209,21 +210,22 @@ cgroup_kill (struct cgroup_manager *cg, int sig, cryo_error_t *err)
 /* runc's default allowed devices (libcontainer/specconv AllowedDevices):
  * mknod of anything, the standard character devices, ptys, tun. */
 static const struct cgroup_devrule default_devices[] = {
-  { true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },   { true, 'c', 1, 3, "rwm" },
-  { true, 'c', 1, 8, "rwm" },  { true, 'c', 1, 7, "rwm" },   { true, 'c', 5, 0, "rwm" },
-  { true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 9, "rwm" },   { true, 'c', 136, -1, "rwm" },
-  { true, 'c', 5, 2, "rwm" },  { true, 'c', 10, 200, "rwm" },
+  { true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },    { true, 'c', 1, 3, "rwm" },
+  { true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 7, "rwm" },    { true, 'c', 5, 0, "rwm" },
+  { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 9, "rwm" },    { true, 'c', 136, -1, "rwm" },
+  { true, 'c', 5, 2, "rwm" }, { true, 'c', 10, 200, "rwm" },
 };
 
 struct cgroup_devrule *
 cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, const struct spec_device *devs,
                      size_t n_devs, size_t *n)
 {
-  struct cgroup_devrule *out = xzalloc ((1 + n_rules + n_devs + ARRAY_SIZE (default_devices)) * sizeof (*out));
+  struct cgroup_devrule *out
+      = xzalloc ((1 + n_rules + n_devs + ARRAY_SIZE (default_devices)) * sizeof (*out));
   size_t k = 0;
 
   /* Start from "deny everything", as runc does: what is not listed is refused. */
-  out[k++] = (struct cgroup_devrule) { false, 'a', -1, -1, "rwm" };
+  out[k++] = (struct cgroup_devrule){ false, 'a', -1, -1, "rwm" };
   for (size_t i = 0; i < n_rules; i++, k++)
     {
       out[k].allow = rules[i].allow;
@@ -237,7 +239,7 @@ cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, const
       char type = devs[i].type == 'u' ? 'c' : devs[i].type;
       if (type != 'c' && type != 'b')
         continue; /* fifos are not device-cgroup business */
-      out[k++] = (struct cgroup_devrule) { true, type, devs[i].major, devs[i].minor, "rwm" };
+      out[k++] = (struct cgroup_devrule){ true, type, devs[i].major, devs[i].minor, "rwm" };
     }
   for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
     out[k++] = default_devices[i];
@@ -261,7 +263,8 @@ apply (struct cgroup_manager *cg, const struct spec_resources *r, const struct c
   if (unified == NULL || json_len (unified) == 0)
     return 0;
   if (cg->mode == CGROUP_MODE_V1)
-    return cryo_error (err, 0, "linux.resources.unified needs cgroup v2, and this machine uses cgroup v1: "
+    return cryo_error (err, 0,
+                       "linux.resources.unified needs cgroup v2, and this machine uses cgroup v1: "
                        "remove it from config.json");
   /* Hybrid: the keys go to the cgroup2 tree, which holds few controllers. */
   return cgroup_v2_unified (cgroup_hier_find (cg, CGROUP2_NAME), unified, err);

@@ -102,7 +102,7 @@ cg_keyed_u64 (const char *text, const char *key, uint64_t *v)
 void
 cg_sleep_ms (unsigned ms)
 {
-  struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+  struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
   while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
     ;
 }
@@ -117,7 +117,7 @@ add_pids_from (const char *text, pid_t **pids, size_t *n)
       if (end == p)
         break;
       *pids = xreallocarray (*pids, *n + 1, sizeof (pid_t));
-      (*pids)[(*n)++] = (pid_t) v;
+      (*pids)[(*n)++] = (pid_t)v;
       p = end;
       while (*p == '\n')
         p++;

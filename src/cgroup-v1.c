@@ -57,8 +57,8 @@ set_limit (const char *dir, int64_t v, cryo_error_t *err)
   if (cg_write_i64 (dir, "memory.limit_in_bytes", v, err) == 0)
     return 0;
   if (cryo_error_status (*err) == EBUSY && cg_read_u64 (dir, "memory.usage_in_bytes", &usage, NULL) == 0)
-    return cryo_error (err, EBUSY, "memory limit %" PRId64 " is below the current usage %" PRIu64 " of `%s`", v,
-                       usage, dir);
+    return cryo_error (err, EBUSY, "memory limit %" PRId64 " is below the current usage %" PRIu64 " of `%s`",
+                       v, usage, dir);
   return -1;
 }
 
@@ -66,8 +66,10 @@ static int
 set_swap (const char *dir, int64_t v, cryo_error_t *err)
 {
   if (!cg_exists (dir, "memory.memsw.limit_in_bytes"))
-    return cryo_error (err, 0, "memory swap limit needs swap accounting (no memory.memsw.limit_in_bytes in `%s`): "
-                       "boot with swapaccount=1 or remove linux.resources.memory.swap", dir);
+    return cryo_error (err, 0,
+                       "memory swap limit needs swap accounting (no memory.memsw.limit_in_bytes in `%s`): "
+                       "boot with swapaccount=1 or remove linux.resources.memory.swap",
+                       dir);
   return cg_write_i64 (dir, "memory.memsw.limit_in_bytes", v, err);
 }
 
@@ -82,7 +84,7 @@ set_memory_and_swap (const char *dir, int64_t limit, int64_t swap, cryo_error_t 
     swap = -1;
   if (limit != 0 && swap != 0 && cg_read_u64 (dir, "memory.limit_in_bytes", &cur, err) < 0)
     return -1;
-  if (limit != 0 && swap != 0 && (swap == -1 || cur < (uint64_t) swap))
+  if (limit != 0 && swap != 0 && (swap == -1 || cur < (uint64_t)swap))
     return set_swap (dir, swap, err) < 0 ? -1 : set_limit (dir, limit, err);
   if (limit != 0 && set_limit (dir, limit, err) < 0)
     return -1;
@@ -115,7 +117,8 @@ v1_memory (struct cgroup_manager *cg, const struct spec_resources *r, cryo_error
   if (r->memory.swappiness.set && r->memory.swappiness.value > 100)
     return cryo_error (err, 0, "linux.resources.memory.swappiness %" PRIu64 " is out of range 0-100",
                        r->memory.swappiness.value);
-  if (r->memory.swappiness.set && cg_write_u64 (dir, "memory.swappiness", r->memory.swappiness.value, err) < 0)
+  if (r->memory.swappiness.set
+      && cg_write_u64 (dir, "memory.swappiness", r->memory.swappiness.value, err) < 0)
     return -1;
   if (r->memory.disable_oom_killer && cg_write (dir, "memory.oom_control", "1", err) < 0)
     return -1;
@@ -131,7 +134,8 @@ v1_shares (const char *dir, uint64_t shares, cryo_error_t *err)
     return -1;
   /* The kernel clamps instead of refusing. */
   if (got != shares)
-    return cryo_error (err, 0, "cpu.shares %" PRIu64 " is out of range: the kernel set %" PRIu64 " (range 2-262144)",
+    return cryo_error (err, 0,
+                       "cpu.shares %" PRIu64 " is out of range: the kernel set %" PRIu64 " (range 2-262144)",
                        shares, got);
   return 0;
 }
@@ -208,14 +212,16 @@ v1_cpuset_pids_blkio (struct cgroup_manager *cg, const struct spec_resources *r,
                                   : cg_write (dir, "pids.max", "max", err) < 0)
         return -1;
     }
-  if ((r->block_io.weight.set && r->block_io.weight.value) || (r->block_io.leaf_weight.set && r->block_io.leaf_weight.value))
+  if ((r->block_io.weight.set && r->block_io.weight.value)
+      || (r->block_io.leaf_weight.set && r->block_io.leaf_weight.value))
     {
       if ((dir = need (cg, "blkio", "linux.resources.blockIO", err)) == NULL)
         return -1;
       /* CFQ had blkio.weight; with BFQ the file is blkio.bfq.weight. */
       if (r->block_io.weight.set && r->block_io.weight.value
           && cg_write_u64 (dir, cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight",
-                           r->block_io.weight.value, err) < 0)
+                           r->block_io.weight.value, err)
+                 < 0)
         return -1;
       if (r->block_io.leaf_weight.set && r->block_io.leaf_weight.value
           && cg_write_u64 (dir, "blkio.leaf_weight", r->block_io.leaf_weight.value, err) < 0)
@@ -259,8 +265,8 @@ v1_devices (struct cgroup_manager *cg, const struct cgroup_devrule *rules, size_
 }
 
 int
-cgroup_v1_apply (struct cgroup_manager *cg, const struct spec_resources *r, const struct cgroup_devrule *rules,
-                 size_t n_rules, cryo_error_t *err)
+cgroup_v1_apply (struct cgroup_manager *cg, const struct spec_resources *r,
+                 const struct cgroup_devrule *rules, size_t n_rules, cryo_error_t *err)
 {
   if (v1_memory (cg, r, err) < 0 || v1_cpu (cg, r, err) < 0 || v1_cpuset_pids_blkio (cg, r, err) < 0)
     return -1;
@@ -376,9 +382,9 @@ static void
 v1_cpuset_stats (struct cgroup_manager *cg, struct cgroup_stats_data *s)
 {
   static const char *const flags[] = {
-    "cpu_exclusive",      "mem_hardwall",       "mem_exclusive",   "memory_migrate",
-    "memory_spread_page", "memory_spread_slab", "memory_pressure", "sched_load_balance",
-    "sched_relax_domain_level",
+    "cpu_exclusive",   "mem_hardwall",       "mem_exclusive",
+    "memory_migrate",  "memory_spread_page", "memory_spread_slab",
+    "memory_pressure", "sched_load_balance", "sched_relax_domain_level",
   };
   const char *dir = cgroup_dir (cg, "cpuset");
   char *text = xstrdup ("");
@@ -436,7 +442,8 @@ v1_blkio_stats (struct cgroup_manager *cg, struct cgroup_stats_data *s)
   bool bfq = dir && cg_exists (dir, "blkio.bfq.io_service_bytes_recursive");
   cleanup_free char *bytes = NULL, *ios = NULL;
 
-  bytes = read_or_null (dir, bfq ? "blkio.bfq.io_service_bytes_recursive" : "blkio.throttle.io_service_bytes_recursive");
+  bytes = read_or_null (dir, bfq ? "blkio.bfq.io_service_bytes_recursive"
+                                 : "blkio.throttle.io_service_bytes_recursive");
   ios = read_or_null (dir, bfq ? "blkio.bfq.io_serviced_recursive" : "blkio.throttle.io_serviced_recursive");
   cgroup_stats_parse_blkio_v1 (s, BLKIO_SERVICE_BYTES, bytes);
   cgroup_stats_parse_blkio_v1 (s, BLKIO_SERVICED, ios);

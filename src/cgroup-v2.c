@@ -65,7 +65,7 @@ cgroup_v2_enable_controllers (const char *mount, const char *dir, cryo_error_t *
    * which could then hold no process. */
   for (;;)
     {
-      cleanup_free char *cur = xasprintf ("%s%.*s", mount, (int) i, rel);
+      cleanup_free char *cur = xasprintf ("%s%.*s", mount, (int)i, rel);
       enable_in (cur);
       if ((next = strchr (rel + i + 1, '/')) == NULL)
         return 0;
@@ -101,7 +101,8 @@ cgroup_v2_swap_value (int64_t swap, int64_t memory, int64_t *out, cryo_error_t *
   if (memory < 0)
     return cryo_error (err, 0, "invalid memory limit %" PRId64, memory);
   if (swap < memory)
-    return cryo_error (err, 0, "memory+swap limit %" PRId64 " must be >= the memory limit %" PRId64, swap, memory);
+    return cryo_error (err, 0, "memory+swap limit %" PRId64 " must be >= the memory limit %" PRId64, swap,
+                       memory);
   *out = swap - memory;
   return 1;
 }
@@ -120,17 +121,20 @@ v2_memory (const char *dir, const struct spec_resources *r, cryo_error_t *err)
   uint64_t cur;
   int set;
 
-  if (r->memory.swappiness.set || r->memory.disable_oom_killer || r->memory.kernel.set || r->memory.kernel_tcp.set)
-    log_warning ("memory swappiness, disableOOMKiller, kernel and kernelTCP do not exist on cgroup v2: ignored");
+  if (r->memory.swappiness.set || r->memory.disable_oom_killer || r->memory.kernel.set
+      || r->memory.kernel_tcp.set)
+    log_warning (
+        "memory swappiness, disableOOMKiller, kernel and kernelTCP do not exist on cgroup v2: ignored");
   /* `update --memory-swap` alone: the memory limit in place counts. */
   if (swap > 0 && limit == 0 && cg_read_u64 (dir, "memory.max", &cur, NULL) == 0)
-    limit = cur == UINT64_MAX ? -1 : (int64_t) cur;
+    limit = cur == UINT64_MAX ? -1 : (int64_t)cur;
   if ((set = cgroup_v2_swap_value (swap, limit, &swap_v2, err)) < 0)
     return -1;
   if (set && !cg_exists (dir, "memory.swap.max"))
     {
       if (swap_v2 != -1)
-        return cryo_error (err, 0, "memory swap limit needs swap accounting (no memory.swap.max in `%s`)", dir);
+        return cryo_error (err, 0, "memory swap limit needs swap accounting (no memory.swap.max in `%s`)",
+                           dir);
     }
   else if (set && write_max (dir, "memory.swap.max", swap_v2, err) < 0)
     return -1;
@@ -154,7 +158,7 @@ v2_cpu_max (const char *dir, const struct spec_resources *r, cryo_error_t *err)
   if (r->cpu.quota.set && r->cpu.quota.value > 0)
     snprintf (quota, sizeof (quota), "%" PRId64, r->cpu.quota.value);
   else if (!(r->cpu.quota.set && r->cpu.quota.value < 0) && cg_read (dir, "cpu.max", &cur, NULL) == 0)
-    snprintf (quota, sizeof (quota), "%.*s", (int) strcspn (cur, " "), cur);
+    snprintf (quota, sizeof (quota), "%.*s", (int)strcspn (cur, " "), cur);
   if (r->cpu.period.set && r->cpu.period.value != 0)
     value = xasprintf ("%s %" PRIu64, quota, r->cpu.period.value);
   else
@@ -167,7 +171,8 @@ v2_cpu (const char *dir, const struct spec_resources *r, cryo_error_t *err)
 {
   if ((r->cpu.realtime_period.set && r->cpu.realtime_period.value)
       || (r->cpu.realtime_runtime.set && r->cpu.realtime_runtime.value))
-    return cryo_error (err, 0, "linux.resources.cpu.realtimePeriod/realtimeRuntime need cgroup v1: "
+    return cryo_error (err, 0,
+                       "linux.resources.cpu.realtimePeriod/realtimeRuntime need cgroup v1: "
                        "cgroup v2 has no realtime limits");
   if (r->cpu.shares.set && r->cpu.shares.value != 0
       && cg_write_u64 (dir, "cpu.weight", cgroup_v2_cpu_weight (r->cpu.shares.value), err) < 0)
@@ -223,8 +228,8 @@ cgroup_v2_unified (struct cgroup_hier *h, json_value_t *unified, cryo_error_t *e
       if (strchr (key, '/') || key[0] == '.' || strchr (key, '.') == NULL)
         return cryo_error (err, 0, "linux.resources.unified: `%s` is not a cgroup file name", key);
       if (strcmp (ctrl, "cgroup") != 0 && !word_in (avail, ctrl))
-        return cryo_error (err, 0, "linux.resources.unified.%s: the `%s` controller is not available in `%s`", key,
-                           ctrl, h->dir);
+        return cryo_error (err, 0, "linux.resources.unified.%s: the `%s` controller is not available in `%s`",
+                           key, ctrl, h->dir);
       if (cg_write (h->dir, key, value, err) < 0)
         return cryo_error_wrap (err, "linux.resources.unified.%s", key);
     }
@@ -232,8 +237,8 @@ cgroup_v2_unified (struct cgroup_hier *h, json_value_t *unified, cryo_error_t *e
 }
 
 int
-cgroup_v2_apply (struct cgroup_manager *cg, const struct spec_resources *r, const struct cgroup_devrule *rules,
-                 size_t n_rules, cryo_error_t *err)
+cgroup_v2_apply (struct cgroup_manager *cg, const struct spec_resources *r,
+                 const struct cgroup_devrule *rules, size_t n_rules, cryo_error_t *err)
 {
   struct cgroup_hier *h = cgroup_hier_find (cg, CGROUP2_NAME);
 

@@ -190,7 +190,8 @@ check_empty (struct cgroup_manager *cg, cryo_error_t *err)
   if (cgroup_pids (cg, &pids, &n, err) < 0)
     return -1;
   if (n > 0)
-    return cryo_error (err, 0, "cgroup `%s` already holds processes (pid %d): choose another linux.cgroupsPath",
+    return cryo_error (err, 0,
+                       "cgroup `%s` already holds processes (pid %d): choose another linux.cgroupsPath",
                        cg->path, pids[0]);
   return 0;
 }
@@ -251,9 +252,12 @@ refuse_systemd (const char *path, cryo_error_t *err)
     comm = xstrdup ("unknown");
   comm[strcspn (comm, "\n")] = '\0';
   if (access ("/run/systemd/system", F_OK) < 0 || strcmp (comm, "systemd") != 0)
-    return cryo_error (err, 0, "--systemd-cgroup: systemd is not running as init (pid 1 is `%s`); "
-                       "run without --systemd-cgroup", comm);
-  return cryo_error (err, 0, "--systemd-cgroup: creating the container's scope through systemd is not "
+    return cryo_error (err, 0,
+                       "--systemd-cgroup: systemd is not running as init (pid 1 is `%s`); "
+                       "run without --systemd-cgroup",
+                       comm);
+  return cryo_error (err, 0,
+                     "--systemd-cgroup: creating the container's scope through systemd is not "
                      "supported by cryo; run without --systemd-cgroup");
 }
 

@@ -47,8 +47,8 @@ const char *cgroup_mode_name (enum cgroup_mode mode); /* "v1", "hybrid", "v2" */
  * A cgroup that already holds processes is refused.  On failure nothing that
  * this call created is left behind.
  */
-int cgroup_create (const char *cgroups_path, const char *id, bool systemd,
-                   struct cgroup_manager **out, cryo_error_t *err);
+int cgroup_create (const char *cgroups_path, const char *id, bool systemd, struct cgroup_manager **out,
+                   cryo_error_t *err);
 
 /* Rebuild a manager from cgroup_serialize()'s text (state.json). */
 int cgroup_load (const char *serialized, struct cgroup_manager **out, cryo_error_t *err);

@@ -25,7 +25,8 @@ parse_duration (const char *text, uint64_t *ns, cryo_error_t *err)
   {
     const char *unit;
     double ns;
-  } units[] = { { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+  } units[] = { { "ns", 1 },  { "us", 1e3 }, { "µs", 1e3 },  { "ms", 1e6 },
+                { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
   double total = 0;
   const char *p = text;
 
@@ -45,13 +46,14 @@ parse_duration (const char *text, uint64_t *ns, cryo_error_t *err)
             best = i, best_len = len;
         }
       if (best_len == 0)
-        return cryo_error (err, 0, "--interval `%s`: unknown unit in `%s` (use ns, us, ms, s, m, h)", text, end);
+        return cryo_error (err, 0, "--interval `%s`: unknown unit in `%s` (use ns, us, ms, s, m, h)", text,
+                           end);
       total += v * units[best].ns;
       p = end + best_len;
     }
   if (total < 1 || total > 1e18)
     return cryo_error (err, 0, "--interval `%s`: the duration must be greater than 0", text);
-  *ns = (uint64_t) (total + 0.5);
+  *ns = (uint64_t)(total + 0.5);
   return 0;
 }
 

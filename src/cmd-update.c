@@ -59,8 +59,9 @@ parse_bytes (const char *flag, const char *text, int64_t *out, cryo_error_t *err
   errno = 0;
   v = strtod (text, &end);
   if (end == text || errno || v < 0)
-    return cryo_error (err, 0, "--%s `%s`: not a size in bytes (examples: 1048576, 512m, 2g, -1)", flag, text);
-  if (*end && (u = strchr (units, tolower ((unsigned char) *end))) != NULL)
+    return cryo_error (err, 0, "--%s `%s`: not a size in bytes (examples: 1048576, 512m, 2g, -1)", flag,
+                       text);
+  if (*end && (u = strchr (units, tolower ((unsigned char)*end))) != NULL)
     {
       for (long i = u - units; i > 0; i--)
         v *= 1024;
@@ -69,8 +70,9 @@ parse_bytes (const char *flag, const char *text, int64_t *out, cryo_error_t *err
         end++;
     }
   if (*end || v > 9.2e18)
-    return cryo_error (err, 0, "--%s `%s`: not a size in bytes (examples: 1048576, 512m, 2g, -1)", flag, text);
-  *out = (int64_t) v;
+    return cryo_error (err, 0, "--%s `%s`: not a size in bytes (examples: 1048576, 512m, 2g, -1)", flag,
+                       text);
+  *out = (int64_t)v;
   return 0;
 }
 
@@ -120,7 +122,8 @@ cpu_flags (const struct update_options *o, struct spec_resources *r, cryo_error_
       || (o->cpu_period && parse_u64 ("cpu-period", o->cpu_period, &r->cpu.period, err) < 0)
       || (o->cpu_quota && parse_i64 ("cpu-quota", o->cpu_quota, &r->cpu.quota, err) < 0)
       || (o->cpu_rt_period && parse_u64 ("cpu-rt-period", o->cpu_rt_period, &r->cpu.realtime_period, err) < 0)
-      || (o->cpu_rt_runtime && parse_i64 ("cpu-rt-runtime", o->cpu_rt_runtime, &r->cpu.realtime_runtime, err) < 0))
+      || (o->cpu_rt_runtime
+          && parse_i64 ("cpu-rt-runtime", o->cpu_rt_runtime, &r->cpu.realtime_runtime, err) < 0))
     return -1;
   if (o->cpuset_cpus)
     {
@@ -173,7 +176,7 @@ read_resources (const char *path, json_value_t **tree, struct spec_resources *r,
 static bool
 any_flag (const struct update_options *o)
 {
-  const char *const *p = (const char *const *) o;
+  const char *const *p = (const char *const *)o;
   for (size_t i = 0; i < sizeof (*o) / sizeof (char *); i++)
     if (p[i])
       return true;

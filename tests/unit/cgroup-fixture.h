@@ -27,27 +27,27 @@
 #include "tap.h"
 #include "util.h"
 
-#define SKIP_UNLESS(cond)                  \
-  do                                       \
-    {                                      \
-      if (!(cond))                         \
-        {                                  \
-          printf ("# skip: %s\n", #cond);  \
-          return 77;                       \
-        }                                  \
-    }                                      \
+#define SKIP_UNLESS(cond)                                                                                    \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (!(cond))                                                                                           \
+        {                                                                                                    \
+          printf ("# skip: %s\n", #cond);                                                                    \
+          return 77;                                                                                         \
+        }                                                                                                    \
+    }                                                                                                        \
   while (0)
 
 /* Fail with the error's message as a diagnostic. */
-#define CHECK_OK(call)                                                          \
-  do                                                                            \
-    {                                                                           \
-      if ((call) < 0)                                                           \
-        {                                                                       \
-          printf ("# %s:%d: %s: %s\n", __FILE__, __LINE__, #call, err ? err->msg : "?"); \
-          return 1;                                                             \
-        }                                                                       \
-    }                                                                           \
+#define CHECK_OK(call)                                                                                       \
+  do                                                                                                         \
+    {                                                                                                        \
+      if ((call) < 0)                                                                                        \
+        {                                                                                                    \
+          printf ("# %s:%d: %s: %s\n", __FILE__, __LINE__, #call, err ? err->msg : "?");                     \
+          return 1;                                                                                          \
+        }                                                                                                    \
+    }                                                                                                        \
   while (0)
 
 static enum cgroup_mode host_mode;

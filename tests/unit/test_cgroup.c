@@ -143,7 +143,7 @@ test_default_parent_pruned (void)
   cleanup_free char *parent = NULL;
 
   CHECK_OK (make_cg ("prune", CGROUP_MODE_HYBRID == host_mode ? CGROUP_MODE_V1 : -1, &root, &err));
-  m = (struct cgroup_mount) { root->h[0].name, root->h[0].dir, "/" };
+  m = (struct cgroup_mount){ root->h[0].name, root->h[0].dir, "/" };
   parent = xasprintf ("%s/cryo", root->h[0].dir);
   CHECK_OK (cgroup_create_in (&l, NULL, "a", &a, &err));
   CHECK_OK (cgroup_create_in (&l, NULL, "b", &b, &err));
@@ -213,7 +213,8 @@ test_create_failure_rolls_back (void)
 
   CHECK_OK (cgroup_layout_read (&l, &err));
   l.m = xreallocarray (l.m, l.n + 1, sizeof (*l.m));
-  l.m[l.n++] = (struct cgroup_mount) { xstrdup ("bogus"), xstrdup ("/proc/cryo-no-such-hierarchy"), xstrdup ("/") };
+  l.m[l.n++]
+      = (struct cgroup_mount){ xstrdup ("bogus"), xstrdup ("/proc/cryo-no-such-hierarchy"), xstrdup ("/") };
   CHECK (cgroup_create_in (&l, path, "unit", &cg, &err) < 0);
   CHECK_ERR_CONTAINS (err, "/proc/cryo-no-such-hierarchy");
   for (size_t i = 0; i + 1 < l.n; i++)
@@ -414,7 +415,8 @@ test_signal_term (void)
 static void
 open_devices (int out)
 {
-  static const char *const paths[N_OPENS] = { "/dev/zero", "/dev/zero", "/dev/null", "/dev/null", "/dev/kmsg" };
+  static const char *const paths[N_OPENS]
+      = { "/dev/zero", "/dev/zero", "/dev/null", "/dev/null", "/dev/kmsg" };
   static const int flags[N_OPENS] = { O_RDONLY, O_WRONLY, O_RDONLY, O_WRONLY, O_RDONLY };
 
   for (int i = 0; i < N_OPENS; i++)
@@ -450,11 +452,11 @@ attached_programs (const char *dir)
   memset (&attr, 0, sizeof (attr));
   attr.query.target_fd = fd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
   attr.query.prog_cnt = 16;
   if (syscall (SYS_bpf, BPF_PROG_QUERY, &attr, sizeof (attr)) < 0)
     return -1;
-  return (int) attr.query.prog_cnt;
+  return (int)attr.query.prog_cnt;
 }
 
 static int
@@ -463,7 +465,8 @@ test_bpf_devices (void)
   cleanup_error cryo_error_t err = NULL;
   cleanup_fixture struct cgroup_manager *cg = NULL;
   const struct cgroup_devrule only_zero_read[] = { { false, 'a', -1, -1, "rwm" }, { true, 'c', 1, 5, "r" } };
-  const struct cgroup_devrule all_but_null_write[] = { { true, 'a', -1, -1, "rwm" }, { false, 'c', 1, 3, "w" } };
+  const struct cgroup_devrule all_but_null_write[]
+      = { { true, 'a', -1, -1, "rwm" }, { false, 'c', 1, 3, "w" } };
   struct spec_resources r = limits ();
   int res[N_OPENS];
 

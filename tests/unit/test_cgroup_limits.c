@@ -9,8 +9,8 @@ test_limits_v1 (void)
 {
   cleanup_error cryo_error_t err = NULL;
   cleanup_fixture struct cgroup_manager *cg = NULL;
-  struct spec_device_rule rules[2] = { { .allow = false, .type = 'a', .access = "rwm" },
-                                       { .allow = true, .type = 'c', .access = "rwm" } };
+  struct spec_device_rule rules[2]
+      = { { .allow = false, .type = 'a', .access = "rwm" }, { .allow = true, .type = 'c', .access = "rwm" } };
   struct spec_resources r = limits ();
   cleanup_free char *mem = NULL, *soft = NULL, *memsw = NULL, *swappiness = NULL, *shares = NULL,
                     *quota = NULL, *period = NULL, *cpus = NULL, *pids = NULL, *devs = NULL, *bfq = NULL;
@@ -42,7 +42,8 @@ test_limits_v1 (void)
   CHECK_STR (period = file_of (cg, "cpu", "cpu.cfs_period_us"), "100000");
   CHECK_STR (cpus = file_of (cg, "cpuset", "cpuset.cpus"), "0");
   CHECK_STR (pids = file_of (cg, "pids", "pids.max"), "20");
-  bfq = file_of (cg, "blkio", cg_exists (cgroup_dir (cg, "blkio"), "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight");
+  bfq = file_of (cg, "blkio",
+                 cg_exists (cgroup_dir (cg, "blkio"), "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight");
   CHECK (strstr (bfq, "300") != NULL);
   devs = file_of (cg, "devices", "devices.list");
   CHECK (strstr (devs, "c 10:229 rwm") && strstr (devs, "c 1:3 rwm") && strstr (devs, "c *:* m"));
