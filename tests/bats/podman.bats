@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# podman drives cryo: run, exec, ps, top, stop, kill, rm, pause, unpause and
+# the console socket, through podman's own runtime calls (conmon -> cryo).
+#
+# podman runs with a private containers.conf and storage.conf under the
+# file's tmpdir (vfs storage: no overlay mounts; no network; cgroupfs; file
+# events), so nothing outside that directory is touched, and teardown_file
+# removes every container, the store, and any mount podman left there.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+IMAGE=localhost/cryo-test-busybox:latest
+
+# podman with the private configuration (the exported CONTAINERS_* files).
+pm() {
+    timeout 120 podman "$@"
+}
+
+setup_file() {
+    command -v podman >/dev/null || skip "podman is not installed"
+    command -v conmon >/dev/null || skip "conmon is not installed"
+    export PODMAN_DIR="$BATS_FILE_TMPDIR/podman"
+    mkdir -p "$PODMAN_DIR"/{storage,run,tmp,cni}
+    # Created by podman for conmon; removed again at the end when we made it.
+    if [ -d /sys/fs/cgroup/pids/libpod_parent ]; then
+        export PODMAN_HAD_PARENT=1
+    fi
+    # The private settings, then the runtime entry contrib/podman/containers.conf
+    # ships (its [engine] keys continue ours), pointed at the binary under test.
+    cat >"$PODMAN_DIR/containers.conf" <<EOF
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$PODMAN_DIR/tmp"
+volume_path = "$PODMAN_DIR/storage/volumes"
+EOF
+    sed -e '/^\[engine\]$/d' -e "s|/usr/local/bin/cryo|$CRYO_BIN|" \
+        "$CRYO_TOP/contrib/podman/containers.conf" >>"$PODMAN_DIR/containers.conf"
+    cat >>"$PODMAN_DIR/containers.conf" <<EOF
+
+[containers]
+# The host's hard limits are below podman's defaults (no CAP_SYS_RESOURCE).
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+netns = "none"
+
+[network]
+network_config_dir = "$PODMAN_DIR/cni"
+EOF
+    cat >"$PODMAN_DIR/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$PODMAN_DIR/storage"
+runroot = "$PODMAN_DIR/run"
+EOF
+    export CONTAINERS_CONF="$PODMAN_DIR/containers.conf"
+    export CONTAINERS_STORAGE_CONF="$PODMAN_DIR/storage.conf"
+
+    make_rootfs "$PODMAN_DIR/rootfs"
+    tar -C "$PODMAN_DIR/rootfs" -cf "$PODMAN_DIR/rootfs.tar" .
+    pm import -q "$PODMAN_DIR/rootfs.tar" "$IMAGE" >/dev/null
+}
+
+teardown_file() {
+    [ -n "${PODMAN_DIR:-}" ] || return 0
+    local id mnt
+    # podman's own cleanup first, then cryo's view of what podman made.
+    for id in $(pm ps -aq --no-trunc 2>/dev/null); do
+        pm rm -f -t 0 "$id" >/dev/null 2>&1 || true
+        "$CRYO_BIN" delete --force "$id" >/dev/null 2>&1 || true
+    done
+    pm system reset -f >/dev/null 2>&1 || true
+    # Mounts podman may have left under its directory (shm, storage), deepest first.
+    for mnt in $(awk -v d="$PODMAN_DIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
+        umount -l "$mnt" 2>/dev/null || true
+    done
+    if [ -z "${PODMAN_HAD_PARENT:-}" ]; then
+        rmdir /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent 2>/dev/null || true
+    fi
+    rm -rf "$PODMAN_DIR"
+}
+
+# The full id of container NAME.
+cid() {
+    pm inspect --format '{{.Id}}' "$1"
+}
+
+pod_status() {
+    pm inspect --format '{{.State.Status}}' "$1"
+}
+
+cryo_status_of() {
+    "$CRYO_BIN" state "$(cid "$1")" | jq -r .status
+}
+
+@test "podman run: output and exit code come from the container, --rm leaves nothing in cryo" {
+    run -0 pm run --rm "$IMAGE" echo hello from cryo
+    [ "$output" = "hello from cryo" ]
+    run -7 pm run --rm "$IMAGE" sh -c 'exit 7'
+    [ -z "$(pm ps -aq)" ]
+}
+
+@test "podman run uses cryo: state, pid and config match what podman reports" {
+    pm run -d --name state1 "$IMAGE" sleep 600
+    id=$(cid state1)
+    run -0 "$CRYO_BIN" state "$id"
+    [ "$(jq -r .status <<<"$output")" = running ]
+    [ "$(jq -r .pid <<<"$output")" = "$(pm inspect --format '{{.State.Pid}}' state1)" ]
+    # The container's init really is the process podman asked for.
+    pid=$(jq -r .pid <<<"$output")
+    [ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" = "sleep 600 " ]
+    # It runs in its own pid namespace, as pid 1 there.
+    [ "$(readlink "/proc/$pid/ns/pid")" != "$(readlink /proc/self/ns/pid)" ]
+    pm rm -f -t 0 state1
+    run -1 "$CRYO_BIN" state "$id"
+    [[ "$output" == *"does not exist"* ]]
+}
+
+@test "podman ps and top list the container's processes" {
+    pm run -d --name top1 "$IMAGE" sh -c 'sleep 600 & exec sleep 601'
+    run -0 pm ps --format '{{.Names}} {{.Status}}'
+    [[ "$output" == *"top1 Up"* ]]
+    wait_for 10 bash -c "podman top top1 args | grep -q 'sleep 600'"
+    run -0 pm top top1 pid args
+    [[ "$output" == *"sleep 601"* ]]
+    [[ "$output" == *"sleep 600"* ]]
+    pm rm -f -t 0 top1
+}
+
+@test "podman pause and unpause freeze and thaw the container" {
+    pm run -d --name pause1 "$IMAGE" sh -c 'while :; do date +%s%N > /tmp/tick; usleep 20000; done'
+    pid=$(pm inspect --format '{{.State.Pid}}' pause1)
+    wait_for 10 test -s "/proc/$pid/root/tmp/tick"
+    pm pause pause1
+    [ "$(pod_status pause1)" = paused ]
+    [ "$(cryo_status_of pause1)" = paused ]
+    [ "$(awk '{ print $3 }' "/proc/$pid/stat")" != R ]
+    a=$(cat "/proc/$pid/root/tmp/tick")
+    sleep 0.3
+    [ "$(cat "/proc/$pid/root/tmp/tick")" = "$a" ]
+    pm unpause pause1
+    [ "$(pod_status pause1)" = running ]
+    [ "$(cryo_status_of pause1)" = running ]
+    wait_for 10 bash -c "[ \"\$(cat /proc/$pid/root/tmp/tick)\" != '$a' ]"
+    pm rm -f -t 0 pause1
+}
+
+@test "podman stop delivers SIGTERM to the container's init" {
+    # A shell as pid 1 has no default SIGTERM action: trap it and exit 42.
+    pm run -d --name stop1 "$IMAGE" sh -c 'trap "exit 42" TERM; while :; do usleep 20000; done'
+    [ "$(cryo_status_of stop1)" = running ]
+    pm stop -t 30 stop1
+    [ "$(pod_status stop1)" = exited ]
+    [ "$(pm inspect --format '{{.State.ExitCode}}' stop1)" = 42 ]
+    pm rm stop1
+}
+
+@test "podman kill sends the signal given, and rm -f removes a running container" {
+    pm run -d --name kill1 "$IMAGE" sh -c 'trap "exit 3" USR1; while :; do usleep 20000; done'
+    id=$(cid kill1)
+    pm kill -s USR1 kill1
+    pm wait kill1
+    [ "$(pm inspect --format '{{.State.ExitCode}}' kill1)" = 3 ]
+    pm rm kill1
+    run -1 "$CRYO_BIN" state "$id"
+
+    # Killed by a signal: podman reports 128+N, as with runc.
+    pm run -d --name kill2 "$IMAGE" sleep 600
+    pm kill -s KILL kill2
+    pm wait kill2
+    [ "$(pm inspect --format '{{.State.ExitCode}}' kill2)" = 137 ]
+    pm rm kill2
+
+    pm run -d --name kill3 "$IMAGE" sleep 600
+    id=$(cid kill3)
+    pid=$(pm inspect --format '{{.State.Pid}}' kill3)
+    pm rm -f -t 0 kill3
+    run -1 "$CRYO_BIN" state "$id"
+    ! kill -0 "$pid" 2>/dev/null
+}
+
+@test "podman exec runs a process in the container and returns its exit code" {
+    "$CRYO_BIN" exec --help >/dev/null 2>&1 || skip "cryo exec is not there yet"
+    pm run -d --name exec1 "$IMAGE" sleep 600
+    run -0 pm exec exec1 sh -c 'echo in $(hostname); cat /proc/1/cmdline | tr "\0" " "'
+    [[ "$output" == *"sleep 600"* ]]
+    run -5 pm exec exec1 sh -c 'exit 5'
+    run -0 pm exec -w /tmp -e FOO=bar exec1 sh -c 'echo $PWD $FOO'
+    [ "$output" = "/tmp bar" ]
+    run -0 pm exec -t exec1 tty
+    [[ "$output" == /dev/pts/* ]]
+    run -0 pm exec --user 65534:65534 exec1 id -u
+    [ "$output" = 65534 ]
+    pm rm -f -t 0 exec1
+}
+
+@test "podman run -t: the pty comes back through --console-socket" {
+    run -0 pm run --rm -t "$IMAGE" sh -c 'tty; stty size'
+    [[ "${lines[0]}" == /dev/pts/* ]]
+}
+
+@test "podman reports a missing executable as not found (127), with cryo's message" {
+    run -127 pm run --rm "$IMAGE" /no/such/program
+    [[ "$output" == *"/no/such/program"* ]]
+    [ -z "$(pm ps -aq)" ]
+}
