@@ -90,8 +90,6 @@ load_bundle (struct restore *r, cryo_error_t *err)
   if (p == NULL || !spec_has_ns (r->spec, NS_MNT) || !spec_ns_is_new (r->spec, NS_PID))
     return cryo_error (err, 0, "restore needs a config with a process, a mount namespace and a new pid "
                                "namespace, as the checkpointed container had");
-  if (cr_restore_check_stdio (&r->x, err) < 0)
-    return -1;
   if (r->x.terminal && r->o->console_socket == NULL)
     return cryo_error (err, 0, "the checkpointed container has a terminal: restore it with --console-socket");
   if (!r->x.terminal && r->o->console_socket)
@@ -302,7 +300,8 @@ restore_locked (struct restore *r, cryo_error_t *err)
 {
   cleanup_error cryo_error_t hook_err = NULL;
 
-  if (open_image (r, err) < 0 || load_bundle (r, err) < 0 || take_state (r, err) < 0)
+  if (open_image (r, err) < 0 || load_bundle (r, err) < 0 || take_state (r, err) < 0
+      || cr_restore_check_stdio (&r->x, err) < 0)
     return -1;
   cr_timer_step (&r->t, "prepare");
   if (make_cgroup (r, err) < 0)

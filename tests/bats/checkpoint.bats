@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# cryo checkpoint and cryo restore: the round trip of a container, under
+# the same and new ids, several times from one image, and what a failure
+# at each step leaves behind (nothing, and the container running).
+
+load helpers
+load lifecycle-helpers
+load checkpoint-helpers
+
+setup() {
+    requires_criu
+}
+
+@test "checkpoint then restore under the same id; state, kill and delete work after" {
+    id=$(new_id)
+    b=$(cr_bundle s sleep 3600)
+    cr_run "$id" "$b"
+    old=$(container_pid "$id")
+
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    [ "$(container_status "$id")" = checkpointed ]
+    [ "$(container_pid "$id")" = 0 ]
+    ! kill -0 "$old" 2>/dev/null
+    [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
+    cr_image_ok "$BATS_TEST_TMPDIR/img"
+    [ -f "$BATS_TEST_TMPDIR/work-$id/dump.log" ]
+
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
+    [ "$(container_status "$id")" = running ]
+    cr_alive "$id" sleep
+    pid=$(container_pid "$id")
+    # in its own pid namespace as pid 1, in its own cgroup
+    grep -q "^NSpid:.*[[:space:]]1$" "/proc/$pid/status"
+    grep -qx "$pid" "/sys/fs/cgroup/memory/cryo/$id/cgroup.procs"
+    cr_no_restore_remains
+    cr_image_ok "$BATS_TEST_TMPDIR/img"
+
+    run -0 cryo kill "$id" KILL
+    wait_for_status "$id" stopped
+    run -0 cryo delete "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
+@test "one image restored twice under new ids while the original keeps running" {
+    id=$(new_id)
+    b=$(cr_bundle lr sleep 3600)
+    cr_run "$id" "$b"
+
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
+    [ "$(container_status "$id")" = running ]
+    cr_alive "$id" sleep
+
+    a=$(new_id)
+    c=$(new_id)
+    cr_restore "$a" "$BATS_TEST_TMPDIR/img" "$b" a
+    cr_restore "$c" "$BATS_TEST_TMPDIR/img" "$b" c
+    cr_alive "$a" sleep
+    cr_alive "$c" sleep
+    [ "$(container_pid "$a")" != "$(container_pid "$c")" ]
+    run -0 cryo list -q
+    [[ "$output" == *"$a"* && "$output" == *"$c"* && "$output" == *"$id"* ]]
+    cr_image_ok "$BATS_TEST_TMPDIR/img"
+    cryo delete --force "$id"
+    cryo delete --force "$a"
+    cryo delete --force "$c"
+    for x in "$id" "$a" "$c"; do
+        assert_no_leftovers "$x" "$b"
+    done
+}
+
+@test "twice in a row: restore, checkpoint the restored container, restore again" {
+    id=$(new_id)
+    b=$(cr_bundle tw sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done')
+    cr_run "$id" "$b"
+    wait_for 10 test -s "$b/rootfs/tmp/count"
+
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        [ "$(container_status "$id")" = checkpointed ]
+        before=$(cat "$b/rootfs/tmp/count")
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
+        [ "$(container_status "$id")" = running ]
+        # the loop carries on from where it was, in the same shell
+        wait_for 10 bash -c "[ \$(cat '$b/rootfs/tmp/count') -gt $before ]"
+    done
+    cryo delete --force "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
+@test "the restored container writes to the stdio files of restore" {
+    id=$(new_id)
+    b=$(cr_bundle io sh -c 'while true; do echo out; echo err >&2; sleep 0.1; done')
+    cr_run "$id" "$b" before
+    wait_for 10 test -s "$BATS_TEST_TMPDIR/before.out"
+
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" after
+    wait_for 10 test -s "$BATS_TEST_TMPDIR/after.out"
+    wait_for 10 grep -q err "$BATS_TEST_TMPDIR/after.err"
+    run -0 grep -c out "$BATS_TEST_TMPDIR/after.out"
+    cryo delete --force "$id"
+}
+
+@test "a foreground restore waits for the container and returns its exit status" {
+    id=$(new_id)
+    b=$(cr_bundle fg sh -c 'while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 7')
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+
+    (sleep 1; touch "$b/rootfs/tmp/stop") &
+    track_pid $!
+    rc=0
+    cryo restore --image-path "$BATS_TEST_TMPDIR/img" --bundle "$b" "$id" \
+        </dev/null >"$BATS_TEST_TMPDIR/fg.out" 2>"$BATS_TEST_TMPDIR/fg.err" || rc=$?
+    cat "$BATS_TEST_TMPDIR/fg.err"
+    [ "$rc" -eq 7 ]
+    # runc's semantics: the container is gone once restore returns
+    run -1 cryo state "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
+@test "--pid-file gets the restored init's pid" {
+    id=$(new_id)
+    b=$(cr_bundle pf sleep 3600)
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --pid-file "$BATS_TEST_TMPDIR/pid"
+    [ "$(cat "$BATS_TEST_TMPDIR/pid")" = "$(container_pid "$id")" ]
+    cryo delete --force "$id"
+}
+
+@test "checkpoint of a paused container leaves it paused with --leave-running" {
+    id=$(new_id)
+    b=$(cr_bundle pa sleep 3600)
+    cr_run "$id" "$b"
+    cryo pause "$id"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
+    [ "$(container_status "$id")" = paused ]
+    cryo resume "$id"
+    [ "$(container_status "$id")" = running ]
+    cryo delete --force "$id"
+}
+
+@test "refusals: not running, an existing id, pre-dump without soft-dirty, bad options" {
+    id=$(new_id)
+    b=$(cr_bundle rf sleep 3600)
+    create_detached "$id" "$b"
+    run -1 cryo checkpoint --image-path "$BATS_TEST_TMPDIR/img" "$id"
+    [[ "$output" == *"cannot checkpoint container \`$id\`: it is created, not running"* ]]
+    cryo start "$id"
+
+    run -1 cryo checkpoint --manage-cgroups-mode bogus --image-path "$BATS_TEST_TMPDIR/img" "$id"
+    [[ "$output" == *"--manage-cgroups-mode \`bogus\`"* ]]
+    run -1 cryo checkpoint --empty-ns ipc --image-path "$BATS_TEST_TMPDIR/img" "$id"
+    [[ "$output" == *"--empty-ns \`ipc\`"* ]]
+    verdict=$(cryo check --format json | jq -r '.features[] | select(.name == "pre-dump") | .verdict')
+    if [ "$verdict" = unsupported ]; then
+        run -1 cryo checkpoint --pre-dump --image-path "$BATS_TEST_TMPDIR/pre" "$id"
+        [[ "$output" == *"--pre-dump needs soft-dirty memory tracking"* ]]
+        run -1 cryo checkpoint --parent-path ../pre --image-path "$BATS_TEST_TMPDIR/pre" "$id"
+        [[ "$output" == *"--parent-path needs soft-dirty memory tracking"* ]]
+        [ ! -e "$BATS_TEST_TMPDIR/pre" ]
+    fi
+    [ "$(container_status "$id")" = running ]
+
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
+    run -1 cryo restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$b" "$id"
+    [[ "$output" == *"container with id \`$id\` already exists and is running"* ]]
+    run -1 cryo restore -d --image-path "$BATS_TEST_TMPDIR/nothing" --bundle "$b" "$(new_id)"
+    [[ "$output" == *"nothing"* ]]
+    cryo delete --force "$id"
+}
