@@ -8,12 +8,35 @@
 #include "commands.h"
 #include "json.h"
 #include "lsm.h"
+#include "ns/mount-plan.h"
 #include "seccomp-filter.h"
 #include "util.h"
 
 static const char *const hook_names[] = {
   "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL,
 };
+
+/* runc's shape: which cgroup layouts cryo drives (systemd-managed cgroups
+ * are refused with an error, so they are not claimed), mount extensions. */
+static void
+gen_cgroup_and_mounts (json_gen_t *gen)
+{
+  jg_key (gen, "cgroup");
+  jg_open_map (gen);
+  jg_kv_bool (gen, "v1", true);
+  jg_kv_bool (gen, "v2", true);
+  jg_kv_bool (gen, "systemd", false);
+  jg_kv_bool (gen, "systemdUser", false);
+  jg_close_map (gen);
+  /* idmapped mounts (mount option "idmap"/"ridmap") */
+  jg_key (gen, "mountExtensions");
+  jg_open_map (gen);
+  jg_key (gen, "idmap");
+  jg_open_map (gen);
+  jg_kv_bool (gen, "enabled", true);
+  jg_close_map (gen);
+  jg_close_map (gen);
+}
 
 static const char *const namespace_names[] = {
   "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL,
@@ -27,6 +50,7 @@ CRYO_COMMAND (features)
   cleanup_free char **args = NULL;
   cleanup_free char *out = NULL;
   cleanup_strv char **caps = caps_known_names ();
+  cleanup_strv char **mount_options = mount_option_names ();
   int ret;
 
   ret = cli_parse (self, argc, argv, defs, NULL, &args, 0, 0, err);
@@ -37,10 +61,12 @@ CRYO_COMMAND (features)
   jg_kv_str (gen, "ociVersionMin", "1.0.0");
   jg_kv_str (gen, "ociVersionMax", "1.2.0");
   jg_kv_strv (gen, "hooks", (char *const *) hook_names);
+  jg_kv_strv (gen, "mountOptions", mount_options);
   jg_key (gen, "linux");
   jg_open_map (gen);
   jg_kv_strv (gen, "namespaces", (char *const *) namespace_names);
   jg_kv_strv (gen, "capabilities", caps);
+  gen_cgroup_and_mounts (gen);
   cryo_seccomp_features (gen);
   lsm_features (gen);
   jg_close_map (gen);

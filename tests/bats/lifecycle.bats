@@ -372,4 +372,6 @@ EOF
     run -0 cryo features
     jq -e '.linux.namespaces | index("user") and index("time") and index("cgroup")' <<<"$output"
     jq -e '.hooks | length == 6' <<<"$output"
+    jq -e '.mountOptions | index("rbind") and index("rro")' <<<"$output"
+    jq -e '.linux.cgroup.v1 and .linux.cgroup.v2 and (.linux.cgroup.systemd | not)' <<<"$output"
 }
