@@ -60,6 +60,21 @@ teardown() {
     grep -q cryoveth1 <<<"$output"
 }
 
+@test "pid and ipc namespaces of another container are joined by path" {
+    id1=$(new_id)
+    b1=$(bundle_for first sleep 3600)
+    run_detached "$id1" "$b1"
+    pid1=$(container_pid "$id1")
+    id2=$(new_id)
+    b2=$(bundle_for second sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo self=$$')
+    bundle_edit "$b2" "(.linux.namespaces[] | select(.type == \"pid\")) |= {type: \"pid\", path: \"/proc/$pid1/ns/pid\"}
+        | (.linux.namespaces[] | select(.type == \"ipc\")) |= {type: \"ipc\", path: \"/proc/$pid1/ns/ipc\"}"
+    run -0 cryo run --bundle "$b2" "$id2"
+    echo "$output"
+    [ "${lines[0]}" = "sleep 3600 " ]
+    [ "${lines[1]}" != self=1 ]
+}
+
 @test "ipc namespace: host SysV objects are invisible" {
     HOST_MSQ=$(ipcmk -Q | grep -o '[0-9]*$')
     [ "$(grep -c . /proc/sysvipc/msg)" -ge 2 ]

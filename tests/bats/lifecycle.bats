@@ -228,6 +228,15 @@ load lifecycle-helpers
     assert_no_leftovers "$id" "$b"
 }
 
+@test "--no-pivot and --no-new-keyring still give the bundle's rootfs" {
+    id=$(new_id)
+    b=$(bundle_for np cat /marker)
+    echo "np-$RANDOM" >"$b/rootfs/marker"
+    run -0 cryo run --no-pivot --no-new-keyring --bundle "$b" "$id"
+    [ "$output" = "$(cat "$b/rootfs/marker")" ]
+    assert_no_leftovers "$id" "$b"
+}
+
 @test "--pid-file gets init's pid" {
     id=$(new_id)
     b=$(bundle_for pf)
