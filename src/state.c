@@ -249,7 +249,10 @@ state_create (const char *root, const char *id, int *lock_fd, cryo_error_t *err)
       return -1;
     }
   fchmod (dirfd, 0711);
-  if (renameat2 (rootfd, tmpname, rootfd, id, RENAME_NOREPLACE) < 0)
+  /* Without RENAME_NOREPLACE (some filesystems) a plain rename still cannot
+   * replace a container: their directories are never empty (the lock). */
+  if (renameat2 (rootfd, tmpname, rootfd, id, RENAME_NOREPLACE) < 0
+      && (errno != EINVAL || renameat (rootfd, tmpname, rootfd, id) < 0))
     {
       int saved = errno;
       remove_tree_at (rootfd, tmpname, NULL);
