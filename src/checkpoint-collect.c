@@ -25,6 +25,7 @@ struct mountinfo
   int id;
   char *root;       /* the mount's root in its filesystem */
   char *mountpoint; /* unescaped */
+  char *options;    /* the mount's own */
   char *fstype;
   char *super_opts;
 };
@@ -58,8 +59,9 @@ parse_mountinfo_line (char *line, struct mountinfo *mi)
 
   for (i = 0, tok = strtok_r (line, " ", &save); tok && i < 5; tok = strtok_r (NULL, " ", &save))
     fields[i++] = tok;
-  if (i < 5)
+  if (i < 5 || tok == NULL)
     return -1;
+  mi->options = tok; /* the sixth field */
   while (tok && strcmp (tok, "-") != 0)
     tok = strtok_r (NULL, " ", &save);
   if (tok == NULL)
@@ -74,6 +76,19 @@ parse_mountinfo_line (char *line, struct mountinfo *mi)
   mi->mountpoint = fields[4];
   unescape (mi->mountpoint);
   return 0;
+}
+
+/* The mount's options without rw, with strictatime made explicit (the
+ * kernel's default is relatime, mountinfo shows none for strictatime). */
+static char *
+mount_options (const char *opts)
+{
+  bool atime = strstr (opts, "atime") != NULL;
+  const char *rest = strncmp (opts, "rw", 2) == 0 ? opts + 2 : opts;
+
+  if (*rest == ',')
+    rest++;
+  return xasprintf ("%s%s%s", rest, *rest && !atime ? "," : "", atime ? "" : "strictatime");
 }
 
 /* The superblock options without rw/ro (CRIU reapplies the mount flags). */
@@ -131,8 +146,7 @@ plan_op_at (const struct mount_plan *plan, const char *destination)
   for (size_t i = 0; i < mount_plan_len (plan); i++)
     {
       const struct mount_op *op = mount_plan_op (plan, i);
-      if (op->kind != MOUNT_OP_DEVICE && op->kind != MOUNT_OP_SYMLINK
-          && strcmp (op->destination, destination) == 0)
+      if (op->kind != MOUNT_OP_SYMLINK && strcmp (op->destination, destination) == 0)
         found = op;
     }
   return found;
@@ -173,14 +187,24 @@ classify (const struct mount_plan *plan, const struct mountinfo *mi, struct cr_e
   if (op == NULL)
     return; /* made by the container: CRIU's */
   if (op->kind == MOUNT_OP_MASK)
-    /* A directory gets a tmpfs of its own, a file the container's
-     * /dev/null (a bind of a file of the /dev tmpfs: not its root). */
-    cr_externals_add_mount (x, tmpfs && strcmp (mi->root, "/") == 0 ? CR_EXT_MASK_DIR : CR_EXT_MASK_FILE,
-                            mi->mountpoint);
+    {
+      /* A directory gets a tmpfs of its own, a file the container's
+       * /dev/null (a bind of a file of the /dev tmpfs: not its root). */
+      bool dir = tmpfs && strcmp (mi->root, "/") == 0;
+      m = cr_externals_add_mount (x, dir ? CR_EXT_MASK_DIR : CR_EXT_MASK_FILE, mi->mountpoint);
+      m->options = dir ? mount_options (mi->options) : NULL;
+    }
+  else if (op->kind == MOUNT_OP_DEVICE)
+    /* In a user namespace devices are binds of the host's nodes. */
+    cr_externals_add_mount (x, CR_EXT_BIND, mi->mountpoint)->source = xstrdup (op->destination);
   else if (op->kind == MOUNT_OP_MOUNT && mount_op_is_bind (op))
     cr_externals_add_mount (x, CR_EXT_BIND, mi->mountpoint)->source = xstrdup (op->source);
   else if (op->kind == MOUNT_OP_MOUNT && tmpfs)
-    cr_externals_add_mount (x, CR_EXT_TMPFS, mi->mountpoint)->data = tmpfs_data (mi->super_opts);
+    {
+      m = cr_externals_add_mount (x, CR_EXT_TMPFS, mi->mountpoint);
+      m->data = tmpfs_data (mi->super_opts);
+      m->options = mount_options (mi->options);
+    }
 }
 
 static int
@@ -322,8 +346,12 @@ cr_collect_externals (pid_t pid, const struct spec *spec, const struct mount_pla
   if (spec_has_ns (spec, NS_NET))
     {
       /* A namespace the container joined is someone else's: CRIU only
-       * needs to know it is external.  One it created is rebuilt by cryo. */
-      x->empty_netns = empty_net && spec_ns_is_new (spec, NS_NET);
+       * needs to know it is external.  One it created is rebuilt by cryo:
+       * made beforehand and handed to CRIU; in a user namespace (that CRIU
+       * must create, see restore-ns.c) made empty by CRIU and configured
+       * by cryo once it exists. */
+      bool userns = spec_ns_is_new (spec, NS_USER);
+      x->empty_netns = spec_ns_is_new (spec, NS_NET) && (empty_net || userns);
       x->netns = !x->empty_netns;
     }
   return 0;

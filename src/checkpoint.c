@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,15 @@ save_tmpfs (struct checkpoint *c, cryo_error_t *err)
   return 0;
 }
 
+static bool
+empty_net_requested (struct checkpoint *c)
+{
+  bool empty = false;
+
+  cr_empty_ns (c->o->c.empty_ns, &empty, NULL);
+  return empty;
+}
+
 /* cryo's part of the image, while the container is frozen. */
 static int
 save_metadata (struct checkpoint *c, cryo_error_t *err)
@@ -211,7 +221,7 @@ save_metadata (struct checkpoint *c, cryo_error_t *err)
       || image_writer_set_mount_plan (c->w, c->plan, err) < 0 || save_externals (c, err) < 0
       || cr_save_namespaces (c->w, c->s->pid, c->spec, err) < 0)
     return -1;
-  if (c->x.netns && spec_ns_is_new (c->spec, NS_NET) && cr_save_network (c->w, c->s->pid, err) < 0)
+  if (spec_ns_is_new (c->spec, NS_NET) && !empty_net_requested (c) && cr_save_network (c->w, c->s->pid, err) < 0)
     return -1;
   cr_timer_step (&c->t, "metadata");
   if (save_tmpfs (c, err) < 0)
@@ -267,6 +277,7 @@ dump (struct checkpoint *c, cryo_error_t *err)
   d.c.ext_unix_sk = co->ext_unix_sk;
   d.c.file_locks = co->file_locks;
   d.c.external = ext;
+  d.c.empty_ns = c->x.empty_netns ? CLONE_NEWNET : 0;
   d.c.notify = dump_notify;
   d.c.notify_data = c;
   if (cr_cg_mode (co->manage_cgroups_mode, &d.c.manage_cgroups_mode, err) < 0)

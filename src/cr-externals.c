@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "cr-internal.h"
 #include "util.h"
@@ -28,6 +29,7 @@ mount_clear (struct cr_mount *m)
   free (m->key);
   free (m->source);
   free (m->data);
+  free (m->options);
 }
 
 void
@@ -69,6 +71,29 @@ cr_externals_find (const struct cr_externals *x, const char *destination)
   return NULL;
 }
 
+unsigned long
+cr_mount_flags (const char *options)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned long flag;
+  } table[] = {
+    { "ro", MS_RDONLY },         { "nosuid", MS_NOSUID },         { "nodev", MS_NODEV },
+    { "noexec", MS_NOEXEC },     { "noatime", MS_NOATIME },       { "nodiratime", MS_NODIRATIME },
+    { "relatime", MS_RELATIME }, { "strictatime", MS_STRICTATIME },
+  };
+  cleanup_free char *copy = xstrdup (options ? options : "");
+  unsigned long flags = 0;
+  char *save = NULL;
+
+  for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
+    for (size_t i = 0; i < ARRAY_SIZE (table); i++)
+      if (strcmp (t, table[i].name) == 0)
+        flags |= table[i].flag;
+  return flags;
+}
+
 int
 cr_externals_to_json (const struct cr_externals *x, json_gen_t *gen, cryo_error_t *err UNUSED)
 {
@@ -87,6 +112,8 @@ cr_externals_to_json (const struct cr_externals *x, json_gen_t *gen, cryo_error_
         jg_kv_str (gen, "source", m->source);
       if (m->data)
         jg_kv_str (gen, "data", m->data);
+      if (m->options)
+        jg_kv_str (gen, "options", m->options);
       jg_close_map (gen);
     }
   jg_close_array (gen);
@@ -141,6 +168,7 @@ mount_from_json (json_value_t *v, size_t i, struct cr_externals *x, cryo_error_t
   m->key = xstrdup (key);
   m->source = xstrdup (opt_str (v, "source"));
   m->data = xstrdup (opt_str (v, "data"));
+  m->options = xstrdup (opt_str (v, "options"));
   if (k == CR_EXT_CGROUP && m->source == NULL)
     return cryo_error (err, 0, "mounts[%zu]: a cgroup mount needs its controller in `source`", i);
   return 0;

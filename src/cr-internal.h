@@ -59,7 +59,13 @@ struct cr_mount
   char *source;      /* bind: host source at checkpoint; cgroup: controller ("memory",
                       * "name=systemd", "" for cgroup2); else NULL */
   char *data;        /* tmpfs: its superblock options (size=, mode=, ...), may be NULL */
+  char *options;     /* tmpfs, mask-dir: the mount's own options as mountinfo shows them,
+                      * plus "strictatime" when it has no atime option ("ro,nosuid") */
 };
+
+/* MS_* for cr_mount.options; restore mounts its tmpfs with them, since in
+ * a user namespace CRIU may not change flags the host's mount locked. */
+unsigned long cr_mount_flags (const char *options);
 
 struct cr_stdio
 {

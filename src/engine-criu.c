@@ -247,6 +247,8 @@ set_common (criu_opts *o, const struct engine_common *c, const char *log_file, c
   for (char *const *x = c->external; x && *x; x++)
     if (criu_local_add_external (o, *x) < 0)
       return cryo_error (err, 0, "libcriu: cannot add external `%s`", *x);
+  if (c->empty_ns)
+    criu_local_set_empty_ns (o, c->empty_ns);
   return 0;
 }
 

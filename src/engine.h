@@ -117,6 +117,9 @@ struct engine_common
   /* --external: dump "mnt[DST]:KEY", "net[INODE]:KEY", "dev[MAJ/MIN]:KEY",
    * "file[MNT_ID:INODE]"; restore "mnt[KEY]:PATH", "dev[KEY]:PATH". */
   char *const *external;
+  /* --empty-ns: CLONE_NEWNET makes CRIU neither dump nor restore the network
+   * namespace's links, addresses and routes (the caller sets them up). */
+  int empty_ns;
   engine_notify_cb notify; /* NULL: no notifications */
   void *notify_data;
 };

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,9 +18,16 @@
 #include "cgroup.h"
 #include "image/image.h"
 #include "log.h"
+#include "ns/netconf.h"
 #include "restore-internal.h"
 #include "terminal.h"
 #include "util.h"
+
+static int
+apply_netconf (void *arg, char **result UNUSED, cryo_error_t *err)
+{
+  return netconf_restore (arg, NULL, err);
+}
 
 static int
 notify (const struct engine_notify *n, void *data, cryo_error_t *err)
@@ -28,6 +37,13 @@ notify (const struct engine_notify *n, void *data, cryo_error_t *err)
 
   switch (n->event)
     {
+    case ENGINE_EV_SETUP_NAMESPACES:
+      /* CRIU made the network namespace empty: cryo rebuilds it now,
+       * before any socket is restored in it. */
+      if (r->x.empty_netns && r->netconf
+          && cr_in_namespaces (n->pid, CLONE_NEWNET, apply_netconf, r->netconf, NULL, err) < 0)
+        return cryo_error_wrap (err, "rebuild the network namespace");
+      return 0;
     case ENGINE_EV_ORPHAN_PTS_MASTER:
       if (r->console_fd >= 0)
         ret = terminal_send_master (r->console_fd, n->fd, err);
@@ -105,7 +121,7 @@ add_joins (struct restore *r, struct engine_join_ns *j, size_t *n)
   {
     enum cryo_ns ns;
     const char *name;
-  } which[] = { { NS_UTS, "uts" }, { NS_IPC, "ipc" }, { NS_USER, "user" } };
+  } which[] = { { NS_UTS, "uts" }, { NS_IPC, "ipc" } };
 
   for (size_t i = 0; i < ARRAY_SIZE (which); i++)
     {
@@ -135,12 +151,81 @@ cgroup_root (struct cgroup_manager *cg)
   return xstrdup (path ? path : "/");
 }
 
+/* CRIU's root task opens some images (timens-0.img, tty-info.img) from
+ * inside the container's user namespace: first with no id maps yet (still
+ * the host's root as owner), later as the container's root (a stranger to
+ * the host's root files).  Only "other" permissions serve both, through
+ * the fd CRIU holds: criu/ must be searchable and its files readable by
+ * others (CRIU writes them 0644; an unpacked image has 0600).  The image's
+ * top directory stays 0700, so nobody else reaches them by path; contents
+ * and checksums are untouched. */
+static int
+images_for_userns (struct restore *r, cryo_error_t *err)
+{
+  int dirfd = image_criu_dirfd (r->img);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  struct stat st;
+
+  if (fstat (dirfd, &st) < 0 || ((st.st_mode & 0011) != 0011 && fchmod (dirfd, (st.st_mode & 07777) | 0711) < 0))
+    return cryo_error (err, errno, "image `%s`: make criu/ searchable for the container's root", image_path (r->img));
+  d = fdopendir (dup (dirfd));
+  if (d == NULL)
+    return cryo_error (err, errno, "image `%s`: list criu/", image_path (r->img));
+  while ((de = readdir (d)) != NULL)
+    {
+      if (fstatat (dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode)
+          || (st.st_mode & 0004))
+        continue;
+      if (fchmodat (dirfd, de->d_name, (st.st_mode & 07777) | 0444, 0) < 0)
+        return cryo_error (err, errno, "image `%s`: make criu/%s readable for the container's root",
+                           image_path (r->img), de->d_name);
+    }
+  return 0;
+}
+
+static bool
+host_id_of_root (json_value_t *maps, unsigned *id)
+{
+  for (size_t i = 0; i < json_len (maps); i++)
+    {
+      json_value_t *m = json_at (maps, i);
+      if (json_uinteger (json_get (m, "containerID")) == 0 && json_uinteger (json_get (m, "size")) > 0)
+        {
+          *id = (unsigned) json_uinteger (json_get (m, "hostID"));
+          return true;
+        }
+    }
+  return false;
+}
+
+/* CRIU reopens the inherited stdio through /proc, as the container's root:
+ * give it the regular files of ours (runc chowns stdio the same way). */
+static int
+stdio_for_userns (struct restore *r, cryo_error_t *err)
+{
+  unsigned uid, gid;
+  struct stat st;
+
+  if (!host_id_of_root (json_get (r->ns, "uidMappings"), &uid) || !host_id_of_root (json_get (r->ns, "gidMappings"), &gid))
+    return 0;
+  for (int fd = 0; fd < 3; fd++)
+    {
+      const struct cr_stdio *s = &r->x.stdio[fd];
+      if (s->key == NULL || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ())
+        continue;
+      if (fchown (fd, uid, gid) < 0)
+        return cryo_error (err, errno, "give fd %d to the container's root (uid %u)", fd, uid);
+    }
+  return 0;
+}
+
 int
 cr_restore_engine (struct restore *r, cryo_error_t *err)
 {
   const struct cr_common_options *co = &r->o->c;
   struct engine_inherit_fd fds[4];
-  struct engine_join_ns joins[3];
+  struct engine_join_ns joins[2];
   cleanup_free char *cg_root = cgroup_root (r->cg);
   const char *cg_roots[1] = { cg_root };
   struct engine_restore_opts o;
@@ -148,6 +233,8 @@ cr_restore_engine (struct restore *r, cryo_error_t *err)
 
   if (cr_engine_open (co, &r->engine, err) < 0
       || cr_work_dir_open (&r->work, co->work_path, "restore", co->id, err) < 0)
+    return -1;
+  if (json_get (r->ns, "uidMappings") && (images_for_userns (r, err) < 0 || stdio_for_userns (r, err) < 0))
     return -1;
   engine_restore_opts_init (&o);
   o.c.images_fd = image_criu_dirfd (r->img);
@@ -159,6 +246,7 @@ cr_restore_engine (struct restore *r, cryo_error_t *err)
   o.c.ext_unix_sk = co->ext_unix_sk;
   o.c.file_locks = co->file_locks;
   o.c.external = r->mounts.external;
+  o.c.empty_ns = r->x.empty_netns ? CLONE_NEWNET : 0;
   o.c.notify = notify;
   o.c.notify_data = r;
   if (cr_cg_mode (co->manage_cgroups_mode, &o.c.manage_cgroups_mode, err) < 0)

@@ -16,9 +16,7 @@ struct netconf;
 
 struct cr_ns_plan
 {
-  bool user, net, uts, ipc;    /* which to create */
-  json_value_t *uid_maps;      /* namespaces.json's, for user */
-  json_value_t *gid_maps;
+  bool net, uts, ipc;          /* which to create */
   const char *hostname;        /* NULL: leave it */
   const char *domainname;
   const struct netconf *netconf; /* applied in the new network namespace; NULL: none */
@@ -36,12 +34,12 @@ void cr_nshelper_stop (struct cr_nshelper *h);
 
 /* ---- Mounts cryo prepares (restore-mounts.c) --------------------------- */
 
-/* In <root>/@restore-XXXXXX: the root (a private bind of the rootfs) and
+/* In <root>.restore/@restore-XXXXXX: the root (a private bind of the rootfs) and
  * the sources of the external mounts; detached again once CRIU has
  * mounted them in the container (or the restore failed). */
 struct cr_mounts
 {
-  char *dir;        /* <state root>/@restore-XXXXXX */
+  char *dir;        /* <state root>.restore/@restore-XXXXXX */
   char *root;       /* <dir>/root */
   char **mounted;   /* what to detach, in order of creation */
   char **external;  /* "mnt[KEY]:PATH" for CRIU */

@@ -1,6 +1,9 @@
-/* The mounts restore prepares for CRIU, in <root>/@restore-XXXXXX (a name
- * no container id can have, and outside every container's state directory,
- * which delete removes recursively):
+/* The mounts restore prepares for CRIU, in <root>.restore/@restore-XXXXXX:
+ * outside every container's state directory (which delete removes
+ * recursively), and below a directory that is not the state root because
+ * CRIU opens them from the restored root task, which in a user namespace is
+ * the container's root: the path must be searchable by anyone (0711, the
+ * names are random), while the state root is 0700.
  *
  *   root       a private recursive bind of the bundle's rootfs (CRIU's --root)
  *   tmpfs-N    a fresh tmpfs with the options it had, filled from the image
@@ -102,17 +105,24 @@ prepare_tmpfs (struct cr_mounts *m, const struct cr_mount *mnt, size_t i, struct
 {
   cleanup_free char *path = xasprintf ("%s/tmpfs-%zu", m->dir, i);
 
-  if (mount_private (m, "tmpfs", path, "tmpfs", 0, mnt->data, err) < 0
+  if (mount_private (m, "tmpfs", path, "tmpfs", cr_mount_flags (mnt->options) & ~MS_RDONLY, mnt->data, err) < 0
       || image_extract_tmpfs (img, mnt->destination, path, err) < 0)
     return cryo_error_wrap (err, "tmpfs `%s`", mnt->destination);
   add_external (m, mnt->key, path);
   return 0;
 }
 
-/* /dev/null for masked files: the container's own, when /dev is restored. */
+/* /dev/null for masked files, as the container had it: a bind of the
+ * host's node (user namespace), else the node in its restored /dev (the
+ * mask's mount flags come from there: in a user namespace CRIU may not
+ * change them). */
 static char *
 null_device (const struct cr_mounts *m, const struct cr_externals *x)
 {
+  const struct cr_mount *bind = cr_externals_find (x, "/dev/null");
+
+  if (bind && bind->kind == CR_EXT_BIND && bind->source)
+    return xstrdup (bind->source);
   for (size_t i = 0; i < x->n_mounts; i++)
     if (x->mounts[i].kind == CR_EXT_TMPFS && strcmp (x->mounts[i].destination, "/dev") == 0)
       {
@@ -144,7 +154,7 @@ prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_ext
     case CR_EXT_MASK_DIR:
       /* One each: CRIU cannot bind one external mount twice (mnt-v2). */
       mask = xasprintf ("%s/mask-%s", m->dir, mnt->key);
-      if (mount_private (m, "tmpfs", mask, "tmpfs", MS_RDONLY, NULL, err) < 0)
+      if (mount_private (m, "tmpfs", mask, "tmpfs", cr_mount_flags (mnt->options) | MS_RDONLY, NULL, err) < 0)
         return -1;
       source = mask;
       break;
@@ -171,11 +181,14 @@ cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spe
                    const struct cr_externals *x, struct image *img, struct cgroup_manager *cg,
                    cryo_error_t *err)
 {
-  cleanup_free char *tmpl = xasprintf ("%s/@restore-XXXXXX", state_root);
+  cleanup_free char *parent = xasprintf ("%s.restore", state_root);
+  cleanup_free char *tmpl = xasprintf ("%s/@restore-XXXXXX", parent);
 
   m->external = xzalloc (sizeof (char *));
-  if (mkdtemp (tmpl) == NULL)
-    return cryo_error (err, errno, "create a directory in `%s`", state_root);
+  if (mkdir (parent, 0711) < 0 && errno != EEXIST)
+    return cryo_error (err, errno, "create `%s`", parent);
+  if (mkdtemp (tmpl) == NULL || chmod (tmpl, 0711) < 0)
+    return cryo_error (err, errno, "create a directory in `%s`", parent);
   m->dir = steal_pointer (&tmpl);
   m->root = xasprintf ("%s/root", m->dir);
   if (mount_private (m, spec->rootfs, m->root, NULL, MS_BIND | MS_REC, NULL, err) < 0)

@@ -1,15 +1,14 @@
 /* The namespaces restore rebuilds itself, held by a helper process until
- * CRIU's restored tree has joined them:
+ * CRIU's restored tree has joined them (a container without a user
+ * namespace; see make_namespaces in restore.c for one with):
  *
- *   user  a new user namespace with the id maps from the image (written by
- *         cryo, as at create); the others are then made inside it
  *   net   a new network namespace with the links, addresses and routes of
  *         network.json (netconf_restore), handed to CRIU as the external
  *         namespace of the image (inherit-fd)
  *   uts   hostname and domainname from namespaces.json
  *   ipc   empty: CRIU restores the SysV objects into it
  *
- * uts, ipc and user go to CRIU as join-ns paths (/proc/HELPER/ns/...).
+ * uts and ipc go to CRIU as join-ns paths (/proc/HELPER/ns/...).
  * When the helper goes (cr_nshelper_stop, or cryo dies: PDEATHSIG), the
  * namespaces live on only if restored processes hold them: a failed
  * restore leaves none behind. */
@@ -36,8 +35,6 @@
 /* One byte per step on a SOCK_SEQPACKET pair; an error is 'E' + text. */
 enum
 {
-  MSG_USERNS = 'U', /* helper: user namespace made, write the maps */
-  MSG_MAPPED = 'M', /* cryo: maps written */
   MSG_READY = 'R',  /* helper: every namespace set up */
   MSG_ERROR = 'E',
 };
@@ -53,18 +50,10 @@ child_fail (int sk, cryo_error_t err)
 }
 
 static int
-child_setup (const struct cr_ns_plan *p, int sk, cryo_error_t *err)
+child_setup (const struct cr_ns_plan *p, cryo_error_t *err)
 {
   int flags = (p->net ? CLONE_NEWNET : 0) | (p->uts ? CLONE_NEWUTS : 0) | (p->ipc ? CLONE_NEWIPC : 0);
-  char c = MSG_USERNS;
 
-  if (p->user)
-    {
-      if (unshare (CLONE_NEWUSER) < 0)
-        return cryo_error (err, errno, "create the user namespace");
-      if (send (sk, &c, 1, MSG_NOSIGNAL) != 1 || recv (sk, &c, 1, 0) != 1 || c != MSG_MAPPED)
-        return cryo_error (err, 0, "cryo went away while writing the id maps");
-    }
   if (flags && unshare (flags) < 0)
     return cryo_error (err, errno, "create the namespaces");
   if (p->hostname && sethostname (p->hostname, strlen (p->hostname)) < 0)
@@ -84,7 +73,7 @@ child_main (const struct cr_ns_plan *p, pid_t parent, int sk)
 
   if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid () != parent)
     _exit (1);
-  if (child_setup (p, sk, &err) < 0)
+  if (child_setup (p, &err) < 0)
     child_fail (sk, err);
   if (send (sk, &c, 1, MSG_NOSIGNAL) != 1)
     _exit (1);
@@ -113,28 +102,6 @@ expect (struct cr_nshelper *h, char want, cryo_error_t *err)
   return cryo_error (err, n < 0 ? errno : 0, "the namespace helper (pid %d) exited during setup", h->pid);
 }
 
-static int
-write_map (pid_t pid, const char *file, json_value_t *maps, cryo_error_t *err)
-{
-  cleanup_free char *path = xasprintf ("/proc/%d/%s", pid, file);
-  cleanup_free char *text = xstrdup ("");
-  cleanup_close int fd = -1;
-
-  for (size_t i = 0; i < json_len (maps); i++)
-    {
-      json_value_t *m = json_at (maps, i);
-      char *line = xasprintf ("%s%llu %llu %llu\n", text, (unsigned long long) json_uinteger (json_get (m, "containerID")),
-                              (unsigned long long) json_uinteger (json_get (m, "hostID")),
-                              (unsigned long long) json_uinteger (json_get (m, "size")));
-      free (text);
-      text = line;
-    }
-  fd = open (path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write (fd, text, strlen (text)) != (ssize_t) strlen (text))
-    return cryo_error (err, errno, "write the %s of the restored user namespace", file);
-  return 0;
-}
-
 static void
 set_paths (struct cr_nshelper *h, const struct cr_ns_plan *p)
 {
@@ -142,8 +109,7 @@ set_paths (struct cr_nshelper *h, const struct cr_ns_plan *p)
   {
     enum cryo_ns ns;
     size_t off;
-  } which[] = { { NS_USER, offsetof (struct cr_ns_plan, user) },
-                { NS_UTS, offsetof (struct cr_ns_plan, uts) },
+  } which[] = { { NS_UTS, offsetof (struct cr_ns_plan, uts) },
                 { NS_IPC, offsetof (struct cr_ns_plan, ipc) },
                 { NS_NET, offsetof (struct cr_ns_plan, net) } };
 
@@ -160,7 +126,7 @@ cr_nshelper_start (const struct cr_ns_plan *p, struct cr_nshelper *h, cryo_error
 
   memset (h, 0, sizeof *h);
   h->sk = -1;
-  if (!p->user && !p->net && !p->uts && !p->ipc)
+  if (!p->net && !p->uts && !p->ipc)
     return 0;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sks) < 0)
     return cryo_error (err, errno, "socketpair");
@@ -179,13 +145,6 @@ cr_nshelper_start (const struct cr_ns_plan *p, struct cr_nshelper *h, cryo_error
     }
   close (sks[1]);
   h->sk = sks[0];
-  if (p->user)
-    {
-      char c = MSG_MAPPED;
-      if (expect (h, MSG_USERNS, err) < 0 || write_map (h->pid, "uid_map", p->uid_maps, err) < 0
-          || write_map (h->pid, "gid_map", p->gid_maps, err) < 0 || send (h->sk, &c, 1, MSG_NOSIGNAL) != 1)
-        return cryo_error_wrap (err, "user namespace");
-    }
   if (expect (h, MSG_READY, err) < 0)
     return -1;
   set_paths (h, p);

@@ -193,21 +193,33 @@ image_created_ns (struct restore *r, enum cryo_ns ns)
   return false;
 }
 
+/* With a user namespace CRIU's root task is born in a new user namespace of
+ * its own (the image says so, CRIU writes its id maps), from where it can
+ * neither open nor setns() into namespaces cryo made ("Can't open ns file
+ * /proc/PID/ns/user: Permission denied" with join-ns user, EPERM for the
+ * others): CRIU then makes them all, restoring hostname and IPC from its
+ * images, and cryo configures the network from network.json once the
+ * namespace exists (setup-namespaces, restore-engine.c). */
 static int
 make_namespaces (struct restore *r, cryo_error_t *err)
 {
   struct cr_ns_plan p = { 0 };
   const char *net_path = spec_ns_path (r->spec, NS_NET);
+  bool userns = image_created_ns (r, NS_USER), empty_net;
 
-  p.user = image_created_ns (r, NS_USER) && spec_ns_is_new (r->spec, NS_USER);
-  p.uts = image_created_ns (r, NS_UTS) && spec_ns_is_new (r->spec, NS_UTS);
-  p.ipc = image_created_ns (r, NS_IPC) && spec_ns_is_new (r->spec, NS_IPC);
+  if (cr_empty_ns (r->o->c.empty_ns, &empty_net, err) < 0)
+    return -1;
+  if (empty_net)
+    {
+      netconf_free (r->netconf);
+      r->netconf = NULL;
+    }
+  p.uts = !userns && image_created_ns (r, NS_UTS) && spec_ns_is_new (r->spec, NS_UTS);
+  p.ipc = !userns && image_created_ns (r, NS_IPC) && spec_ns_is_new (r->spec, NS_IPC);
   p.net = r->x.netns && net_path == NULL;
-  p.uid_maps = json_get (r->ns, "uidMappings");
-  p.gid_maps = json_get (r->ns, "gidMappings");
   p.hostname = p.uts ? json_string (json_get (r->ns, "hostname")) : NULL;
   p.domainname = p.uts ? json_string (json_get (r->ns, "domainname")) : NULL;
-  p.netconf = p.net ? r->netconf : NULL;
+  p.netconf = p.net && !empty_net ? r->netconf : NULL;
   if (cr_nshelper_start (&p, &r->nsh, err) < 0)
     return -1;
   if (r->x.netns)
