@@ -284,6 +284,7 @@ dump (struct checkpoint *c, cryo_error_t *err)
     return -1;
   d.pid = c->s->pid;
   d.leave_running = true; /* see the top of this file */
+  d.orphan_pts_master = c->x.terminal;
   d.freeze_cgroup = cgroup_freezer_path (c->cg);
   d.pre_dump = c->o->pre_dump;
   d.track_mem = c->o->pre_dump || c->o->parent_path;

@@ -324,6 +324,7 @@ set_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, cryo_e
 {
   criu_local_set_pid (opts, o->pid);
   criu_local_set_leave_running (opts, o->leave_running);
+  criu_local_set_orphan_pts_master (opts, o->orphan_pts_master);
   if (o->freeze_cgroup && criu_local_set_freeze_cgroup (opts, o->freeze_cgroup) < 0)
     return cryo_error (err, ENOMEM, "libcriu: set the freeze cgroup");
   if (o->ghost_limit)

@@ -129,6 +129,7 @@ struct engine_dump_opts
   struct engine_common c;
   pid_t pid;                 /* root of the tree (required) */
   bool leave_running;        /* resume the tree after the dump instead of killing it */
+  bool orphan_pts_master;    /* the master of the tree's console is outside it (--console-socket) */
   const char *freeze_cgroup; /* freeze this cgroup dir instead of seizing task by task */
   unsigned ghost_limit;      /* bytes of deleted-but-open files to keep; 0: CRIU's 1 MiB */
   /* Iterative migration: needs soft-dirty, refused where the kernel lacks it. */

@@ -170,3 +170,25 @@ setup() {
     [[ "$output" == *"nothing"* ]]
     cryo delete --force "$id"
 }
+
+@test "terminal: the console is restored, its new master sent to --console-socket, twice" {
+    id=$(new_id)
+    b=$(cr_bundle tty sh -c 'while read line; do echo "got:$line"; done')
+    bundle_edit "$b" '.process.terminal = true'
+    sock="$BATS_TEST_TMPDIR/console.sock"
+    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
+    track_pid $!
+    wait_for 10 test -S "$sock"
+    cryo run --detach --console-socket "$sock" --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+    wait_for 10 grep -q got:ping1 "$BATS_TEST_TMPDIR/console.log"
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "nosock$round"
+        grep -q "restore it with --console-socket" "$BATS_TEST_TMPDIR/nosock$round.err"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round" --console-socket "$sock"
+        # the same shell reads from the new pty and answers
+        wait_for 10 grep -q "got:ping$((round + 1))" "$BATS_TEST_TMPDIR/console.log"
+    done
+    cryo delete --force "$id"
+    assert_no_leftovers "$id" "$b"
+}
