@@ -2,6 +2,7 @@
  * features.md describes (the same document `runc features` prints). */
 #include "config.h"
 
+#include <seccomp.h>
 #include <stdio.h>
 
 #include "caps.h"
@@ -38,6 +39,25 @@ gen_cgroup_and_mounts (json_gen_t *gen)
   jg_close_map (gen);
 }
 
+/* Engines look for runc's checkpoint key to learn whether the runtime can
+ * checkpoint (crun reports it too); cryo always can, CRIU permitting
+ * (`cryo check` says whether this host does). */
+static void
+gen_annotations (json_gen_t *gen)
+{
+  const struct scmp_version *v = seccomp_version ();
+  cleanup_free char *seccomp = v ? xasprintf ("%u.%u.%u", v->major, v->minor, v->micro) : NULL;
+
+  jg_key (gen, "annotations");
+  jg_open_map (gen);
+  if (seccomp)
+    jg_kv_str (gen, "io.github.seccomp.libseccomp.version", seccomp);
+  jg_kv_str (gen, "org.opencontainers.runc.checkpoint.enabled", "true");
+  jg_kv_str (gen, "io.cryo.checkpoint.enabled", "true");
+  jg_kv_str (gen, "io.cryo.version", PACKAGE_VERSION);
+  jg_close_map (gen);
+}
+
 static const char *const namespace_names[] = {
   "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL,
 };
@@ -70,6 +90,7 @@ CRYO_COMMAND (features)
   cryo_seccomp_features (gen);
   lsm_features (gen);
   jg_close_map (gen);
+  gen_annotations (gen);
   jg_close_map (gen);
   if (json_gen_finish (gen, &out, NULL, err) < 0)
     return -1;
