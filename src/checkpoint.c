@@ -23,6 +23,7 @@
 #include "container-internal.h"
 #include "cr-internal.h"
 #include "image/image.h"
+#include "leak.h"
 #include "log.h"
 #include "ns/mount-plan.h"
 #include "util.h"
@@ -37,6 +38,7 @@ struct checkpoint
   struct engine *engine;
   struct image_writer *w;
   struct cr_externals x;
+  struct leak_target *leaks;
   char *image_path;
   struct cr_work_dir work;
   bool was_frozen; /* paused by the user: stays paused */
@@ -48,6 +50,7 @@ static void
 checkpoint_clear (struct checkpoint *c)
 {
   image_writer_abort (c->w);
+  leak_target_free (c->leaks);
   engine_free (c->engine);
   cgroup_manager_free (c->cg);
   mount_plan_free (c->plan);
@@ -106,6 +109,13 @@ load_container (struct checkpoint *c, cryo_error_t *err)
     return -1;
   if (cgroup_load (c->s->cgroup, &c->cg, err) < 0 || cgroup_is_frozen (c->cg, &c->was_frozen, err) < 0)
     return -1;
+  if (!c->o->pre_dump)
+    {
+      struct leak_options lo = { .mode = c->o->subtree ? LEAK_MODE_SUBTREE : LEAK_MODE_CONTAINER,
+                                 .tcp_established = co->tcp_established };
+      if (leak_target_new (c->s, &lo, &c->leaks, err) < 0)
+        return -1;
+    }
   return cr_engine_open (co, &c->engine, err);
 }
 
@@ -120,7 +130,7 @@ open_image (struct checkpoint *c, cryo_error_t *err)
     return -1;
   if (image_writer_begin (c->image_path, &replace, &c->w, err) < 0)
     return -1;
-  image_writer_set_container (c->w, co->id, IMAGE_MODE_CONTAINER);
+  image_writer_set_container (c->w, co->id, c->o->subtree ? IMAGE_MODE_SUBTREE : IMAGE_MODE_CONTAINER);
   return 0;
 }
 
@@ -212,10 +222,57 @@ empty_net_requested (struct checkpoint *c)
   return empty;
 }
 
+/* The first line of the report, for a one-line error. */
+static char *
+first_leak (const struct leak_report *r)
+{
+  cleanup_free char *text = leak_report_to_text (r);
+  char *nl = strchr (text, '\n');
+
+  return xstrndup (text, nl ? (size_t) (nl - text) : strlen (text));
+}
+
+/* On the frozen container: a container checkpoint refuses any leak; a
+ * subtree one records them in the image (only what makes the dump
+ * impossible refuses it). */
+static int
+check_leaks (struct checkpoint *c, cryo_error_t *err)
+{
+  cleanup_leak_report struct leak_report *r = NULL;
+  cleanup_free char *json = NULL, *first = NULL;
+  size_t blocking = 0;
+
+  if (c->leaks == NULL)
+    return 0;
+  if (leak_scan (c->leaks, &r, err) < 0)
+    return cryo_error_wrap (err, "leak detection");
+  cr_timer_step (&c->t, "leak detection");
+  for (size_t i = 0; i < r->n_leaks; i++)
+    blocking += r->leaks[i].blocks_dump;
+  if ((!c->o->subtree && r->n_errors > 0) || blocking > 0)
+    {
+      first = first_leak (r);
+      return cryo_error (err, 0, "container `%s` is not self-contained (%zu leak%s; `cryo leaks %s` lists them%s): %s",
+                         c->o->c.id, c->o->subtree ? blocking : r->n_errors,
+                         (c->o->subtree ? blocking : r->n_errors) == 1 ? "" : "s", c->o->c.id,
+                         c->o->subtree ? "" : ", --subtree checkpoints anyway", first);
+    }
+  if (!c->o->subtree)
+    return 0;
+  if (r->n_leaks)
+    log_warning ("subtree checkpoint of `%s`: %zu thing%s not guaranteed at restore (saved in %s)", c->o->c.id,
+                 r->n_leaks, r->n_leaks == 1 ? "" : "s", IMAGE_FILE_LEAKS);
+  if (leak_report_json_string (r, true, &json, err) < 0)
+    return -1;
+  return image_writer_add_file (c->w, IMAGE_FILE_LEAKS, json, strlen (json), err);
+}
+
 /* cryo's part of the image, while the container is frozen. */
 static int
 save_metadata (struct checkpoint *c, cryo_error_t *err)
 {
+  if (check_leaks (c, err) < 0 || cr_fault ("checkpoint-leaks", err) < 0)
+    return -1;
   set_image_options (c);
   if (image_writer_set_config (c->w, c->spec->text, strlen (c->spec->text), err) < 0
       || image_writer_set_mount_plan (c->w, c->plan, err) < 0 || save_externals (c, err) < 0

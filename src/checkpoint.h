@@ -1,7 +1,9 @@
 /* cryo checkpoint and cryo restore: the reason cryo exists.
  *
  * Checkpoint runs, in order and each timed in the debug log: the pre-dump
- * hooks, freeze (cgroup freezer), leak detection, cryo's own metadata
+ * hooks, freeze (cgroup freezer), leak detection (src/leak.h: a container
+ * checkpoint refuses any leak; --subtree saves them in the image as
+ * warnings), cryo's own metadata
  * (namespaces, network, mount plan, tmpfs contents), CRIU's dump, resume
  * or kill, post-dump hooks.  Whatever fails after the freeze, the container
  * is thawed and left running as it was; the state says "checkpointed" only
@@ -41,6 +43,7 @@ struct checkpoint_options
 {
   struct cr_common_options c;
   bool leave_running;
+  bool subtree;             /* leaks are warnings, saved in the image (a subtree image) */
   bool pre_dump;
   const char *parent_path;  /* previous pre-dump, relative to the image */
   const char *page_server;  /* ADDRESS:PORT */

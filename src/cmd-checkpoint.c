@@ -18,6 +18,8 @@ CRYO_COMMAND (checkpoint)
     { "work-path", 0, OPT_STRING, C (work_path), "DIR", "path for CRIU's work files and logs" },
     { "parent-path", 0, OPT_STRING, O (parent_path), "DIR", "previous pre-dump, relative to the image path" },
     { "leave-running", 0, OPT_FLAG, O (leave_running), NULL, "leave the container running after the checkpoint" },
+    { "subtree", 0, OPT_FLAG, O (subtree), NULL,
+      "checkpoint despite leaks: they are recorded in the image as what restore cannot guarantee" },
     { "tcp-established", 0, OPT_FLAG, C (tcp_established), NULL, "allow open TCP connections" },
     { "ext-unix-sk", 0, OPT_FLAG, C (ext_unix_sk), NULL, "allow external unix sockets" },
     { "shell-job", 0, OPT_FLAG, C (shell_job), NULL, "allow shell jobs (a terminal of the host)" },

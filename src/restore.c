@@ -66,9 +66,8 @@ open_image (struct restore *r, cryo_error_t *err)
 
   if (image_open (path, &r->img, err) < 0 || image_check_files (r->img, err) < 0)
     return -1;
-  if (image_mode (r->img) != IMAGE_MODE_CONTAINER)
-    return cryo_error (err, 0, "image `%s` is a %s checkpoint: restore needs a container one", path,
-                       image_mode_name (image_mode (r->img)));
+  if (image_mode (r->img) == IMAGE_MODE_SUBTREE)
+    log_warning ("image `%s` is a subtree checkpoint: what its %s lists is not guaranteed", path, IMAGE_FILE_LEAKS);
   if (read_json (r->img, CR_FILE_EXTERNALS, &ext, err) < 0 || read_json (r->img, IMAGE_FILE_NAMESPACES, &r->ns, err) < 0
       || read_json (r->img, IMAGE_FILE_NETWORK, &net, err) < 0)
     return -1;

@@ -192,3 +192,29 @@ setup() {
     cryo delete --force "$id"
     assert_no_leftovers "$id" "$b"
 }
+
+@test "leak detection: a leak refuses a container checkpoint; --subtree records it and restores" {
+    id=$(new_id)
+    b=$(cr_bundle leak sleep 3600)
+    cr_run "$id" "$b"
+    # an outside process joins the container's network namespace
+    nsenter -t "$(container_pid "$id")" -n sleep 3600 3>&- &
+    holder=$!
+    track_pid $holder
+    wait_for 10 bash -c "[ \"\$(readlink /proc/$holder/ns/net)\" = \"\$(readlink /proc/$(container_pid "$id")/ns/net)\" ]"
+
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"container \`$id\` is not self-contained (1 leak;"* ]]
+    [[ "$output" == *"namespace-joined"*"held by pid $holder"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img" ]
+
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --subtree
+    [[ "$output" == *"1 thing not guaranteed at restore"* ]]
+    [ "$(jq -r .mode "$BATS_TEST_TMPDIR/img/manifest.json")" = subtree ]
+    [ "$(jq -r '.leaks[0].kind' "$BATS_TEST_TMPDIR/img/leaks.json")" = namespace-joined ]
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r
+    grep -q "is a subtree checkpoint" "$BATS_TEST_TMPDIR/r.err"
+    cr_alive "$id" sleep
+    cryo delete --force "$id"
+}
