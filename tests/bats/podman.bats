@@ -27,6 +27,9 @@ setup_file() {
     if [ -d /sys/fs/cgroup/pids/libpod_parent ]; then
         export PODMAN_HAD_PARENT=1
     fi
+    # Image copies keep a blob cache there whatever the storage settings.
+    [ -e /var/lib/containers ] && export PODMAN_HAD_VARLIB=1
+    [ -e /var/lib/containers/cache/blob-info-cache-v1.boltdb ] && export PODMAN_HAD_BLOBCACHE=1
     # The private settings, then the runtime entry contrib/podman/containers.conf
     # ships (its [engine] keys continue ours), pointed at the binary under test.
     cat >"$PODMAN_DIR/containers.conf" <<EOF
@@ -75,6 +78,8 @@ teardown_file() {
     for mnt in $(awk -v d="$PODMAN_DIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
         umount -l "$mnt" 2>/dev/null || true
     done
+    [ -n "${PODMAN_HAD_BLOBCACHE:-}" ] || rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+    [ -n "${PODMAN_HAD_VARLIB:-}" ] || rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
     if [ -z "${PODMAN_HAD_PARENT:-}" ]; then
         rmdir /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent 2>/dev/null || true
     fi
