@@ -272,7 +272,7 @@ write_file_atomic_at (int dirfd, const char *name, const void *buf, size_t len, 
 
   if (fd < 0)
     return cryo_error (err, errno, "create `%s`", tmp);
-  if (write_all (fd, buf, len) < 0 || fsync (fd) < 0)
+  if (write_all (fd, buf, len) < 0)
     {
       int saved = errno;
       unlinkat (dirfd, tmp, 0);

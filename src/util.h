@@ -74,7 +74,11 @@ int read_all_file (const char *path, char **out, size_t *len, cryo_error_t *err)
 int read_all_file_at (int dirfd, const char *path, char **out, size_t *len, cryo_error_t *err);
 int write_all (int fd, const void *buf, size_t len); /* -1 with errno */
 int write_file_at (int dirfd, const char *path, const void *buf, size_t len, cryo_error_t *err);
-/* Write to "<name>.tmp", fsync, rename over name: readers never see a partial file. */
+/* Write to "<name>.tmp" and rename it over name: readers, and a cryo killed
+ * halfway, never see a partial file.  No fsync: this is for runtime state
+ * under the state root (/run), which does not outlive a reboot anyway, and
+ * an fsync per state change cost 18 % of `cryo run` (tests/bench/README.md).
+ * Checkpoint images are made durable by src/image/writer.c. */
 int write_file_atomic_at (int dirfd, const char *name, const void *buf, size_t len, cryo_error_t *err);
 
 int mkdir_p (const char *path, mode_t mode, cryo_error_t *err);
