@@ -51,7 +51,9 @@ notify (const struct engine_notify *n, void *data, cryo_error_t *err)
       return ret < 0 ? cryo_error_wrap (err, "send the console to --console-socket") : 0;
     case ENGINE_EV_POST_RESTORE:
       /* The tree exists and has not run: the last point to refuse. */
-      return cr_fault ("restore-engine", err);
+      if (cr_fault ("restore-engine", err) < 0)
+        return -1;
+      return cr_restore_fixups (r, err);
     default:
       return 0;
     }
