@@ -335,6 +335,9 @@ dump (struct checkpoint *c, cryo_error_t *err)
   d.c.file_locks = co->file_locks;
   d.c.external = ext;
   d.c.empty_ns = c->x.empty_netns ? CLONE_NEWNET : 0;
+  /* Only established connections need the network locked while frozen:
+   * without --tcp-established CRIU refuses them anyway. */
+  d.c.skip_network_lock = !co->tcp_established;
   d.c.notify = dump_notify;
   d.c.notify_data = c;
   if (cr_cg_mode (co->manage_cgroups_mode, &d.c.manage_cgroups_mode, err) < 0)

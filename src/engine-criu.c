@@ -249,6 +249,8 @@ set_common (criu_opts *o, const struct engine_common *c, const char *log_file, c
       return cryo_error (err, 0, "libcriu: cannot add external `%s`", *x);
   if (c->empty_ns)
     criu_local_set_empty_ns (o, c->empty_ns);
+  if (c->skip_network_lock && criu_local_set_network_lock (o, CRIU_NETWORK_LOCK_SKIP) < 0)
+    return cryo_error (err, 0, "libcriu: cannot skip the network lock");
   return 0;
 }
 

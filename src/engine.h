@@ -120,6 +120,9 @@ struct engine_common
   /* --empty-ns: CLONE_NEWNET makes CRIU neither dump nor restore the network
    * namespace's links, addresses and routes (the caller sets them up). */
   int empty_ns;
+  /* Do not lock the network (iptables-restore twice, ~100 ms here): only
+   * established TCP connections need the lock. */
+  bool skip_network_lock;
   engine_notify_cb notify; /* NULL: no notifications */
   void *notify_data;
 };
