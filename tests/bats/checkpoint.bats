@@ -218,3 +218,79 @@ setup() {
     cr_alive "$id" sleep
     cryo delete --force "$id"
 }
+
+# hook_script NAME [EXIT]: a hook that records its kind, environment and
+# stdin in $BATS_TEST_TMPDIR/hooks.log, then exits EXIT.
+hook_script() {
+    local f="$BATS_TEST_TMPDIR/$1"
+    cat >"$f" <<SCRIPT
+#!/bin/sh
+state=\$(cat)
+echo "\$CRYO_HOOK id=\$CRYO_CONTAINER_ID pid=\${CRYO_PID:-none} image=\$CRYO_IMAGE_PATH state=\$(echo "\$state" | tr -d '\n' | cut -c1-200)" >>"$BATS_TEST_TMPDIR/hooks.log"
+exit ${2:-0}
+SCRIPT
+    chmod +x "$f"
+    echo "$f"
+}
+
+@test "hooks: pre-dump, post-dump, pre-restore, post-restore run in order with the state and CRYO_* variables" {
+    id=$(new_id)
+    b=$(cr_bundle hk sleep 3600)
+    h=$(hook_script ok)
+    bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-dump\"] = \"$h\" | .annotations[\"org.cryo.hooks.post-dump\"] = \"$h\"
+        | .annotations[\"org.cryo.hooks.pre-restore\"] = \"[{\\\"path\\\": \\\"$h\\\", \\\"timeout\\\": 5}]\"
+        | .annotations[\"org.cryo.hooks.post-restore\"] = \"$h\""
+    cr_run "$id" "$b"
+    pid=$(container_pid "$id")
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r
+    cat "$BATS_TEST_TMPDIR/hooks.log"
+    run -0 cut -d' ' -f1 "$BATS_TEST_TMPDIR/hooks.log"
+    [ "$(echo $output)" = "pre-dump post-dump pre-restore post-restore" ]
+    grep -q "^pre-dump id=$id pid=$pid image=$BATS_TEST_TMPDIR/img state={.*\"status\": *\"running\"" "$BATS_TEST_TMPDIR/hooks.log"
+    grep -q "^post-dump id=$id pid=none " "$BATS_TEST_TMPDIR/hooks.log"
+    grep -q "^post-restore id=$id pid=$(container_pid "$id") .*\"status\": *\"running\"" "$BATS_TEST_TMPDIR/hooks.log"
+    cryo delete --force "$id"
+}
+
+@test "hooks: a failing pre-dump refuses the checkpoint, a failing pre-restore the restore; post hooks only warn" {
+    id=$(new_id)
+    b=$(cr_bundle hf sleep 3600)
+    bad=$(hook_script bad 3)
+    ok=$(hook_script ok)
+    bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-dump\"] = \"$bad\""
+    cr_run "$id" "$b"
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"hook pre-dump"*"failed"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img" ]
+
+    # the hooks come from the config stored with the container, the bundle's at restore
+    cryo delete --force "$id"
+    bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-dump\"] = \"$ok\" | .annotations[\"org.cryo.hooks.post-dump\"] = \"$bad\""
+    cr_run "$id" "$b"
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"warning"*"hook post-dump"*"failed"* ]]
+    [ "$(container_status "$id")" = checkpointed ]
+
+    bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-restore\"] = \"$bad\""
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
+    grep -q "hook pre-restore" "$BATS_TEST_TMPDIR/r1.err"
+    [ "$(container_status "$id")" = checkpointed ]
+    [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
+    cr_no_restore_remains
+
+    bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-restore\"] = \"$ok\" | .annotations[\"org.cryo.hooks.post-restore\"] = \"$bad\""
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r2
+    grep -q "warning.*hook post-restore" "$BATS_TEST_TMPDIR/r2.err"
+    [ "$(container_status "$id")" = running ]
+
+    # a malformed hook is refused before anything is done
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2" --leave-running
+    bundle_edit "$b" '.annotations["org.cryo.hooks.pre-restore"] = "relative/path"'
+    new=$(new_id)
+    run -1 cr_restore "$new" "$BATS_TEST_TMPDIR/img2" "$b" r3
+    grep -q "org.cryo.hooks.pre-restore: the hook needs an absolute \`path\`" "$BATS_TEST_TMPDIR/r3.err"
+    run -1 cryo state "$new"
+    cryo delete --force "$id"
+}
