@@ -96,6 +96,16 @@ teardown_file() {
     rm -rf "$CTD_DIR"
 }
 
+# Each test removes its own containers; this catches those of a failed test
+# so that the next test starts from none.
+teardown() {
+    local id
+    for id in $(c container ls -q 2>/dev/null); do
+        ctd_remove "$id" >/dev/null 2>&1 || true
+    done
+    cryo_teardown
+}
+
 # The STATUS column of `ctr task ls` for ID.
 task_status() {
     c task ls | awk -v id="$1" '$1 == id { print $3 }'

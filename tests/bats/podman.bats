@@ -86,6 +86,16 @@ teardown_file() {
     rm -rf "$PODMAN_DIR"
 }
 
+# Each test removes its own containers; this catches those of a failed test
+# so that the next test starts from none.
+teardown() {
+    local id
+    for id in $(pm ps -aq --no-trunc 2>/dev/null); do
+        pm rm -f -t 0 "$id" >/dev/null 2>&1 || true
+    done
+    cryo_teardown
+}
+
 # The full id of container NAME.
 cid() {
     pm inspect --format '{{.Id}}' "$1"
@@ -193,11 +203,18 @@ cryo_status_of() {
     run -5 pm exec exec1 sh -c 'exit 5'
     run -0 pm exec -w /tmp -e FOO=bar exec1 sh -c 'echo $PWD $FOO'
     [ "$output" = "/tmp bar" ]
-    run -0 pm exec -t exec1 tty
-    [[ "$output" == /dev/pts/* ]]
     run -0 pm exec --user 65534:65534 exec1 id -u
     [ "$output" = 65534 ]
     pm rm -f -t 0 exec1
+}
+
+@test "podman exec -t: conmon's --process with --tty and --console-socket" {
+    "$CRYO_BIN" exec --help >/dev/null 2>&1 || skip "cryo exec is not there yet"
+    pm run -d --name exectty1 "$IMAGE" sleep 600
+    run -0 pm exec -t exectty1 tty
+    [[ "$output" == /dev/pts/* ]]
+    run -3 pm exec -t exectty1 sh -c 'exit 3'
+    pm rm -f -t 0 exectty1
 }
 
 @test "podman run -t: the pty comes back through --console-socket" {
