@@ -199,6 +199,12 @@ ctd_remove() {
     run -4 c task exec --fifo-dir "$CTD_DIR/fifo" --exec-id e2 exec1 sh -c 'exit 4'
     run -0 c task exec --fifo-dir "$CTD_DIR/fifo" --exec-id e3 --cwd /tmp --user 65534 exec1 sh -c 'echo $(id -u) $PWD'
     [ "$output" = "65534 /tmp" ]
+    # A terminal: the shim passes --console-socket, process.terminal is set.
+    if command -v script >/dev/null; then
+        run -0 script -qec "timeout 60 ctr --address '$CTD_DIR/containerd.sock' -n $NS task exec -t \
+            --fifo-dir '$CTD_DIR/fifo' --exec-id e5 exec1 tty" /dev/null
+        [[ "$output" == *"/dev/pts/"* ]]
+    fi
     # A detached exec keeps running; it is one of the task's processes.
     c task exec --fifo-dir "$CTD_DIR/fifo" -d --exec-id e4 exec1 sleep 601
     wait_for 10 bash -c "ctr --address '$CTD_DIR/containerd.sock' -n $NS task ps exec1 | tail -n +2 | wc -l | grep -qx 2"
