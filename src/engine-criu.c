@@ -36,6 +36,8 @@ cleanup_criu_optsp (criu_opts **o)
 static int
 new_opts (criu_opts **o, cryo_error_t *err)
 {
+  if (engine_libcriu_load (err) < 0)
+    return -1;
   if (criu_local_init_opts (o) < 0)
     return cryo_error (err, ENOMEM, "libcriu: cannot allocate options");
   return 0;
@@ -520,6 +522,10 @@ engine_open (const char *name, const struct engine_config *cfg, struct engine **
   if (cfg == NULL)
     cfg = &defaults;
   if (deadline_from_env (&deadline, err) < 0)
+    return -1;
+  /* Now, not at the first call: a checkpoint calls CRIU while the container
+   * is frozen, and a missing libcriu is better refused before freezing. */
+  if (engine_libcriu_load (err) < 0)
     return -1;
   e = xzalloc (sizeof *e);
   e->ops = &engine_criu_ops;

@@ -71,6 +71,11 @@ void engine_call_release (struct engine_call *call);
 /* Deadline text: "300s", "1.5s", "0.001s". */
 void engine_format_deadline (unsigned ms, char *buf, size_t len);
 
+/* engine-libcriu.c: dlopen libcriu (src/dynlib.h); every path to a
+ * criu_local_* call goes through it first, for a one-line error naming the
+ * package when libcriu is missing. */
+int engine_libcriu_load (cryo_error_t *err);
+
 /* engine-kdat.c: make CRIU find a kdat cache (see the file's comment).
  * Never fails the call: problems are logged at debug level. */
 void engine_kdat_ensure (struct engine *e);

@@ -244,6 +244,8 @@ engine_criu_check (struct engine *e, struct engine_report *r, cryo_error_t *err)
   cryo_error_t verr = NULL;
 
   memset (r, 0, sizeof *r);
+  if (engine_libcriu_load (err) < 0)
+    return -1;
   r->criu_path = xstrdup (e->binary);
   r->version.libcriu = CRIU_VERSION_MAJOR * 10000 + CRIU_VERSION_MINOR * 100 + CRIU_VERSION_SUBLEVEL;
   if (mkdir_p (e->cache_dir, 0700, err) < 0)

@@ -239,8 +239,9 @@ struct engine_config
  * engine_open - make an engine
  * @name: "criu" (the only one) or NULL
  *
- * Cheap: nothing runs until the first call.  Fails on an unknown name or a
- * malformed CRYO_ENGINE_TIMEOUT.
+ * Cheap: loads libcriu (src/dynlib.h), nothing runs until the first call.
+ * Fails on an unknown name, a malformed CRYO_ENGINE_TIMEOUT or a missing
+ * libcriu.
  */
 int engine_open (const char *name, const struct engine_config *cfg, struct engine **out, cryo_error_t *err);
 void engine_free (struct engine *e);

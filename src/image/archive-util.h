@@ -5,6 +5,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "error.h"
+
 static inline void
 cleanup_archive_writep (struct archive **a)
 {
@@ -28,6 +30,10 @@ cleanup_entryp (struct archive_entry **e)
     archive_entry_free (*e);
   *e = NULL;
 }
+
+/* dlopen libarchive (src/image/libarchive.c): every entry point that uses
+ * it calls this first. */
+int image_libarchive_load (cryo_error_t *err);
 
 #define cleanup_archive_write __attribute__ ((cleanup (cleanup_archive_writep)))
 #define cleanup_archive_read __attribute__ ((cleanup (cleanup_archive_readp)))

@@ -39,6 +39,8 @@ digest_new (digest_t **out, cryo_error_t *err)
 {
   digest_t *d;
 
+  if (digest_libcrypto_load (err) < 0)
+    return -1;
   pthread_once (&md_once, fetch_sha256);
   if (sha256_md == NULL)
     return cryo_error (err, 0, "sha256: not available from libcrypto");

@@ -13,6 +13,9 @@
 
 #define DIGEST_HEX_SIZE 65 /* 64 hex digits and a NUL */
 
+/* dlopen libcrypto (src/image/libcrypto.c); digest_new does it. */
+int digest_libcrypto_load (cryo_error_t *err);
+
 /* An incremental SHA-256 (for data that streams through, as in pack). */
 typedef struct digest digest_t;
 int digest_new (digest_t **out, cryo_error_t *err);

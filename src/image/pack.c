@@ -182,10 +182,13 @@ int
 image_pack (const char *path, const char *file, enum image_compression compression, cryo_error_t *err)
 {
   cleanup_image struct image *img = NULL;
-  cleanup_archive_write struct archive *a = archive_write_new ();
+  cleanup_archive_write struct archive *a = NULL;
   cleanup_free char *tmp = NULL;
   cleanup_close int fd = -1;
 
+  if (image_libarchive_load (err) < 0)
+    return -1;
+  a = archive_write_new ();
   if (a == NULL)
     oom ();
   if (image_open (path, &img, err) < 0 || image_check_files (img, err) < 0)
@@ -317,6 +320,8 @@ image_unpack (const char *file, const char *path, cryo_error_t *err)
   struct image_tmpdir t;
   int ret;
 
+  if (image_libarchive_load (err) < 0)
+    return -1;
   if (image_tmpdir_begin (path, false, &t, err) < 0)
     {
       image_tmpdir_release (&t);

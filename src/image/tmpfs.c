@@ -127,6 +127,8 @@ image_writer_add_tmpfs (struct image_writer *w, const char *destination, const c
 
   if (destination[0] != '/')
     return cryo_error (err, 0, "tmpfs destination `%s`: must be an absolute path", destination);
+  if (image_libarchive_load (err) < 0)
+    return -1;
   if (image_mkdir_parents_at (dirfd, name, err) < 0)
     return -1;
   fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -240,6 +242,8 @@ image_extract_tmpfs (struct image *img, const char *destination, const char *tar
 
   if (name == NULL)
     return cryo_error (err, 0, "image `%s`: no tmpfs archived for `%s`", image_path (img), destination);
+  if (image_libarchive_load (err) < 0)
+    return -1;
   f = manifest_find_file (image_manifest (img), name);
   tar_fd = openat (image_dirfd (img), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (tar_fd < 0)
