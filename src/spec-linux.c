@@ -3,6 +3,8 @@
  * by src/spec-resources.c). */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +68,22 @@ parse_namespaces (json_value_t *lin, const char *field, struct spec_linux *l, cr
   return 0;
 }
 
+/* podman (and the kernel's st_mode) write fileMode with the file-type bits,
+ * e.g. 0o20666 for a character device: accept them when they agree with
+ * "type" and keep only the permission bits, as runc does. */
+static int
+strip_device_file_type (struct spec_device *d, const char *elem, cryo_error_t *err)
+{
+  uint64_t type_bits = d->file_mode.value & S_IFMT;
+  mode_t expected = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+
+  if ((d->file_mode.value & ~(uint64_t) (S_IFMT | 07777)) != 0 || (type_bits && type_bits != expected))
+    return sp_error (err, elem, "fileMode", "%" PRIu64 " is not a file mode for a `%c` device", d->file_mode.value,
+                     d->type);
+  d->file_mode.value &= 07777;
+  return 0;
+}
+
 static int
 parse_one_device (json_value_t *e, const char *elem, struct spec_device *d, cryo_error_t *err)
 {
@@ -91,9 +109,8 @@ parse_one_device (json_value_t *e, const char *elem, struct spec_device *d, cryo
     return sp_error (err, elem, major.value < 0 ? "major" : "minor", "must not be negative");
   d->major = major.value;
   d->minor = minor.value;
-  if (d->file_mode.set && d->file_mode.value > 07777)
-    return sp_error (err, elem, "fileMode", "%" PRIu64 " is not a file mode (at most 0o7777 = 4095)",
-                     d->file_mode.value);
+  if (d->file_mode.set && strip_device_file_type (d, elem, err) < 0)
+    return -1;
   if (sp_member (e, "uid"))
     {
       if (sp_uint_max (e, elem, "uid", false, UINT32_MAX, &v, err) < 0)

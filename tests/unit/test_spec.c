@@ -131,7 +131,9 @@ static const struct bad_case bad_cases[] = {
   { "", "", "\"devices\":[{\"path\":\"/dev/sda\",\"type\":\"b\",\"major\":8}]",
     "config.json: linux.devices[0].minor: missing (required for a block device)" },
   { "", "", "\"devices\":[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":65535}]",
-    "config.json: linux.devices[0].fileMode: 65535 is not a file mode (at most 0o7777 = 4095)" },
+    "config.json: linux.devices[0].fileMode: 65535 is not a file mode for a `c` device" },
+  { "", "", "\"devices\":[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,\"minor\":3,\"fileMode\":25014}]",
+    "config.json: linux.devices[0].fileMode: 25014 is not a file mode for a `c` device" },
   { "", "", "\"maskedPaths\":[\"/proc/kcore\",\"proc/keys\"]",
     "config.json: linux.maskedPaths[1]: `proc/keys` must be an absolute path" },
   { "", "", "\"readonlyPaths\":[\"sys\"]", "config.json: linux.readonlyPaths[0]: `sys` must be an absolute path" },
@@ -287,7 +289,7 @@ static const char full_config[] =
   "\"cgroupsPath\":\"/cryo/x\",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"},\"rootfsPropagation\":\"rslave\","
   "\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],\"mountLabel\":\"m\","
   "\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229,\"fileMode\":438,\"uid\":0,\"gid\":0},"
-  "{\"path\":\"/dev/fifo\",\"type\":\"p\"},{\"path\":\"/dev/u\",\"type\":\"u\",\"major\":1,\"minor\":2}],"
+  "{\"path\":\"/dev/fifo\",\"type\":\"p\"},{\"path\":\"/dev/u\",\"type\":\"u\",\"major\":1,\"minor\":2,\"fileMode\":8630}],"
   "\"personality\":{\"domain\":\"LINUX32\",\"flags\":[]},"
   "\"timeOffsets\":{\"monotonic\":{\"secs\":-5,\"nanosecs\":7},\"boottime\":{\"secs\":100}},"
   "\"intelRdt\":{\"closID\":\"x\"}},"
@@ -340,6 +342,7 @@ check_full_linux (const struct spec *spec)
   CHECK (l->n_devices == 3 && l->devices[0].major == 10 && l->devices[0].minor == 229);
   CHECK (l->devices[0].file_mode.value == 0666 && l->devices[0].uid.set && !l->devices[1].uid.set);
   CHECK (l->devices[1].type == 'p' && l->devices[2].type == 'c');
+  CHECK (l->devices[2].file_mode.value == 0666); /* 0o20666: podman's S_IFCHR bits stripped */
   CHECK (l->personality.set);
   CHECK_STR (l->personality.domain, "LINUX32");
   CHECK (l->time_offsets.monotonic_secs.value == -5 && l->time_offsets.monotonic_nanosecs.value == 7);
