@@ -105,7 +105,8 @@ load_container (struct checkpoint *c, cryo_error_t *err)
   if (c->s->cgroup == NULL)
     return cryo_error (err, 0, "cannot checkpoint container `%s`: it has no cgroup to freeze", co->id);
   if (container_load_spec (c->s, &c->spec, err) < 0 || mount_plan_build (c->spec, &c->plan, err) < 0
-      || cr_hooks_validate (c->spec, err) < 0)
+      || cr_hooks_validate (c->spec, err) < 0
+      || cr_cg_mode_check (co->manage_cgroups_mode, spec_ns_is_new (c->spec, NS_CGROUP), err) < 0)
     return -1;
   if (cgroup_load (c->s->cgroup, &c->cg, err) < 0 || cgroup_is_frozen (c->cg, &c->was_frozen, err) < 0)
     return -1;

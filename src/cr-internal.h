@@ -172,8 +172,10 @@ void cr_timer_start (struct cr_timer *t, const char *what);
 void cr_timer_step (struct cr_timer *t, const char *step);
 void cr_timer_done (struct cr_timer *t);
 
-/* --manage-cgroups-mode soft|full|strict|ignore|props|none (NULL: soft). */
+/* --manage-cgroups-mode soft|full|strict|ignore (NULL: soft, as runc). */
 int cr_cg_mode (const char *name, enum engine_cg_mode *mode, cryo_error_t *err);
+/* The same, refusing ignore for a container with a cgroup namespace. */
+int cr_cg_mode_check (const char *name, bool cgroupns, cryo_error_t *err);
 /* --empty-ns: only "network" (also "net") is supported, as in runc. */
 int cr_empty_ns (char *const *names, bool *network, cryo_error_t *err);
 

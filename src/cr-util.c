@@ -71,8 +71,8 @@ cr_cg_mode (const char *name, enum engine_cg_mode *mode, cryo_error_t *err)
     const char *name;
     enum engine_cg_mode mode;
   } modes[] = {
-    { "soft", ENGINE_CG_SOFT },   { "full", ENGINE_CG_FULL },   { "strict", ENGINE_CG_STRICT },
-    { "ignore", ENGINE_CG_IGNORE }, { "props", ENGINE_CG_PROPS }, { "none", ENGINE_CG_NONE },
+    { "soft", ENGINE_CG_SOFT }, { "full", ENGINE_CG_FULL }, { "strict", ENGINE_CG_STRICT },
+    { "ignore", ENGINE_CG_IGNORE },
   };
 
   if (name == NULL || *name == '\0')
@@ -84,6 +84,19 @@ cr_cg_mode (const char *name, enum engine_cg_mode *mode, cryo_error_t *err)
         return 0;
       }
   return cryo_error (err, 0, "--manage-cgroups-mode `%s`: must be soft, full, strict or ignore", name);
+}
+
+int
+cr_cg_mode_check (const char *name, bool cgroupns, cryo_error_t *err)
+{
+  enum engine_cg_mode mode;
+
+  if (cr_cg_mode (name, &mode, err) < 0)
+    return -1;
+  if (mode == ENGINE_CG_IGNORE && cgroupns)
+    return cryo_error (err, 0, "--manage-cgroups-mode ignore: CRIU then neither dumps nor restores the "
+                               "container's cgroup namespace; use soft, full or strict");
+  return 0;
 }
 
 int

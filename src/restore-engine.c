@@ -53,7 +53,7 @@ notify (const struct engine_notify *n, void *data, cryo_error_t *err)
       /* The tree exists and has not run: the last point to refuse. */
       if (cr_fault ("restore-engine", err) < 0)
         return -1;
-      return cr_restore_fixups (r, err);
+      return cr_restore_fixups (r, n->pid, err);
     default:
       return 0;
     }

@@ -6,7 +6,11 @@
  * restore, timerfd_settime with a zero value, disarms it for good.  Any
  * periodic timerfd firing while the container is frozen ends like that.
  * cryo re-arms those (value = interval) and puts their tick count back,
- * through a copy of the restored process's fd (pidfd_getfd). */
+ * through a copy of the restored process's fd (pidfd_getfd).
+ *
+ * With --manage-cgroups-mode ignore (or none) CRIU leaves the tree in its
+ * own cgroup: cryo moves it into the container's, as runc does after a
+ * restore (the cgroup namespace, if any, stays rooted where CRIU made it). */
 #include "config.h"
 
 #include <dirent.h>
@@ -91,12 +95,45 @@ fix_process (pid_t pid, cryo_error_t *err)
   return 0;
 }
 
+/* Move @pid and its descendants into the container's cgroup. */
+static int
+join_cgroup (struct cgroup_manager *cg, pid_t pid, int depth, cryo_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("/proc/%d/task", pid);
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+
+  if (depth > 4096)
+    return cryo_error (err, 0, "the restored tree is too deep");
+  if (cgroup_add_pid (cg, pid, err) < 0)
+    return -1;
+  d = opendir (dir);
+  while (d && (de = readdir (d)) != NULL)
+    {
+      cleanup_free char *children = NULL;
+      char *save = NULL;
+      if (de->d_name[0] == '.')
+        continue;
+      children = xasprintf ("%s/children", de->d_name);
+      if (read_all_file_at (dirfd (d), children, &children, NULL, NULL) < 0)
+        continue;
+      for (char *t = strtok_r (children, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
+        if (join_cgroup (cg, atoi (t), depth + 1, err) < 0)
+          return -1;
+    }
+  return 0;
+}
+
 int
-cr_restore_fixups (struct restore *r, cryo_error_t *err)
+cr_restore_fixups (struct restore *r, pid_t root, cryo_error_t *err)
 {
   cleanup_free pid_t *pids = NULL;
+  enum engine_cg_mode mode = ENGINE_CG_SOFT;
   size_t n = 0;
 
+  cr_cg_mode (r->o->c.manage_cgroups_mode, &mode, NULL);
+  if ((mode == ENGINE_CG_IGNORE || mode == ENGINE_CG_NONE) && join_cgroup (r->cg, root, 0, err) < 0)
+    return cryo_error_wrap (err, "move the restored processes into the container's cgroup");
   if (cgroup_pids (r->cg, &pids, &n, err) < 0)
     return -1;
   for (size_t i = 0; i < n; i++)

@@ -81,8 +81,9 @@ int cr_restore_check_stdio (const struct cr_externals *x, cryo_error_t *err);
 int cr_restore_engine (struct restore *r, cryo_error_t *err);
 
 /* restore-fixups.c: what CRIU restores wrongly, put right before the tree
- * resumes (a periodic timerfd dumped right after it fired). */
-int cr_restore_fixups (struct restore *r, cryo_error_t *err);
+ * (rooted at @root) resumes: a periodic timerfd dumped right after it fired,
+ * a tree left outside the container's cgroup (manage-cgroups-mode ignore). */
+int cr_restore_fixups (struct restore *r, pid_t root, cryo_error_t *err);
 
 /* restore-wait.c: a foreground restore waits for init, forwarding signals. */
 int cr_restore_wait (struct restore *r, int *exit_status, cryo_error_t *err);

@@ -78,12 +78,45 @@ open_image (struct restore *r, cryo_error_t *err)
   return 0;
 }
 
+/* Which namespaces the image's container created itself (cryo rebuilds
+ * those); the bundle's config may name others to join. */
+static bool
+image_created_ns (struct restore *r, enum cryo_ns ns)
+{
+  json_value_t *list = json_get (r->ns, "namespaces");
+
+  for (size_t i = 0; i < json_len (list); i++)
+    {
+      json_value_t *n = json_at (list, i);
+      const char *type = json_string (json_get (n, "type"));
+      if (type && ns_from_oci_name (type) == (int) ns)
+        return json_bool (json_get (n, "created"));
+    }
+  return false;
+}
+
+static int
+check_cg_mode (struct restore *r, cryo_error_t *err)
+{
+  enum engine_cg_mode mode;
+
+  if (cr_cg_mode_check (r->o->c.manage_cgroups_mode, image_created_ns (r, NS_CGROUP), err) < 0
+      || cr_cg_mode (r->o->c.manage_cgroups_mode, &mode, err) < 0)
+    return -1;
+  if (mode == ENGINE_CG_STRICT)
+    return cryo_error (err, 0, "--manage-cgroups-mode strict: CRIU refuses to restore into the cgroup cryo "
+                               "makes for the container with the bundle's limits (\"Abort restore of existing "
+                               "cgroups\"); use soft or full");
+  return 0;
+}
+
 static int
 load_bundle (struct restore *r, cryo_error_t *err)
 {
   const struct spec_process *p;
 
-  if (spec_load (r->o->bundle ? r->o->bundle : ".", &r->spec, err) < 0 || cr_hooks_validate (r->spec, err) < 0)
+  if (spec_load (r->o->bundle ? r->o->bundle : ".", &r->spec, err) < 0 || cr_hooks_validate (r->spec, err) < 0
+      || check_cg_mode (r, err) < 0)
     return -1;
   p = r->spec->process;
   if (p == NULL || !spec_has_ns (r->spec, NS_MNT) || !spec_ns_is_new (r->spec, NS_PID))
@@ -175,23 +208,6 @@ run_hooks (struct restore *r, enum cr_hook_kind kind, cryo_error_t *err)
   return cr_hooks_run (r->spec, kind, json, &e, err);
 }
 
-/* Which namespaces the image's container created itself (cryo rebuilds
- * those); the bundle's config may name others to join. */
-static bool
-image_created_ns (struct restore *r, enum cryo_ns ns)
-{
-  json_value_t *list = json_get (r->ns, "namespaces");
-
-  for (size_t i = 0; i < json_len (list); i++)
-    {
-      json_value_t *n = json_at (list, i);
-      const char *type = json_string (json_get (n, "type"));
-      if (type && ns_from_oci_name (type) == (int) ns)
-        return json_bool (json_get (n, "created"));
-    }
-  return false;
-}
-
 /* With a user namespace CRIU's root task is born in a new user namespace of
  * its own (the image says so, CRIU writes its id maps), from where it can
  * neither open nor setns() into namespaces cryo made ("Can't open ns file
@@ -246,6 +262,12 @@ write_pid_file (const char *path, pid_t pid, cryo_error_t *err)
 static int
 finish (struct restore *r, cryo_error_t *err)
 {
+  bool frozen = false;
+
+  /* --manage-cgroups-mode full restores the freezer's state too, and the
+   * container was dumped frozen: a restored container runs. */
+  if (cgroup_is_frozen (r->cg, &frozen, err) < 0 || (frozen && cgroup_freeze (r->cg, false, err) < 0))
+    return cryo_error_wrap (err, "thaw the restored container");
   cr_nshelper_stop (&r->nsh);
   cr_mounts_release (&r->mounts);
   r->s->pid = r->pid;

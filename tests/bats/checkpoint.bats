@@ -294,3 +294,48 @@ SCRIPT
     run -1 cryo state "$new"
     cryo delete --force "$id"
 }
+
+@test "cgroup: the bundle's limits apply to the restored container, in every manage-cgroups mode; update works" {
+    id=$(new_id)
+    b=$(cr_bundle cg sleep 3600)
+    bundle_edit "$b" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}'
+    cr_run "$id" "$b"
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-x" --manage-cgroups-mode ignore
+    [[ "$output" == *"--manage-cgroups-mode ignore: CRIU then neither dumps nor restores the container's cgroup namespace"* ]]
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-strict" --manage-cgroups-mode strict
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img-strict" "$b" r-strict --manage-cgroups-mode strict
+    grep -q "manage-cgroups-mode strict: CRIU refuses" "$BATS_TEST_TMPDIR/r-strict.err"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img-strict" "$b" r-strict2
+    for mode in soft full; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-$mode" --manage-cgroups-mode "$mode"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img-$mode" "$b" "r-$mode" --manage-cgroups-mode "$mode"
+        pid=$(container_pid "$id")
+        grep -qx "$pid" "/sys/fs/cgroup/memory/cryo/$id/cgroup.procs"
+        grep -qx "$pid" "/sys/fs/cgroup/pids/cryo/$id/cgroup.procs"
+        [ "$(cat "/sys/fs/cgroup/memory/cryo/$id/memory.limit_in_bytes")" = 67108864 ]
+        [ "$(cat "/sys/fs/cgroup/pids/cryo/$id/pids.max")" = 77 ]
+    done
+    cryo update --pids-limit 88 "$id"
+    [ "$(cat "/sys/fs/cgroup/pids/cryo/$id/pids.max")" = 88 ]
+    cryo pause "$id"
+    [ "$(container_status "$id")" = paused ]
+    cryo resume "$id"
+    cryo kill --all "$id" KILL
+    wait_for_status "$id" stopped
+    cryo delete "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
+@test "--manage-cgroups-mode ignore: a container without a cgroup namespace still lands in its cgroup" {
+    id=$(new_id)
+    b=$(cr_bundle cgi sleep 3600)
+    bundle_edit "$b" '.linux.namespaces |= map(select(.type != "cgroup"))'
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --manage-cgroups-mode ignore --subtree
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --manage-cgroups-mode ignore
+    grep -qx "$(container_pid "$id")" "/sys/fs/cgroup/memory/cryo/$id/cgroup.procs"
+    cryo kill --all "$id" KILL
+    wait_for_status "$id" stopped
+    cryo delete "$id"
+    assert_no_leftovers "$id" "$b"
+}
