@@ -339,3 +339,53 @@ SCRIPT
     cryo delete "$id"
     assert_no_leftovers "$id" "$b"
 }
+
+@test "the restored container is a normal one: exec, ps, a copy of the bundle elsewhere" {
+    cryo --help | grep -qw exec || skip "this cryo has no exec"
+    id=$(new_id)
+    b=$(cr_bundle ex sleep 3600)
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
+    cryo delete --force "$id"
+    # another copy of the rootfs, at another path, under another id
+    cp -a "$b" "$BATS_TEST_TMPDIR/copy"
+    rm -rf "$BATS_TEST_TMPDIR/copy/rootfs/dev"/* "$BATS_TEST_TMPDIR/copy/rootfs/sys"
+    new=$(new_id)
+    cr_restore "$new" "$BATS_TEST_TMPDIR/img" "$BATS_TEST_TMPDIR/copy" r
+    [ "$(cryo state "$new" | jq -r .bundle)" = "$BATS_TEST_TMPDIR/copy" ]
+    [ "$(cryo state "$new" | jq -r .rootfs)" = "$BATS_TEST_TMPDIR/copy/rootfs" ]
+    run -0 cryo exec "$new" sh -c 'echo in:$(cat /proc/1/comm)'
+    [ "$output" = "in:sleep" ]
+    run -0 cryo ps "$new"
+    [[ "$output" == *sleep* ]]
+    cryo delete --force "$new"
+    assert_no_leftovers "$new" "$BATS_TEST_TMPDIR/copy"
+}
+
+@test "--empty-ns network: the namespace comes back empty, for hooks to configure" {
+    id=$(new_id)
+    b=$(cr_bundle en sh -c 'ip addr add 10.9.0.2/24 dev lo && touch /tmp/ready && exec sleep 3600')
+    bundle_edit "$b" '.process.capabilities.bounding += ["CAP_NET_ADMIN"] | .process.capabilities.effective += ["CAP_NET_ADMIN"]
+        | .process.capabilities.permitted += ["CAP_NET_ADMIN"]'
+    cr_run "$id" "$b"
+    cr_wait_file "$b/rootfs/tmp/ready"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --empty-ns network
+    [ ! -e "$BATS_TEST_TMPDIR/img/network.json" ]
+    [ "$(jq -r .empty_netns "$BATS_TEST_TMPDIR/img/externals.json")" = true ]
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --empty-ns network
+    run -0 nsenter -t "$(container_pid "$id")" -n ip -o addr show
+    [[ "$output" != *10.9.0.2* ]]
+    cryo delete --force "$id"
+}
+
+@test "lazy pages are refused with the reason when the host is not set up for them" {
+    [ "$(cat /proc/sys/fs/pipe-max-size)" -lt 4194304 ] || skip "fs.pipe-max-size allows lazy pages here"
+    id=$(new_id)
+    b=$(cr_bundle lz sleep 3600)
+    cr_run "$id" "$b"
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --lazy-pages --page-server 127.0.0.1:27027
+    [[ "$output" == *"lazy pages need fs.pipe-max-size >= 4194304"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img" ]
+    cryo delete --force "$id"
+}
