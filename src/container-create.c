@@ -56,21 +56,8 @@ validate_spec (const struct container_create_options *o, bool foreground, const 
 static void
 prepare_env_and_fds (const struct container_create_options *o, struct container_creation *c)
 {
-  const char *listen_fds = getenv ("LISTEN_FDS");
-  const char *listen_pid = getenv ("LISTEN_PID");
-  int64_t n = 0, pid = 0;
-
   c->ctx.env = strv_dup (c->spec->process->env);
-  if (listen_fds && listen_pid && parse_int64 (listen_fds, &n) == 0 && n > 0
-      && parse_int64 (listen_pid, &pid) == 0 && pid == getpid ())
-    {
-      cleanup_free char *var = xasprintf ("LISTEN_FDS=%d", (int) n);
-      strv_append (&c->ctx.env, var);
-      strv_append (&c->ctx.env, "LISTEN_PID=1");
-    }
-  else
-    n = 0;
-  c->ctx.n_pass_fds = (int) n + o->preserve_fds;
+  c->ctx.n_pass_fds = process_env_listen_fds (&c->ctx.env) + o->preserve_fds;
 }
 
 static int

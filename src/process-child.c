@@ -88,20 +88,6 @@ process_stage1 (struct container_ctx *ctx)
   _exit (0);
 }
 
-/* Signals as a fresh process has them: the runtime may block or ignore
- * some (a foreground run blocks those it forwards). */
-static void
-reset_signals (void)
-{
-  sigset_t none;
-
-  for (int sig = 1; sig < NSIG; sig++)
-    if (sig != SIGKILL && sig != SIGSTOP)
-      signal (sig, SIG_DFL);
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
 static int
 init_namespaces (struct container_ctx *ctx, cryo_error_t *err)
 {
@@ -206,24 +192,6 @@ init_wait_start (struct container_ctx *ctx, cryo_error_t *err)
   return 0;
 }
 
-static int
-init_security (struct container_ctx *ctx, cryo_error_t *err)
-{
-  const struct spec_process *p = ctx->spec->process;
-
-  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return cryo_error (err, errno, "process.noNewPrivileges: prctl PR_SET_NO_NEW_PRIVS");
-  /* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it
-   * before the capabilities go (runc's order). */
-  if (!p->no_new_privileges && cryo_seccomp_load (ctx->seccomp, err) < 0)
-    return -1;
-  if (caps_apply (p->capabilities, err) < 0)
-    return -1;
-  if (p->no_new_privileges && cryo_seccomp_load (ctx->seccomp, err) < 0)
-    return -1;
-  return lsm_apply_exec_label (p, err);
-}
-
 /* After `cryo start`: become the configured process. */
 static int
 init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *exe, cryo_error_t *err)
@@ -235,7 +203,7 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
   if (process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
-  if (process_chdir (p->cwd, false, err) < 0 || init_security (ctx, err) < 0)
+  if (process_chdir (p->cwd, false, err) < 0 || process_apply_security (p, ctx->seccomp, err) < 0)
     return -1;
   if (process_close_fds (ctx->n_pass_fds, err) < 0)
     return -1;
@@ -261,7 +229,7 @@ process_init (struct container_ctx *ctx)
   struct init_hooks_state hs = { NULL, NULL };
   cleanup_free char *exe = NULL;
 
-  reset_signals ();
+  process_reset_signals ();
   if (init_setup (ctx, &hs, &exe, &err) < 0)
     {
       init_report (ctx, err, false);

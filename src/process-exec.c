@@ -5,15 +5,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "caps.h"
+#include "lsm.h"
 #include "process.h"
+#include "seccomp-filter.h"
 #include "util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -172,4 +177,49 @@ process_close_fds (int n_pass_fds, cryo_error_t *err)
         fcntl (fd, F_SETFD, FD_CLOEXEC);
     }
   return 0;
+}
+
+void
+process_reset_signals (void)
+{
+  sigset_t none;
+
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+int
+process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp, cryo_error_t *err)
+{
+  if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return cryo_error (err, errno, "process.noNewPrivileges: prctl PR_SET_NO_NEW_PRIVS");
+  /* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it
+   * before the capabilities go (runc's order). */
+  if (!p->no_new_privileges && cryo_seccomp_load (seccomp, err) < 0)
+    return -1;
+  if (caps_apply (p->capabilities, err) < 0)
+    return -1;
+  if (p->no_new_privileges && cryo_seccomp_load (seccomp, err) < 0)
+    return -1;
+  return lsm_apply_exec_label (p, err);
+}
+
+int
+process_env_listen_fds (char ***env)
+{
+  const char *listen_fds = getenv ("LISTEN_FDS");
+  const char *listen_pid = getenv ("LISTEN_PID");
+  cleanup_free char *var = NULL;
+  int64_t n = 0, pid = 0;
+
+  if (listen_fds == NULL || listen_pid == NULL || parse_int64 (listen_fds, &n) < 0 || n <= 0
+      || n > INT_MAX - 3 || parse_int64 (listen_pid, &pid) < 0 || pid != getpid ())
+    return 0;
+  var = xasprintf ("LISTEN_FDS=%d", (int) n);
+  strv_append (env, var);
+  strv_append (env, "LISTEN_PID=1");
+  return (int) n;
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,6 +20,14 @@
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
+#ifndef KEYCTL_SETPERM
+#define KEYCTL_SETPERM 5
+#endif
+#ifndef KEYCTL_DESCRIBE
+#define KEYCTL_DESCRIBE 6
+#endif
+#define KEY_USR_SEARCH 0x00080000
+#define KEY_OTH_SEARCH 0x00000008
 
 /* Open every path first: once in another mount namespace, the later paths
  * may not resolve any more.  Then join the user namespace first, so the
@@ -113,6 +122,42 @@ process_set_uts (const struct spec *spec, cryo_error_t *err)
   return 0;
 }
 
+/* Whether we are in the initial user namespace (its map is the identity
+ * over every id); reads our own map, whichever /proc is mounted. */
+static bool
+in_initial_userns (void)
+{
+  cleanup_free char *map = NULL;
+  unsigned long a, b, n;
+
+  if (read_all_file ("/proc/self/uid_map", &map, NULL, NULL) < 0)
+    return true;
+  return sscanf (map, "%lu %lu %lu", &a, &b, &n) == 3 && a == 0 && b == 0 && n == 4294967295UL
+         && strchr (map, '\n') == strrchr (map, '\n');
+}
+
+/* Make the keyring searchable, so that `cryo exec` finds it by name: by its
+ * user, or with a user namespace by everyone (the exec'd process joins it
+ * before taking the container's uid), as runc does. */
+static int
+keyring_make_searchable (long serial, cryo_error_t *err)
+{
+  char desc[512];
+  unsigned int perm;
+  long n = syscall (SYS_keyctl, KEYCTL_DESCRIBE, serial, desc, sizeof (desc) - 1, 0);
+
+  if (n < 0)
+    return cryo_error (err, errno, "describe the session keyring");
+  desc[n < (long) sizeof (desc) ? n : (long) sizeof (desc) - 1] = '\0';
+  /* "type;uid;gid;perm;description", perm in hex */
+  if (sscanf (desc, "%*[^;];%*[^;];%*[^;];%x;", &perm) != 1)
+    return cryo_error (err, 0, "unexpected session keyring description `%s`", desc);
+  perm |= in_initial_userns () ? KEY_USR_SEARCH : KEY_OTH_SEARCH;
+  if (syscall (SYS_keyctl, KEYCTL_SETPERM, serial, perm, 0, 0) < 0)
+    return cryo_error (err, errno, "make the session keyring searchable");
+  return 0;
+}
+
 /* A session keyring of its own, named after the container, so keys the
  * runtime's session holds are not reachable from inside (runc does this too,
  * and ignores kernels without keyrings). */
@@ -120,8 +165,11 @@ int
 process_join_session_keyring (const char *id, cryo_error_t *err)
 {
   cleanup_free char *name = xasprintf ("_ses.%s", id);
+  long serial = syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
 
-  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0) < 0 && errno != ENOSYS)
+  if (serial < 0 && errno == ENOSYS)
+    return 0;
+  if (serial < 0)
     return cryo_error (err, errno, "join a new session keyring (use --no-new-keyring to skip)");
-  return 0;
+  return keyring_make_searchable (serial, err);
 }

@@ -40,6 +40,49 @@ struct container_ctx
   char **env;         /* process.env plus LISTEN_FDS / LISTEN_PID */
 };
 
+/* What the children of `cryo exec` need, prepared by the runtime. */
+struct exec_ctx
+{
+  const char *id;               /* the container's, for its session keyring */
+  bool join_keyring;            /* the container has its own session keyring */
+  const struct spec *spec;      /* the container's config (user ns, personality) */
+  const struct spec_process *process; /* what to run, merged with the container's */
+  struct cryo_seccomp *seccomp; /* the container's filter, or NULL */
+  int ns_fds[NS_MAX];           /* the container's namespaces we join; -1: shared */
+  pid_t runtime_pid;
+  int lock_fd;                  /* the runtime's container lock, closed at once */
+  int sync_fd;                  /* the children's end of the sync socketpair */
+  int console_fd;               /* connected --console-socket, or -1 */
+  bool console_to_parent;       /* terminal without console socket */
+  int n_pass_fds;               /* fds 3 .. 3+n-1 reach the process */
+  char **env;                   /* the process's environment (+ LISTEN_FDS) */
+};
+
+/**
+ * process_exec_stage1 - in the stage-1 child of `cryo exec`: never returns
+ *
+ * Joins the namespaces of @ctx (user first), forks with CLONE_PARENT the
+ * process that becomes the exec'd one (in the container's pid namespace,
+ * the runtime's child), reports its pid (SYNC_EXEC_PID) and exits.  That
+ * process waits for SYNC_EXEC_GO, sets itself up as runc's setns init does
+ * (session, keyring, console, limits, user, cwd inside the root, fds,
+ * capabilities, seccomp, LSM label) and execs; its errors come back as
+ * SYNC_ERROR.
+ */
+_Noreturn void process_exec_stage1 (struct exec_ctx *ctx);
+
+/* Default dispositions and an empty mask, as a fresh process has them. */
+void process_reset_signals (void);
+
+/* NO_NEW_PRIVS, seccomp, capabilities and the LSM label, in runc's order:
+ * the last steps before closing fds and execve. */
+int process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp,
+                            cryo_error_t *err);
+
+/* systemd socket activation passed on as runc does: when LISTEN_PID is us,
+ * add LISTEN_FDS=N and LISTEN_PID=1 to @env and return N, else 0. */
+int process_env_listen_fds (char ***env);
+
 /* In the stage-1 child, right after fork: never returns. */
 _Noreturn void process_stage1 (struct container_ctx *ctx);
 
@@ -51,6 +94,9 @@ int process_join_namespaces (const struct spec *spec, cryo_error_t *err);
 int process_unshare_namespaces (const struct spec *spec, cryo_error_t *err);
 int process_set_time_offsets (const struct spec *spec, cryo_error_t *err);
 int process_set_uts (const struct spec *spec, cryo_error_t *err);
+/* Join (or make) the session keyring "_ses.<id>" and let the container's
+ * later processes (exec) find it by name: search permission for its user,
+ * or for everyone when the container has a user namespace (runc). */
 int process_join_session_keyring (const char *id, cryo_error_t *err);
 
 /* process-ids.c */
