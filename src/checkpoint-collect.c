@@ -41,7 +41,7 @@ unescape (char *s)
       if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
           && s[3] <= '7')
         {
-          *out++ = (char) ((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+          *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
           s += 3;
         }
       else
@@ -67,7 +67,7 @@ parse_mountinfo_line (char *line, struct mountinfo *mi)
   if (tok == NULL)
     return -1;
   mi->fstype = strtok_r (NULL, " ", &save);
-  (void) strtok_r (NULL, " ", &save); /* source */
+  (void)strtok_r (NULL, " ", &save); /* source */
   mi->super_opts = strtok_r (NULL, " ", &save);
   if (mi->fstype == NULL || mi->super_opts == NULL)
     return -1;
@@ -119,8 +119,8 @@ tmpfs_data (const char *super_opts)
 static char *
 cgroup_controller (const struct mountinfo *mi)
 {
-  static const char *const not_controllers[] = { "rw", "ro", "xattr", "noprefix", "clone_children",
-                                                 "cpuset_v2_mode", "nsdelegate", "none" };
+  static const char *const not_controllers[]
+      = { "rw", "ro", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "nsdelegate", "none" };
   cleanup_free char *copy = NULL;
   char *save = NULL;
 
@@ -264,7 +264,7 @@ fd_flags (pid_t pid, int fd)
 
   if (read_all_file (path, &buf, NULL, NULL) < 0 || (p = strstr (buf, "flags:")) == NULL)
     return -1;
-  return (int) strtol (p + 6, NULL, 8);
+  return (int)strtol (p + 6, NULL, 8);
 }
 
 /* CRIU checks, at restore, that a regular file has the size it had at the
@@ -289,8 +289,7 @@ make_append_only (pid_t pid, int fd, cryo_error_t *err)
 }
 
 static int
-collect_stdio_fd (pid_t pid, int fd, const struct cr_common_options *c, struct cr_stdio *s,
-                  cryo_error_t *err)
+collect_stdio_fd (pid_t pid, int fd, const struct cr_common_options *c, struct cr_stdio *s, cryo_error_t *err)
 {
   cleanup_free char *link = xasprintf ("/proc/%d/fd/%d", pid, fd);
   char target[4096];
@@ -315,19 +314,26 @@ collect_stdio_fd (pid_t pid, int fd, const struct cr_common_options *c, struct c
       s->kind = xstrdup ("internal");
       return 0;
     }
-  if (S_ISCHR (st.st_mode) && (major (st.st_rdev) == 136 || major (st.st_rdev) == 4 || major (st.st_rdev) == 5))
+  if (S_ISCHR (st.st_mode)
+      && (major (st.st_rdev) == 136 || major (st.st_rdev) == 4 || major (st.st_rdev) == 5))
     {
       if (!c->shell_job)
-        return cryo_error (err, 0, "fd %d of the container's init is the terminal `%s` of the host: "
-                                   "checkpoint it with --shell-job", fd, target);
+        return cryo_error (err, 0,
+                           "fd %d of the container's init is the terminal `%s` of the host: "
+                           "checkpoint it with --shell-job",
+                           fd, target);
       s->kind = xstrdup ("tty");
       return 0;
     }
   if (S_ISREG (st.st_mode) && make_append_only (pid, fd, err) < 0)
     return -1;
   s->kind = xstrdup ("file");
-  s->type = S_ISREG (st.st_mode) ? 'f' : S_ISCHR (st.st_mode) ? 'c' : S_ISBLK (st.st_mode) ? 'b' : S_ISDIR (st.st_mode) ? 'd' : '?';
-  s->key = xasprintf ("file[%x:%" PRIx64 "]", (unsigned) mnt, (uint64_t) st.st_ino);
+  s->type = S_ISREG (st.st_mode)   ? 'f'
+            : S_ISCHR (st.st_mode) ? 'c'
+            : S_ISBLK (st.st_mode) ? 'b'
+            : S_ISDIR (st.st_mode) ? 'd'
+                                   : '?';
+  s->key = xasprintf ("file[%x:%" PRIx64 "]", (unsigned)mnt, (uint64_t)st.st_ino);
   return 0;
 }
 
@@ -385,7 +391,7 @@ cr_dump_externals (const struct cr_externals *x, pid_t pid, cryo_error_t *err)
       cleanup_free char *s = NULL;
       if (ns_inode (pid, NS_NET, &ino, err) < 0)
         return NULL;
-      s = xasprintf ("net[%lu]:%s", (unsigned long) ino, CR_NETNS_KEY);
+      s = xasprintf ("net[%lu]:%s", (unsigned long)ino, CR_NETNS_KEY);
       strv_append (&v, s);
     }
   return steal_pointer (&v);

@@ -59,8 +59,7 @@ gen_id_map (json_gen_t *g, pid_t pid, const char *file, cryo_error_t *err)
 }
 
 static int
-gen_namespaces (struct image_writer *w, json_gen_t *g, pid_t pid, const struct spec *spec,
-                cryo_error_t *err)
+gen_namespaces (struct image_writer *w, json_gen_t *g, pid_t pid, const struct spec *spec, cryo_error_t *err)
 {
   jg_key (g, "namespaces");
   jg_open_array (g);

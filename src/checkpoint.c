@@ -82,8 +82,9 @@ check_options (const struct checkpoint_options *o, cryo_error_t *err)
   if (cr_cg_mode (o->c.manage_cgroups_mode, &mode, err) < 0 || cr_empty_ns (o->c.empty_ns, &empty, err) < 0)
     return -1;
   if ((o->pre_dump || o->parent_path) && !engine_probe_soft_dirty ())
-    return cryo_error (err, 0, "%s needs soft-dirty memory tracking, which this kernel lacks "
-                               "(CONFIG_MEM_SOFT_DIRTY is not set): make a full checkpoint instead",
+    return cryo_error (err, 0,
+                       "%s needs soft-dirty memory tracking, which this kernel lacks "
+                       "(CONFIG_MEM_SOFT_DIRTY is not set): make a full checkpoint instead",
                        o->pre_dump ? "--pre-dump" : "--parent-path");
   if (o->parent_path && o->parent_path[0] == '/')
     return cryo_error (err, 0, "--parent-path `%s`: must be relative to the image path", o->parent_path);
@@ -230,7 +231,7 @@ first_leak (const struct leak_report *r)
   cleanup_free char *text = leak_report_to_text (r);
   char *nl = strchr (text, '\n');
 
-  return xstrndup (text, nl ? (size_t) (nl - text) : strlen (text));
+  return xstrndup (text, nl ? (size_t)(nl - text) : strlen (text));
 }
 
 /* On the frozen container: a container checkpoint refuses any leak; a
@@ -253,16 +254,17 @@ check_leaks (struct checkpoint *c, cryo_error_t *err)
   if ((!c->o->subtree && r->n_errors > 0) || blocking > 0)
     {
       first = first_leak (r);
-      return cryo_error (err, 0, "container `%s` is not self-contained (%zu leak%s; `cryo leaks %s` lists them%s): %s",
-                         c->o->c.id, c->o->subtree ? blocking : r->n_errors,
-                         (c->o->subtree ? blocking : r->n_errors) == 1 ? "" : "s", c->o->c.id,
-                         c->o->subtree ? "" : ", --subtree checkpoints anyway", first);
+      return cryo_error (
+          err, 0, "container `%s` is not self-contained (%zu leak%s; `cryo leaks %s` lists them%s): %s",
+          c->o->c.id, c->o->subtree ? blocking : r->n_errors,
+          (c->o->subtree ? blocking : r->n_errors) == 1 ? "" : "s", c->o->c.id,
+          c->o->subtree ? "" : ", --subtree checkpoints anyway", first);
     }
   if (!c->o->subtree)
     return 0;
   if (r->n_leaks)
-    log_warning ("subtree checkpoint of `%s`: %zu thing%s not guaranteed at restore (saved in %s)", c->o->c.id,
-                 r->n_leaks, r->n_leaks == 1 ? "" : "s", IMAGE_FILE_LEAKS);
+    log_warning ("subtree checkpoint of `%s`: %zu thing%s not guaranteed at restore (saved in %s)",
+                 c->o->c.id, r->n_leaks, r->n_leaks == 1 ? "" : "s", IMAGE_FILE_LEAKS);
   if (leak_report_json_string (r, true, &json, err) < 0)
     return -1;
   return image_writer_add_file (c->w, IMAGE_FILE_LEAKS, json, strlen (json), err);
@@ -279,7 +281,8 @@ save_metadata (struct checkpoint *c, cryo_error_t *err)
       || image_writer_set_mount_plan (c->w, c->plan, err) < 0 || save_externals (c, err) < 0
       || cr_save_namespaces (c->w, c->s->pid, c->spec, err) < 0)
     return -1;
-  if (spec_ns_is_new (c->spec, NS_NET) && !empty_net_requested (c) && cr_save_network (c->w, c->s->pid, err) < 0)
+  if (spec_ns_is_new (c->spec, NS_NET) && !empty_net_requested (c)
+      && cr_save_network (c->w, c->s->pid, err) < 0)
     return -1;
   cr_timer_step (&c->t, "metadata");
   if (save_tmpfs (c, err) < 0)
@@ -296,7 +299,7 @@ dump_notify (const struct engine_notify *n, void *data, cryo_error_t *err UNUSED
   /* runc's --status-fd: "\0" once lazy pages can be served. */
   if (n->event == ENGINE_EV_STATUS_READY && c->o->status_fd >= 0)
     {
-      (void) !write (c->o->status_fd, "", 1);
+      (void)!write (c->o->status_fd, "", 1);
       close (c->o->status_fd);
     }
   return 0;
@@ -311,7 +314,7 @@ parse_page_server (const char *s, char **addr, int *port, cryo_error_t *err)
   if (colon == NULL || parse_int64 (colon + 1, &p) < 0 || p <= 0 || p > 65535)
     return cryo_error (err, 0, "--page-server `%s`: must be ADDRESS:PORT", s);
   *addr = xstrndup (s, colon - s);
-  *port = (int) p;
+  *port = (int)p;
   return 0;
 }
 

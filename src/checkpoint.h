@@ -25,7 +25,7 @@
 /* The options checkpoint and restore share (runc's names). */
 struct cr_common_options
 {
-  const char *root;       /* state root (--root) */
+  const char *root; /* state root (--root) */
   const char *id;
   const char *criu;       /* criu binary (--criu), NULL: configure's default */
   const char *image_path; /* NULL: "./checkpoint", as runc */
@@ -36,24 +36,24 @@ struct cr_common_options
   bool file_locks;
   bool lazy_pages;
   const char *manage_cgroups_mode; /* soft (default), full, strict, ignore */
-  char **empty_ns;        /* --empty-ns NAME...: only "network" */
+  char **empty_ns;                 /* --empty-ns NAME...: only "network" */
 };
 
 struct checkpoint_options
 {
   struct cr_common_options c;
   bool leave_running;
-  bool subtree;             /* leaks are warnings, saved in the image (a subtree image) */
+  bool subtree; /* leaks are warnings, saved in the image (a subtree image) */
   bool pre_dump;
-  const char *parent_path;  /* previous pre-dump, relative to the image */
-  const char *page_server;  /* ADDRESS:PORT */
-  int status_fd;            /* -1: none; "\0" is written when lazy pages are ready */
+  const char *parent_path; /* previous pre-dump, relative to the image */
+  const char *page_server; /* ADDRESS:PORT */
+  int status_fd;           /* -1: none; "\0" is written when lazy pages are ready */
 };
 
 struct restore_options
 {
   struct cr_common_options c;
-  const char *bundle;         /* NULL: the current directory */
+  const char *bundle; /* NULL: the current directory */
   const char *pid_file;
   const char *console_socket;
   bool detach;

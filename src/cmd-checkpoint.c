@@ -14,10 +14,12 @@
 CRYO_COMMAND (checkpoint)
 {
   static const struct opt_def defs[] = {
-    { "image-path", 0, OPT_STRING, C (image_path), "DIR", "path for saving the image (default ./checkpoint)" },
+    { "image-path", 0, OPT_STRING, C (image_path), "DIR",
+      "path for saving the image (default ./checkpoint)" },
     { "work-path", 0, OPT_STRING, C (work_path), "DIR", "path for CRIU's work files and logs" },
     { "parent-path", 0, OPT_STRING, O (parent_path), "DIR", "previous pre-dump, relative to the image path" },
-    { "leave-running", 0, OPT_FLAG, O (leave_running), NULL, "leave the container running after the checkpoint" },
+    { "leave-running", 0, OPT_FLAG, O (leave_running), NULL,
+      "leave the container running after the checkpoint" },
     { "subtree", 0, OPT_FLAG, O (subtree), NULL,
       "checkpoint despite leaks: they are recorded in the image as what restore cannot guarantee" },
     { "tcp-established", 0, OPT_FLAG, C (tcp_established), NULL, "allow open TCP connections" },
@@ -25,7 +27,8 @@ CRYO_COMMAND (checkpoint)
     { "shell-job", 0, OPT_FLAG, C (shell_job), NULL, "allow shell jobs (a terminal of the host)" },
     { "lazy-pages", 0, OPT_FLAG, C (lazy_pages), NULL, "leave memory pages to be fetched lazily" },
     { "status-fd", 0, OPT_INT, O (status_fd), "FD", "write \\0 to FD once lazy pages are ready" },
-    { "page-server", 0, OPT_STRING, O (page_server), "ADDRESS:PORT", "send memory pages to this page server" },
+    { "page-server", 0, OPT_STRING, O (page_server), "ADDRESS:PORT",
+      "send memory pages to this page server" },
     { "file-locks", 0, OPT_FLAG, C (file_locks), NULL, "checkpoint file locks" },
     { "pre-dump", 0, OPT_FLAG, O (pre_dump), NULL, "dump memory only and leave the container running" },
     { "manage-cgroups-mode", 0, OPT_STRING, C (manage_cgroups_mode), "MODE",

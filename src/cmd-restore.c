@@ -33,7 +33,8 @@ CRYO_COMMAND (restore)
     { "lazy-pages", 0, OPT_FLAG, C (lazy_pages), NULL, "fetch memory pages lazily from a page server" },
     OPT_END,
   };
-  struct restore_options o = { .c = { .root = g->root, .criu = g->criu }, .systemd_cgroup = g->systemd_cgroup };
+  struct restore_options o
+      = { .c = { .root = g->root, .criu = g->criu }, .systemd_cgroup = g->systemd_cgroup };
   cleanup_free char **args = NULL;
   int ret, status = 0;
 

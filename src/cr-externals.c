@@ -18,7 +18,7 @@
 #define EXTERNALS_VERSION 1
 
 const char *const cr_ext_kind_names[CR_EXT_MAX] = {
-  [CR_EXT_BIND] = "bind",         [CR_EXT_TMPFS] = "tmpfs",   [CR_EXT_MASK_DIR] = "mask-dir",
+  [CR_EXT_BIND] = "bind",           [CR_EXT_TMPFS] = "tmpfs",   [CR_EXT_MASK_DIR] = "mask-dir",
   [CR_EXT_MASK_FILE] = "mask-file", [CR_EXT_CGROUP] = "cgroup",
 };
 
@@ -79,8 +79,8 @@ cr_mount_flags (const char *options)
     const char *name;
     unsigned long flag;
   } table[] = {
-    { "ro", MS_RDONLY },         { "nosuid", MS_NOSUID },         { "nodev", MS_NODEV },
-    { "noexec", MS_NOEXEC },     { "noatime", MS_NOATIME },       { "nodiratime", MS_NODIRATIME },
+    { "ro", MS_RDONLY },         { "nosuid", MS_NOSUID },           { "nodev", MS_NODEV },
+    { "noexec", MS_NOEXEC },     { "noatime", MS_NOATIME },         { "nodiratime", MS_NODIRATIME },
     { "relatime", MS_RELATIME }, { "strictatime", MS_STRICTATIME },
   };
   cleanup_free char *copy = xstrdup (options ? options : "");
@@ -186,7 +186,7 @@ stdio_from_json (json_value_t *v, size_t i, struct cr_externals *x, cryo_error_t
   free (s->kind);
   free (s->key);
   free (s->path);
-  s->fd = (int) json_integer (fd);
+  s->fd = (int)json_integer (fd);
   s->kind = xstrdup (opt_str (v, "kind"));
   s->key = xstrdup (opt_str (v, "key"));
   s->path = xstrdup (opt_str (v, "path"));

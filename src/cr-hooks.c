@@ -76,7 +76,7 @@ add_hook (struct hook_list *l, const char *path, json_value_t *obj, const char *
   h->path = xstrdup (path);
   h->args = json_get (obj, "args") ? strv_from_json (json_get (obj, "args")) : NULL;
   h->env = json_get (obj, "env") ? strv_from_json (json_get (obj, "env")) : NULL;
-  h->timeout = timeout ? (int) json_integer (timeout) : CR_HOOK_DEFAULT_TIMEOUT;
+  h->timeout = timeout ? (int)json_integer (timeout) : CR_HOOK_DEFAULT_TIMEOUT;
   return 0;
 }
 
@@ -99,8 +99,10 @@ parse_hooks (const struct spec *spec, enum cr_hook_kind kind, struct hook_list *
     {
       json_value_t *h = json_at (tree, i);
       if (!json_is_object (h) || add_hook (l, json_string (json_get (h, "path")), h, key, err) < 0)
-        return cryo_error (err, 0, "annotation %s: element %zu must be a hook object with an absolute "
-                                   "`path`", key, i);
+        return cryo_error (err, 0,
+                           "annotation %s: element %zu must be a hook object with an absolute "
+                           "`path`",
+                           key, i);
     }
   return 0;
 }
@@ -124,7 +126,7 @@ hook_env (const struct spec_hook *h, enum cr_hook_kind kind, const struct cr_hoo
   cleanup_free char *k = xasprintf ("CRYO_HOOK=%s", kind_names[kind]);
   cleanup_free char *img = xasprintf ("CRYO_IMAGE_PATH=%s", e->image_path ? e->image_path : "");
   cleanup_free char *id = xasprintf ("CRYO_CONTAINER_ID=%s", e->id);
-  cleanup_free char *pid = xasprintf ("CRYO_PID=%d", (int) e->pid);
+  cleanup_free char *pid = xasprintf ("CRYO_PID=%d", (int)e->pid);
 
   strv_append (&env, k);
   strv_append (&env, img);

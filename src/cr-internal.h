@@ -69,11 +69,11 @@ unsigned long cr_mount_flags (const char *options);
 
 struct cr_stdio
 {
-  int fd;       /* 0, 1, 2 */
-  char *kind;   /* "file", "pipe", "socket", "tty", "internal" */
-  char *key;    /* CRIU's key for inherit-fd; NULL when nothing to wire */
-  char *path;   /* what /proc/PID/fd/N said, for messages */
-  char type;    /* file: 'f' regular, 'c' character device, 'b', 'd'...; else 0 */
+  int fd;     /* 0, 1, 2 */
+  char *kind; /* "file", "pipe", "socket", "tty", "internal" */
+  char *key;  /* CRIU's key for inherit-fd; NULL when nothing to wire */
+  char *path; /* what /proc/PID/fd/N said, for messages */
+  char type;  /* file: 'f' regular, 'c' character device, 'b', 'd'...; else 0 */
 };
 
 struct cr_externals
@@ -81,9 +81,9 @@ struct cr_externals
   struct cr_mount *mounts;
   size_t n_mounts;
   struct cr_stdio stdio[3];
-  bool netns;          /* the network namespace is external (CR_NETNS_KEY) */
-  bool empty_netns;    /* or CRIU makes it empty and cryo configures it */
-  bool terminal;       /* process.terminal: the console is restored by CRIU */
+  bool netns;       /* the network namespace is external (CR_NETNS_KEY) */
+  bool empty_netns; /* or CRIU makes it empty and cryo configures it */
+  bool terminal;    /* process.terminal: the console is restored by CRIU */
 };
 
 void cr_externals_clear (struct cr_externals *x);
@@ -118,8 +118,7 @@ char **cr_dump_externals (const struct cr_externals *x, pid_t pid, cryo_error_t 
  * domainname and id mappings; network.json: the network namespace's
  * links, addresses and routes, read inside it. */
 struct image_writer;
-int cr_save_namespaces (struct image_writer *w, pid_t pid, const struct spec *spec,
-                        cryo_error_t *err);
+int cr_save_namespaces (struct image_writer *w, pid_t pid, const struct spec *spec, cryo_error_t *err);
 int cr_save_network (struct image_writer *w, pid_t pid, cryo_error_t *err);
 
 /* ---- Hooks (cr-hooks.c) ------------------------------------------------
@@ -143,7 +142,7 @@ struct cr_hook_env
 {
   const char *image_path;
   const char *id;
-  pid_t pid;              /* 0 when none */
+  pid_t pid; /* 0 when none */
 };
 
 int cr_hooks_validate (const struct spec *spec, cryo_error_t *err);
@@ -165,7 +164,7 @@ bool cr_fault_set (const char *point);
 /* Step timing: "checkpoint: freeze: 1.2 ms" at debug level. */
 struct cr_timer
 {
-  const char *what;   /* "checkpoint", "restore" */
+  const char *what; /* "checkpoint", "restore" */
   uint64_t start, step;
 };
 void cr_timer_start (struct cr_timer *t, const char *what);

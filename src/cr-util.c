@@ -25,7 +25,7 @@ cr_fault_set (const char *point)
   for (const char *p = v; p && *p;)
     {
       const char *end = strchr (p, ',');
-      size_t len = end ? (size_t) (end - p) : strlen (p);
+      size_t len = end ? (size_t)(end - p) : strlen (p);
       if (len == n && strncmp (p, point, n) == 0)
         return true;
       p = end ? end + 1 : NULL;
@@ -71,7 +71,9 @@ cr_cg_mode (const char *name, enum engine_cg_mode *mode, cryo_error_t *err)
     const char *name;
     enum engine_cg_mode mode;
   } modes[] = {
-    { "soft", ENGINE_CG_SOFT }, { "full", ENGINE_CG_FULL }, { "strict", ENGINE_CG_STRICT },
+    { "soft", ENGINE_CG_SOFT },
+    { "full", ENGINE_CG_FULL },
+    { "strict", ENGINE_CG_STRICT },
     { "ignore", ENGINE_CG_IGNORE },
   };
 
@@ -94,8 +96,9 @@ cr_cg_mode_check (const char *name, bool cgroupns, cryo_error_t *err)
   if (cr_cg_mode (name, &mode, err) < 0)
     return -1;
   if (mode == ENGINE_CG_IGNORE && cgroupns)
-    return cryo_error (err, 0, "--manage-cgroups-mode ignore: CRIU then neither dumps nor restores the "
-                               "container's cgroup namespace; use soft, full or strict");
+    return cryo_error (err, 0,
+                       "--manage-cgroups-mode ignore: CRIU then neither dumps nor restores the "
+                       "container's cgroup namespace; use soft, full or strict");
   return 0;
 }
 
@@ -140,8 +143,11 @@ ns_child (pid_t pid, int nstypes, cr_ns_fn fn, void *arg, int out)
   {
     int flag;
     const char *name;
-  } order[] = { { CLONE_NEWUSER, "user" }, { CLONE_NEWNET, "net" }, { CLONE_NEWUTS, "uts" },
-                { CLONE_NEWIPC, "ipc" },   { CLONE_NEWNS, "mnt" } };
+  } order[] = { { CLONE_NEWUSER, "user" },
+                { CLONE_NEWNET, "net" },
+                { CLONE_NEWUTS, "uts" },
+                { CLONE_NEWIPC, "ipc" },
+                { CLONE_NEWNS, "mnt" } };
   cleanup_error cryo_error_t err = NULL;
   cleanup_free char *result = NULL;
   char path[64];
@@ -166,9 +172,9 @@ ns_child (pid_t pid, int nstypes, cr_ns_fn fn, void *arg, int out)
     _exit (1);
   _exit (0);
 fail:
-  (void) !write (out, "1", 1);
+  (void)!write (out, "1", 1);
   if (err && err->msg)
-    (void) !write (out, err->msg, strlen (err->msg));
+    (void)!write (out, err->msg, strlen (err->msg));
   _exit (1);
 }
 

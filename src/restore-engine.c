@@ -66,7 +66,11 @@ fd_type (int fd)
 
   if (fstat (fd, &st) < 0)
     return 0;
-  return S_ISREG (st.st_mode) ? 'f' : S_ISCHR (st.st_mode) ? 'c' : S_ISBLK (st.st_mode) ? 'b' : S_ISDIR (st.st_mode) ? 'd' : '?';
+  return S_ISREG (st.st_mode)   ? 'f'
+         : S_ISCHR (st.st_mode) ? 'c'
+         : S_ISBLK (st.st_mode) ? 'b'
+         : S_ISDIR (st.st_mode) ? 'd'
+                                : '?';
 }
 
 /* CRIU refuses a file of another type than the dumped one ("bad mode"):
@@ -82,9 +86,10 @@ cr_restore_check_stdio (const struct cr_externals *x, cryo_error_t *err)
       char t = fd_type (i);
       if (s->kind == NULL || strcmp (s->kind, "file") != 0 || s->type == 0 || t == s->type)
         continue;
-      return cryo_error (err, 0, "the checkpointed container's %s was %s `%s`: restore needs %s on fd %d too "
-                                 "(CRIU keeps the file's type)", names[i],
-                         s->type == 'f' ? "the regular file" : "the device", s->path,
+      return cryo_error (err, 0,
+                         "the checkpointed container's %s was %s `%s`: restore needs %s on fd %d too "
+                         "(CRIU keeps the file's type)",
+                         names[i], s->type == 'f' ? "the regular file" : "the device", s->path,
                          s->type == 'f' ? "a regular file" : "the same kind of device", i);
     }
   return 0;
@@ -104,7 +109,7 @@ add_stdio (const struct cr_externals *x, struct engine_inherit_fd *fds, size_t *
       for (size_t j = 0; j < *n; j++)
         seen |= strcmp (fds[j].key, s->key) == 0;
       if (!seen)
-        fds[(*n)++] = (struct engine_inherit_fd) { .fd = i, .key = s->key };
+        fds[(*n)++] = (struct engine_inherit_fd){ .fd = i, .key = s->key };
     }
 }
 
@@ -112,7 +117,7 @@ static void
 add_join (struct engine_join_ns *j, size_t *n, const char *ns, const char *path)
 {
   if (path)
-    j[(*n)++] = (struct engine_join_ns) { .ns = ns, .path = path };
+    j[(*n)++] = (struct engine_join_ns){ .ns = ns, .path = path };
 }
 
 /* Namespaces the container joined by path, and those cryo made. */
@@ -169,8 +174,10 @@ images_for_userns (struct restore *r, cryo_error_t *err)
   struct dirent *de;
   struct stat st;
 
-  if (fstat (dirfd, &st) < 0 || ((st.st_mode & 0011) != 0011 && fchmod (dirfd, (st.st_mode & 07777) | 0711) < 0))
-    return cryo_error (err, errno, "image `%s`: make criu/ searchable for the container's root", image_path (r->img));
+  if (fstat (dirfd, &st) < 0
+      || ((st.st_mode & 0011) != 0011 && fchmod (dirfd, (st.st_mode & 07777) | 0711) < 0))
+    return cryo_error (err, errno, "image `%s`: make criu/ searchable for the container's root",
+                       image_path (r->img));
   d = fdopendir (dup (dirfd));
   if (d == NULL)
     return cryo_error (err, errno, "image `%s`: list criu/", image_path (r->img));
@@ -194,7 +201,7 @@ host_id_of_root (json_value_t *maps, unsigned *id)
       json_value_t *m = json_at (maps, i);
       if (json_uinteger (json_get (m, "containerID")) == 0 && json_uinteger (json_get (m, "size")) > 0)
         {
-          *id = (unsigned) json_uinteger (json_get (m, "hostID"));
+          *id = (unsigned)json_uinteger (json_get (m, "hostID"));
           return true;
         }
     }
@@ -209,7 +216,8 @@ stdio_for_userns (struct restore *r, cryo_error_t *err)
   unsigned uid, gid;
   struct stat st;
 
-  if (!host_id_of_root (json_get (r->ns, "uidMappings"), &uid) || !host_id_of_root (json_get (r->ns, "gidMappings"), &gid))
+  if (!host_id_of_root (json_get (r->ns, "uidMappings"), &uid)
+      || !host_id_of_root (json_get (r->ns, "gidMappings"), &gid))
     return 0;
   for (int fd = 0; fd < 3; fd++)
     {
@@ -260,7 +268,7 @@ cr_restore_engine (struct restore *r, cryo_error_t *err)
   o.lazy_pages = co->lazy_pages;
   add_stdio (&r->x, fds, &n_fds);
   if (r->net_fd >= 0)
-    fds[n_fds++] = (struct engine_inherit_fd) { .fd = r->net_fd, .key = CR_NETNS_KEY };
+    fds[n_fds++] = (struct engine_inherit_fd){ .fd = r->net_fd, .key = CR_NETNS_KEY };
   o.inherit_fds = fds;
   o.n_inherit_fds = n_fds;
   add_joins (r, joins, &n_joins);

@@ -50,7 +50,8 @@ parse_tfd (const char *buf, struct tfd_info *t)
   if (strstr (buf, "clockid:") == NULL || (p = strstr (buf, "ticks:")) == NULL
       || sscanf (p, "ticks: %llu", &t->ticks) != 1)
     return false;
-  if ((p = strstr (buf, "it_value:")) == NULL || sscanf (p, "it_value: (%lld, %lld)", &t->value_s, &t->value_ns) != 2)
+  if ((p = strstr (buf, "it_value:")) == NULL
+      || sscanf (p, "it_value: (%lld, %lld)", &t->value_s, &t->value_ns) != 2)
     return false;
   if ((p = strstr (buf, "it_interval:")) == NULL
       || sscanf (p, "it_interval: (%lld, %lld)", &t->interval_s, &t->interval_ns) != 2)

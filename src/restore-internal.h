@@ -16,17 +16,17 @@ struct netconf;
 
 struct cr_ns_plan
 {
-  bool net, uts, ipc;          /* which to create */
-  const char *hostname;        /* NULL: leave it */
+  bool net, uts, ipc;   /* which to create */
+  const char *hostname; /* NULL: leave it */
   const char *domainname;
   const struct netconf *netconf; /* applied in the new network namespace; NULL: none */
 };
 
 struct cr_nshelper
 {
-  pid_t pid;              /* 0: no helper */
+  pid_t pid; /* 0: no helper */
   int sk;
-  char *paths[NS_MAX];    /* /proc/PID/ns/<x> of what it made */
+  char *paths[NS_MAX]; /* /proc/PID/ns/<x> of what it made */
 };
 
 int cr_nshelper_start (const struct cr_ns_plan *p, struct cr_nshelper *h, cryo_error_t *err);
@@ -39,10 +39,10 @@ void cr_nshelper_stop (struct cr_nshelper *h);
  * mounted them in the container (or the restore failed). */
 struct cr_mounts
 {
-  char *dir;        /* <state root>.restore/@restore-XXXXXX */
-  char *root;       /* <dir>/root */
-  char **mounted;   /* what to detach, in order of creation */
-  char **external;  /* "mnt[KEY]:PATH" for CRIU */
+  char *dir;       /* <state root>.restore/@restore-XXXXXX */
+  char *root;      /* <dir>/root */
+  char **mounted;  /* what to detach, in order of creation */
+  char **external; /* "mnt[KEY]:PATH" for CRIU */
 };
 
 int cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spec *spec,
@@ -56,23 +56,23 @@ struct restore
 {
   const struct restore_options *o;
   struct image *img;
-  struct spec *spec;          /* the bundle's config */
-  struct cr_externals x;      /* externals.json */
-  json_value_t *ns;           /* namespaces.json */
-  struct netconf *netconf;    /* network.json, or NULL */
+  struct spec *spec;       /* the bundle's config */
+  struct cr_externals x;   /* externals.json */
+  json_value_t *ns;        /* namespaces.json */
+  struct netconf *netconf; /* network.json, or NULL */
   struct container_state *s;
   int lock_fd;
-  bool reused;                /* the checkpointed container's own state directory */
-  char *saved_state;          /* its state.json and config.json, put back on failure */
+  bool reused;       /* the checkpointed container's own state directory */
+  char *saved_state; /* its state.json and config.json, put back on failure */
   char *saved_config;
   struct cgroup_manager *cg;
   struct cr_mounts mounts;
   struct cr_nshelper nsh;
   struct engine *engine;
   struct cr_work_dir work;
-  int console_fd;             /* connected --console-socket, or -1 */
-  int net_fd;                 /* the network namespace for CRIU, or -1 */
-  pid_t pid;                  /* the restored init (our child), 0 until restored */
+  int console_fd; /* connected --console-socket, or -1 */
+  int net_fd;     /* the network namespace for CRIU, or -1 */
+  pid_t pid;      /* the restored init (our child), 0 until restored */
   struct cr_timer t;
 };
 

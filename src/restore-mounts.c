@@ -85,7 +85,8 @@ ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const stru
   rootfd = open (m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return cryo_error (err, errno, "open `%s`", m->root);
-  fd = safe_mkpath_in_root (rootfd, mnt->destination, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644, err);
+  fd = safe_mkpath_in_root (rootfd, mnt->destination, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644,
+                            err);
   return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in the rootfs", mnt->destination) : 0;
 }
 
@@ -101,11 +102,13 @@ bind_source (const struct spec *spec, const struct cr_mount *mnt)
 }
 
 static int
-prepare_tmpfs (struct cr_mounts *m, const struct cr_mount *mnt, size_t i, struct image *img, cryo_error_t *err)
+prepare_tmpfs (struct cr_mounts *m, const struct cr_mount *mnt, size_t i, struct image *img,
+               cryo_error_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/tmpfs-%zu", m->dir, i);
 
-  if (mount_private (m, "tmpfs", path, "tmpfs", cr_mount_flags (mnt->options) & ~MS_RDONLY, mnt->data, err) < 0
+  if (mount_private (m, "tmpfs", path, "tmpfs", cr_mount_flags (mnt->options) & ~MS_RDONLY, mnt->data, err)
+          < 0
       || image_extract_tmpfs (img, mnt->destination, path, err) < 0)
     return cryo_error_wrap (err, "tmpfs `%s`", mnt->destination);
   add_external (m, mnt->key, path);
@@ -148,8 +151,9 @@ prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_ext
     case CR_EXT_BIND:
       source = bind_source (spec, mnt);
       if (source == NULL || stat (source, &st) < 0)
-        return cryo_error (err, source ? errno : 0, "mounts: the source `%s` of the bind mount `%s` is missing",
-                           source ? source : "", mnt->destination);
+        return cryo_error (err, source ? errno : 0,
+                           "mounts: the source `%s` of the bind mount `%s` is missing", source ? source : "",
+                           mnt->destination);
       break;
     case CR_EXT_MASK_DIR:
       /* One each: CRIU cannot bind one external mount twice (mnt-v2). */

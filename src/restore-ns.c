@@ -35,7 +35,7 @@
 /* One byte per step on a SOCK_SEQPACKET pair; an error is 'E' + text. */
 enum
 {
-  MSG_READY = 'R',  /* helper: every namespace set up */
+  MSG_READY = 'R', /* helper: every namespace set up */
   MSG_ERROR = 'E',
 };
 
@@ -45,7 +45,7 @@ child_fail (int sk, cryo_error_t err)
   char buf[1024];
   int n = snprintf (buf, sizeof buf, "%c%s", MSG_ERROR, err && err->msg ? err->msg : "failed");
 
-  (void) !send (sk, buf, n < (int) sizeof buf ? n : (int) sizeof buf - 1, MSG_NOSIGNAL);
+  (void)!send (sk, buf, n < (int)sizeof buf ? n : (int)sizeof buf - 1, MSG_NOSIGNAL);
   _exit (1);
 }
 
@@ -114,7 +114,7 @@ set_paths (struct cr_nshelper *h, const struct cr_ns_plan *p)
                 { NS_NET, offsetof (struct cr_ns_plan, net) } };
 
   for (size_t i = 0; i < ARRAY_SIZE (which); i++)
-    if (*(const bool *) ((const char *) p + which[i].off))
+    if (*(const bool *)((const char *)p + which[i].off))
       h->paths[which[i].ns] = xasprintf ("/proc/%d/ns/%s", h->pid, ns_table[which[i].ns].proc_name);
 }
 

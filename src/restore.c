@@ -67,12 +67,15 @@ open_image (struct restore *r, cryo_error_t *err)
   if (image_open (path, &r->img, err) < 0 || image_check_files (r->img, err) < 0)
     return -1;
   if (image_mode (r->img) == IMAGE_MODE_SUBTREE)
-    log_warning ("image `%s` is a subtree checkpoint: what its %s lists is not guaranteed", path, IMAGE_FILE_LEAKS);
-  if (read_json (r->img, CR_FILE_EXTERNALS, &ext, err) < 0 || read_json (r->img, IMAGE_FILE_NAMESPACES, &r->ns, err) < 0
+    log_warning ("image `%s` is a subtree checkpoint: what its %s lists is not guaranteed", path,
+                 IMAGE_FILE_LEAKS);
+  if (read_json (r->img, CR_FILE_EXTERNALS, &ext, err) < 0
+      || read_json (r->img, IMAGE_FILE_NAMESPACES, &r->ns, err) < 0
       || read_json (r->img, IMAGE_FILE_NETWORK, &net, err) < 0)
     return -1;
   if (ext == NULL || r->ns == NULL)
-    return cryo_error (err, 0, "image `%s` was not made by `cryo checkpoint` (no %s)", path, CR_FILE_EXTERNALS);
+    return cryo_error (err, 0, "image `%s` was not made by `cryo checkpoint` (no %s)", path,
+                       CR_FILE_EXTERNALS);
   if (cr_externals_from_json (ext, &r->x, err) < 0 || (net && netconf_from_json (net, &r->netconf, err) < 0))
     return cryo_error_wrap (err, "image `%s`", path);
   return 0;
@@ -89,7 +92,7 @@ image_created_ns (struct restore *r, enum cryo_ns ns)
     {
       json_value_t *n = json_at (list, i);
       const char *type = json_string (json_get (n, "type"));
-      if (type && ns_from_oci_name (type) == (int) ns)
+      if (type && ns_from_oci_name (type) == (int)ns)
         return json_bool (json_get (n, "created"));
     }
   return false;
@@ -104,9 +107,10 @@ check_cg_mode (struct restore *r, cryo_error_t *err)
       || cr_cg_mode (r->o->c.manage_cgroups_mode, &mode, err) < 0)
     return -1;
   if (mode == ENGINE_CG_STRICT)
-    return cryo_error (err, 0, "--manage-cgroups-mode strict: CRIU refuses to restore into the cgroup cryo "
-                               "makes for the container with the bundle's limits (\"Abort restore of existing "
-                               "cgroups\"); use soft or full");
+    return cryo_error (err, 0,
+                       "--manage-cgroups-mode strict: CRIU refuses to restore into the cgroup cryo "
+                       "makes for the container with the bundle's limits (\"Abort restore of existing "
+                       "cgroups\"); use soft or full");
   return 0;
 }
 
@@ -120,8 +124,9 @@ load_bundle (struct restore *r, cryo_error_t *err)
     return -1;
   p = r->spec->process;
   if (p == NULL || !spec_has_ns (r->spec, NS_MNT) || !spec_ns_is_new (r->spec, NS_PID))
-    return cryo_error (err, 0, "restore needs a config with a process, a mount namespace and a new pid "
-                               "namespace, as the checkpointed container had");
+    return cryo_error (err, 0,
+                       "restore needs a config with a process, a mount namespace and a new pid "
+                       "namespace, as the checkpointed container had");
   if (r->x.terminal && r->o->console_socket == NULL)
     return cryo_error (err, 0, "the checkpointed container has a terminal: restore it with --console-socket");
   if (!r->x.terminal && r->o->console_socket)
@@ -169,8 +174,10 @@ take_state (struct restore *r, cryo_error_t *err)
       if (state_lock (root, id, &r->lock_fd, err) < 0 || container_load (root, id, &old, err) < 0)
         return -1;
       if (old->status != CONTAINER_CHECKPOINTED)
-        return cryo_error (err, 0, "container with id `%s` already exists and is %s: restore under another "
-                                   "id, or delete it first", id, container_status_name (old->status));
+        return cryo_error (err, 0,
+                           "container with id `%s` already exists and is %s: restore under another "
+                           "id, or delete it first",
+                           id, container_status_name (old->status));
       if (read_all_file (state_file, &r->saved_state, NULL, err) < 0
           || read_all_file (config_file, &r->saved_config, NULL, err) < 0)
         return -1;
@@ -291,7 +298,8 @@ put_back_state (struct restore *r)
 
   if (dirfd < 0)
     cryo_error (&e, errno, "open `%s`", r->s->dir);
-  else if (write_file_atomic_at (dirfd, STATE_CONFIG_FILE, r->saved_config, strlen (r->saved_config), &e) == 0)
+  else if (write_file_atomic_at (dirfd, STATE_CONFIG_FILE, r->saved_config, strlen (r->saved_config), &e)
+           == 0)
     write_file_atomic_at (dirfd, STATE_FILE, r->saved_state, strlen (r->saved_state), &e);
   if (e)
     log_warning ("put back the state of checkpointed container `%s`: %s", r->o->c.id, e->msg);

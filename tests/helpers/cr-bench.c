@@ -14,7 +14,7 @@ now_us (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_REALTIME, &ts);
-  return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int
@@ -27,7 +27,7 @@ main (int argc, char **argv)
 
   CRT_CHECK (len == 0 || mem != NULL, "allocate %zu MiB", mib);
   for (size_t i = 0; i < len; i += 4096)
-    mem[i] = (unsigned char) (i >> 12 | 1);
+    mem[i] = (unsigned char)(i >> 12 | 1);
   crt_ready ();
   last = now_us ();
   for (;;)
@@ -40,7 +40,7 @@ main (int argc, char **argv)
       last = t;
       if (access ("/tmp/bench-report", F_OK) == 0)
         {
-          snprintf (text, sizeof text, "%llu\n", (unsigned long long) gap);
+          snprintf (text, sizeof text, "%llu\n", (unsigned long long)gap);
           unlink ("/tmp/bench-report");
           crt_write_file ("/tmp/bench-gap", text);
           gap = 0;

@@ -52,18 +52,21 @@ main (int argc, char **argv)
   crt_wait ();
 
   CRT_CHECK (getresuid (&r, &e, &s) == 0 && r == u[0] && e == u[1] && s == u[2], "uids %u %u %u", r, e, s);
-  CRT_CHECK (getresgid (&gr, &ge, &gs) == 0 && gr == g[0] && ge == g[1] && gs == g[2], "gids %u %u %u", gr, ge, gs);
+  CRT_CHECK (getresgid (&gr, &ge, &gs) == 0 && gr == g[0] && ge == g[1] && gs == g[2], "gids %u %u %u", gr,
+             ge, gs);
   n = getgroups (8, gg);
   CRT_CHECK (n == 3 && gg[0] == 5 && gg[1] == 6 && gg[2] == 7, "groups (%d)", n);
   memset (d, 0, sizeof d);
   caps (d, 0);
-  CRT_CHECK (d[0].permitted == (BIT (CAP_KILL) | BIT (CAP_NET_BIND_SERVICE) | BIT (CAP_CHOWN)), "permitted %#x",
-             d[0].permitted);
+  CRT_CHECK (d[0].permitted == (BIT (CAP_KILL) | BIT (CAP_NET_BIND_SERVICE) | BIT (CAP_CHOWN)),
+             "permitted %#x", d[0].permitted);
   CRT_CHECK (d[0].effective == BIT (CAP_KILL), "effective %#x", d[0].effective);
   CRT_CHECK (d[0].inheritable == BIT (CAP_NET_BIND_SERVICE), "inheritable %#x", d[0].inheritable);
   CRT_CHECK (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE, 0, 0) == 1, "ambient");
-  CRT_CHECK (prctl (PR_CAPBSET_READ, CAP_SYS_TIME) == 0 && prctl (PR_CAPBSET_READ, CAP_KILL) == 1, "bounding set");
-  CRT_CHECK ((prctl (PR_GET_SECUREBITS) & SECBIT_KEEP_CAPS) != 0, "securebits %#x", prctl (PR_GET_SECUREBITS));
+  CRT_CHECK (prctl (PR_CAPBSET_READ, CAP_SYS_TIME) == 0 && prctl (PR_CAPBSET_READ, CAP_KILL) == 1,
+             "bounding set");
+  CRT_CHECK ((prctl (PR_GET_SECUREBITS) & SECBIT_KEEP_CAPS) != 0, "securebits %#x",
+             prctl (PR_GET_SECUREBITS));
   CRT_CHECK (prctl (PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "no_new_privs");
   crt_pass ();
 }

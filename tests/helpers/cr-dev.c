@@ -21,7 +21,8 @@ int
 main (void)
 {
   int null = dev ("/dev/null", O_RDWR, 1, 3), zero = dev ("/dev/zero", O_RDONLY, 1, 5);
-  int full = dev ("/dev/full", O_WRONLY | O_APPEND, 1, 7), rnd = dev ("/dev/random", O_RDONLY | O_NONBLOCK, 1, 8);
+  int full = dev ("/dev/full", O_WRONLY | O_APPEND, 1, 7),
+      rnd = dev ("/dev/random", O_RDONLY | O_NONBLOCK, 1, 8);
   int urnd = dev ("/dev/urandom", O_RDONLY, 1, 9);
   unsigned char buf[256], other[256];
   char *z = mmap (NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, zero, 0);

@@ -25,8 +25,8 @@ main (void)
 
   CRT_CHECK (getcwd (cwd, sizeof cwd) && strcmp (cwd, "/tmp/deep/dir") == 0, "cwd is %s", cwd);
   CRT_CHECK (umask (0) == 0027, "umask");
-  CRT_CHECK (getrlimit (RLIMIT_NOFILE, &got) == 0 && got.rlim_cur == 512 && got.rlim_max == 1024, "RLIMIT_NOFILE %lu/%lu",
-             (unsigned long) got.rlim_cur, (unsigned long) got.rlim_max);
+  CRT_CHECK (getrlimit (RLIMIT_NOFILE, &got) == 0 && got.rlim_cur == 512 && got.rlim_max == 1024,
+             "RLIMIT_NOFILE %lu/%lu", (unsigned long)got.rlim_cur, (unsigned long)got.rlim_max);
   CRT_CHECK (getrlimit (RLIMIT_CORE, &got) == 0 && got.rlim_cur == 0 && got.rlim_max == 4096, "RLIMIT_CORE");
   errno = 0;
   CRT_CHECK (getpriority (PRIO_PROCESS, 0) == 7, "nice value");

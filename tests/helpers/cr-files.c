@@ -37,7 +37,8 @@ main (void)
   crt_ready ();
   crt_wait ();
 
-  CRT_CHECK (lseek (rw, 0, SEEK_CUR) == 5 && read (rw, buf, 3) == 3 && memcmp (buf, "567", 3) == 0, "rw offset");
+  CRT_CHECK (lseek (rw, 0, SEEK_CUR) == 5 && read (rw, buf, 3) == 3 && memcmp (buf, "567", 3) == 0,
+             "rw offset");
   CRT_CHECK ((fcntl (rw, F_GETFL) & O_ACCMODE) == O_RDWR, "rw flags");
   CRT_CHECK ((fcntl (ap, F_GETFL) & O_APPEND) && write (ap, "two\n", 4) == 4, "append flag");
   CRT_CHECK (lseek (ro, 0, SEEK_CUR) == 11, "ro offset");
@@ -48,7 +49,8 @@ main (void)
   memset (buf, 0, sizeof buf);
   CRT_CHECK (lseek (ghost, 0, SEEK_CUR) == 6 && read (ghost, buf, 8) == 8 && strcmp (buf, "contents") == 0,
              "the unlinked file's contents: %s", buf);
-  CRT_CHECK (fstat (dir, &st) == 0 && st.st_ino == dst.st_ino && (st.st_mode & 07777) == 0750, "the directory");
+  CRT_CHECK (fstat (dir, &st) == 0 && st.st_ino == dst.st_ino && (st.st_mode & 07777) == 0750,
+             "the directory");
   CRT_CHECK (faccessat (dir, "entry", F_OK, 0) == 0, "lookups through the directory fd");
   CRT_CHECK ((fcntl (opath, F_GETFL) & O_PATH) && fstat (opath, &st) == 0 && st.st_size == 16, "O_PATH");
   close (ap);

@@ -22,7 +22,8 @@ child_blocked (void)
 
   if (p == 0)
     {
-      int a = open ("/tmp/lock-flock", O_RDWR), b = open ("/tmp/lock-posix", O_RDWR), c = open ("/tmp/lock-ofd", O_RDWR);
+      int a = open ("/tmp/lock-flock", O_RDWR), b = open ("/tmp/lock-posix", O_RDWR),
+          c = open ("/tmp/lock-ofd", O_RDWR);
       struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 10 };
       struct flock ofd = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
       int blocked = (flock (a, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)

@@ -12,7 +12,7 @@
 static unsigned char
 pattern (size_t i, int salt)
 {
-  return (unsigned char) ((i * 31 + salt) & 0xff);
+  return (unsigned char)((i * 31 + salt) & 0xff);
 }
 
 static void
@@ -72,7 +72,7 @@ main (void)
   shanon = mmap (NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   CRT_CHECK (shanon != MAP_FAILED, "shared anonymous");
   fill (shanon, 16, 4);
-  flag = (volatile int *) (shanon + 15 * PG);
+  flag = (volatile int *)(shanon + 15 * PG);
   *flag = 0;
   child = fork ();
   CRT_CHECK (child >= 0, "fork");
@@ -97,7 +97,8 @@ main (void)
   close (fd);
   CRT_CHECK (same (shfile, 64, 3), "shared file mapping changed");
   fd = open ("/tmp/mem-shared", O_RDONLY);
-  CRT_CHECK (fd >= 0 && pread (fd, buf, PG, 5 * PG) == PG && buf[7] == pattern (5, 3), "shared writes are not in the file");
+  CRT_CHECK (fd >= 0 && pread (fd, buf, PG, 5 * PG) == PG && buf[7] == pattern (5, 3),
+             "shared writes are not in the file");
   close (fd);
   /* the memory is still shared with the child */
   *flag = 1;

@@ -27,7 +27,7 @@ main (void)
       ssize_t n = read (to_child[0], c, sizeof c - 1);
       if (n > 0)
         c[0] = 'P';
-      (void) !write (from_child[1], c, n > 0 ? n : 0);
+      (void)!write (from_child[1], c, n > 0 ? n : 0);
       _exit (0);
     }
   CRT_CHECK (mkfifo ("/tmp/pipe-fifo", 0600) == 0 || errno == EEXIST, "mkfifo");
@@ -45,7 +45,8 @@ main (void)
   CRT_CHECK (read (fifo, buf, sizeof buf) == 11 && strcmp (buf, "in the fifo") == 0, "the fifo's data");
   CRT_CHECK (write (to_child[1], "ping", 4) == 4, "write to the child");
   memset (buf, 0, sizeof buf);
-  CRT_CHECK (read (from_child[0], buf, sizeof buf) == 4 && strcmp (buf, "Ping") == 0, "the child's answer: %s", buf);
+  CRT_CHECK (read (from_child[0], buf, sizeof buf) == 4 && strcmp (buf, "Ping") == 0,
+             "the child's answer: %s", buf);
   CRT_CHECK (waitpid (child, &status, 0) == child, "child");
   crt_pass ();
 }

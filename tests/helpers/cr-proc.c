@@ -14,9 +14,9 @@ static pid_t tids[3];
 static void *
 spin (void *arg)
 {
-  long i = (long) arg;
+  long i = (long)arg;
 
-  tids[i] = (pid_t) syscall (SYS_gettid);
+  tids[i] = (pid_t)syscall (SYS_gettid);
   for (;;)
     {
       ticks[i]++;
@@ -103,7 +103,7 @@ main (void)
   if (zombie == 0)
     _exit (42);
   for (long i = 0; i < 3; i++)
-    CRT_CHECK (pthread_create (&th[i], NULL, spin, (void *) i) == 0, "pthread_create");
+    CRT_CHECK (pthread_create (&th[i], NULL, spin, (void *)i) == 0, "pthread_create");
   while (!tids[0] || !tids[1] || !tids[2])
     crt_sleep_ms (5);
   /* the zombie is a zombie before the checkpoint */
@@ -112,7 +112,8 @@ main (void)
   crt_ready ();
   crt_wait ();
 
-  CRT_CHECK (getpid () == self && getsid (0) == sid, "pid %d sid %d (were %d %d)", getpid (), getsid (0), self, sid);
+  CRT_CHECK (getpid () == self && getsid (0) == sid, "pid %d sid %d (were %d %d)", getpid (), getsid (0),
+             self, sid);
   CRT_CHECK (ppid_of (a) == self && ppid_of (b) == self && ppid_of (grandchild) == b, "parents changed");
   CRT_CHECK (getpgid (grandchild) == grandchild && getpgid (a) == getpgrp (), "process groups changed");
   for (int i = 0; i < 3; i++)

@@ -26,6 +26,6 @@ main (void)
   CRT_CHECK (ioctl (0, TIOCGWINSZ, &gws) == 0 && gws.ws_row == 41 && gws.ws_col == 123, "window size %dx%d",
              gws.ws_row, gws.ws_col);
   CRT_CHECK (write (1, "pty-works\n", 10) == 10, "write to the terminal");
-  (void) line;
+  (void)line;
   crt_pass ();
 }

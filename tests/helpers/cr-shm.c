@@ -14,7 +14,7 @@ static int
 filled (const unsigned char *p, int salt)
 {
   for (int i = 0; i < SZ; i += 4096)
-    if (p[i] != (unsigned char) (i / 4096 + salt))
+    if (p[i] != (unsigned char)(i / 4096 + salt))
       return 0;
   return 1;
 }
@@ -23,7 +23,7 @@ static void
 fill (unsigned char *p, int salt)
 {
   for (int i = 0; i < SZ; i += 4096)
-    p[i] = (unsigned char) (i / 4096 + salt);
+    p[i] = (unsigned char)(i / 4096 + salt);
 }
 
 int
@@ -40,7 +40,7 @@ main (void)
   id = shmget (0x0c570001, SZ, IPC_CREAT | 0640);
   CRT_CHECK (id >= 0, "shmget");
   sysv = shmat (id, NULL, 0);
-  CRT_CHECK (sysv != (void *) -1, "shmat");
+  CRT_CHECK (sysv != (void *)-1, "shmat");
   fill (posix, 1);
   fill (sysv, 2);
   posix[1] = sysv[1] = 0;
@@ -60,8 +60,8 @@ main (void)
   CRT_CHECK (filled (posix, 1) && filled (sysv, 2), "the contents changed");
   CRT_CHECK (shmctl (id, IPC_STAT, &ds) == 0 && ds.shm_segsz == SZ && (ds.shm_perm.mode & 0777) == 0640
                  && ds.shm_nattch == 2,
-             "the SysV segment: size %zu mode %o attached %lu", (size_t) ds.shm_segsz, ds.shm_perm.mode & 0777,
-             (unsigned long) ds.shm_nattch);
+             "the SysV segment: size %zu mode %o attached %lu", (size_t)ds.shm_segsz, ds.shm_perm.mode & 0777,
+             (unsigned long)ds.shm_nattch);
   CRT_CHECK (shmget (0x0c570001, 0, 0) == id, "the key finds the same segment");
   CRT_CHECK (access ("/dev/shm/crt-posix", F_OK) == 0, "the POSIX segment's file");
   posix[1] = sysv[1] = 1;

@@ -10,15 +10,15 @@ static volatile int usr2_count, rt_count, rt_values[4], thread_got;
 static void
 on_usr2 (int sig)
 {
-  (void) sig;
+  (void)sig;
   usr2_count++;
 }
 
 static void
 on_rt (int sig, siginfo_t *si, void *ctx)
 {
-  (void) sig;
-  (void) ctx;
+  (void)sig;
+  (void)ctx;
   if (rt_count < 4)
     rt_values[rt_count] = si->si_value.sival_int;
   rt_count++;
@@ -27,7 +27,7 @@ on_rt (int sig, siginfo_t *si, void *ctx)
 static void
 on_usr1 (int sig)
 {
-  (void) sig;
+  (void)sig;
   thread_got++;
 }
 
@@ -35,7 +35,7 @@ static void *
 blocked_thread (void *arg)
 {
   sigset_t set;
-  (void) arg;
+  (void)arg;
   sigemptyset (&set);
   sigaddset (&set, SIGUSR1);
   pthread_sigmask (SIG_BLOCK, &set, NULL);
@@ -84,7 +84,7 @@ main (void)
   raise (SIGUSR2); /* a standard signal is pending once */
   CRT_CHECK (sigqueue (getpid (), rt, (union sigval){ .sival_int = 11 }) == 0, "sigqueue");
   CRT_CHECK (sigqueue (getpid (), rt, (union sigval){ .sival_int = 22 }) == 0, "sigqueue");
-  crt_sleep_ms (100); /* let the thread block USR1 */
+  crt_sleep_ms (100);                                          /* let the thread block USR1 */
   CRT_CHECK (pthread_kill (th, SIGUSR1) == 0, "pthread_kill"); /* pending for that thread only */
   crt_ready ();
   crt_wait ();
@@ -93,7 +93,8 @@ main (void)
                  && sigismember (&got.sa_mask, SIGHUP),
              "the USR2 handler changed");
   CRT_CHECK (sigaction (SIGPIPE, NULL, &got) == 0 && got.sa_handler == SIG_IGN, "SIGPIPE is not ignored");
-  CRT_CHECK (pthread_sigmask (SIG_SETMASK, NULL, &mask) == 0 && sigismember (&mask, SIGUSR2) && sigismember (&mask, rt),
+  CRT_CHECK (pthread_sigmask (SIG_SETMASK, NULL, &mask) == 0 && sigismember (&mask, SIGUSR2)
+                 && sigismember (&mask, rt),
              "the blocked mask changed");
   CRT_CHECK (sigpending (&pending) == 0 && sigismember (&pending, SIGUSR2) && sigismember (&pending, rt),
              "pending signals are lost");
@@ -102,8 +103,8 @@ main (void)
   CRT_CHECK (thread_got == 1, "the thread's pending SIGUSR1 arrived %d times", thread_got);
   CRT_CHECK (pthread_sigmask (SIG_UNBLOCK, &block, NULL) == 0, "unblock");
   CRT_CHECK (usr2_count == 1, "USR2 arrived %d times", usr2_count);
-  CRT_CHECK (rt_count == 2 && rt_values[0] == 11 && rt_values[1] == 22, "RT signals: %d, values %d %d", rt_count,
-             rt_values[0], rt_values[1]);
+  CRT_CHECK (rt_count == 2 && rt_values[0] == 11 && rt_values[1] == 22, "RT signals: %d, values %d %d",
+             rt_count, rt_values[0], rt_values[1]);
   raise (SIGUSR2);
   CRT_CHECK (usr2_count == 2, "a new signal is not handled");
   crt_pass ();

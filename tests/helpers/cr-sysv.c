@@ -23,8 +23,8 @@ static void
 expect_msg (int q, long type, const char *text)
 {
   struct msg m = { 0, "" };
-  CRT_CHECK (msgrcv (q, &m, sizeof m.text, type, IPC_NOWAIT) > 0 && strcmp (m.text, text) == 0, "message %ld: `%s`",
-             type, m.text);
+  CRT_CHECK (msgrcv (q, &m, sizeof m.text, type, IPC_NOWAIT) > 0 && strcmp (m.text, text) == 0,
+             "message %ld: `%s`", type, m.text);
 }
 
 int
@@ -44,12 +44,12 @@ main (void)
   crt_ready ();
   crt_wait ();
 
-  CRT_CHECK (semctl (sem, 0, GETALL, got) == 0 && got[0] == 5 && got[1] == 3 && got[2] == 7, "values %u %u %u",
-             got[0], got[1], got[2]);
+  CRT_CHECK (semctl (sem, 0, GETALL, got) == 0 && got[0] == 5 && got[1] == 3 && got[2] == 7,
+             "values %u %u %u", got[0], got[1], got[2]);
   CRT_CHECK (semctl (sem, 0, IPC_STAT, &sds) == 0 && sds.sem_nsems == 3 && (sds.sem_perm.mode & 0777) == 0600,
              "semaphore set");
   CRT_CHECK (msgctl (q, IPC_STAT, &mds) == 0 && mds.msg_qnum == 3 && (mds.msg_perm.mode & 0777) == 0620,
-             "queue: %lu messages", (unsigned long) mds.msg_qnum);
+             "queue: %lu messages", (unsigned long)mds.msg_qnum);
   expect_msg (q, 1, "first");
   expect_msg (q, 1, "first again");
   expect_msg (q, 0, "second type");

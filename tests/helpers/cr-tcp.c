@@ -27,13 +27,14 @@ expect (int fd, const char *want)
 int
 main (void)
 {
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons (7777), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  struct sockaddr_in a
+      = { .sin_family = AF_INET, .sin_port = htons (7777), .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
   int lst = socket (AF_INET, SOCK_STREAM, 0), cl = socket (AF_INET, SOCK_STREAM, 0), srv, one = 1, v;
   socklen_t len = sizeof v;
 
   CRT_CHECK (setsockopt (lst, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0, "SO_REUSEADDR");
-  CRT_CHECK (bind (lst, (struct sockaddr *) &a, sizeof a) == 0 && listen (lst, 16) == 0, "listen");
-  CRT_CHECK (connect (cl, (struct sockaddr *) &a, sizeof a) == 0, "connect");
+  CRT_CHECK (bind (lst, (struct sockaddr *)&a, sizeof a) == 0 && listen (lst, 16) == 0, "listen");
+  CRT_CHECK (connect (cl, (struct sockaddr *)&a, sizeof a) == 0, "connect");
   srv = accept (lst, NULL, NULL);
   CRT_CHECK (srv >= 0, "accept");
   CRT_CHECK (setsockopt (cl, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0, "TCP_NODELAY");
@@ -48,7 +49,7 @@ main (void)
   expect (srv, "more");
   close (cl);
   cl = socket (AF_INET, SOCK_STREAM, 0);
-  CRT_CHECK (connect (cl, (struct sockaddr *) &a, sizeof a) == 0, "a new connection to the listener");
+  CRT_CHECK (connect (cl, (struct sockaddr *)&a, sizeof a) == 0, "a new connection to the listener");
   CRT_CHECK ((v = accept (lst, NULL, NULL)) >= 0, "accept after");
   crt_pass ();
 }

@@ -12,14 +12,14 @@ static volatile unsigned long alarms, rt_ticks;
 static void
 on_alarm (int sig)
 {
-  (void) sig;
+  (void)sig;
   alarms++;
 }
 
 static void
 on_rt (int sig)
 {
-  (void) sig;
+  (void)sig;
   rt_ticks++;
 }
 
@@ -39,9 +39,12 @@ main (void)
   CRT_CHECK (setitimer (ITIMER_REAL, &it, NULL) == 0, "setitimer");
   CRT_CHECK (timer_create (CLOCK_MONOTONIC, &sev, &t) == 0 && timer_settime (t, 0, &pt, NULL) == 0, "timer");
   sev.sigev_signo = SIGRTMIN + 3; /* would kill us if it fired */
-  CRT_CHECK (timer_create (CLOCK_MONOTONIC, &sev, &tl) == 0 && timer_settime (tl, 0, &longone, NULL) == 0, "long timer");
+  CRT_CHECK (timer_create (CLOCK_MONOTONIC, &sev, &tl) == 0 && timer_settime (tl, 0, &longone, NULL) == 0,
+             "long timer");
   tfd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK);
-  CRT_CHECK (tfd >= 0 && timerfd_settime (tfd, 0, &(struct itimerspec){ { 0, 40000000 }, { 0, 40000000 } }, NULL) == 0,
+  CRT_CHECK (tfd >= 0
+                 && timerfd_settime (tfd, 0, &(struct itimerspec){ { 0, 40000000 }, { 0, 40000000 } }, NULL)
+                        == 0,
              "timerfd");
   crt_sleep_ms (200);
   crt_ready ();
@@ -50,9 +53,9 @@ main (void)
   CRT_CHECK (getitimer (ITIMER_REAL, &got) == 0 && got.it_interval.tv_usec == 50000, "the itimer's interval");
   CRT_CHECK (timer_gettime (t, &pg) == 0 && pg.it_interval.tv_nsec == 30000000, "the POSIX timer's interval");
   CRT_CHECK (timer_gettime (tl, &pg) == 0 && pg.it_value.tv_sec > 3000 && pg.it_value.tv_sec <= 3600,
-             "the long timer has %ld s left", (long) pg.it_value.tv_sec);
+             "the long timer has %ld s left", (long)pg.it_value.tv_sec);
   CRT_CHECK (timerfd_gettime (tfd, &pg) == 0 && pg.it_interval.tv_nsec == 40000000, "the timerfd's interval");
-  (void) !read (tfd, &n0, sizeof n0);
+  (void)!read (tfd, &n0, sizeof n0);
   a0 = alarms;
   r0 = rt_ticks;
   crt_sleep_ms (300);

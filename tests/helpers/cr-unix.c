@@ -26,7 +26,8 @@ expect (int fd, const char *want)
   char buf[64] = "";
   ssize_t n = recv (fd, buf, sizeof buf - 1, MSG_DONTWAIT);
 
-  CRT_CHECK (n == (ssize_t) strlen (want) && strcmp (buf, want) == 0, "wanted `%s`, got `%s` (%zd)", want, buf, n);
+  CRT_CHECK (n == (ssize_t)strlen (want) && strcmp (buf, want) == 0, "wanted `%s`, got `%s` (%zd)", want, buf,
+             n);
 }
 
 int
@@ -45,14 +46,14 @@ main (void)
   unlink ("/tmp/unix-listen");
   lst = socket (AF_UNIX, SOCK_STREAM, 0);
   a = addr ("/tmp/unix-listen", &len);
-  CRT_CHECK (bind (lst, (struct sockaddr *) &a, len) == 0 && listen (lst, 8) == 0, "listen");
+  CRT_CHECK (bind (lst, (struct sockaddr *)&a, len) == 0 && listen (lst, 8) == 0, "listen");
   cl = socket (AF_UNIX, SOCK_STREAM, 0);
-  CRT_CHECK (connect (cl, (struct sockaddr *) &a, len) == 0, "connect");
+  CRT_CHECK (connect (cl, (struct sockaddr *)&a, len) == 0, "connect");
   ab = socket (AF_UNIX, SOCK_DGRAM, 0);
   a = addr ("@crt-abstract", &len);
-  CRT_CHECK (bind (ab, (struct sockaddr *) &a, len) == 0, "abstract");
+  CRT_CHECK (bind (ab, (struct sockaddr *)&a, len) == 0, "abstract");
   snd = socket (AF_UNIX, SOCK_DGRAM, 0);
-  CRT_CHECK (sendto (snd, "to-abstract", 11, 0, (struct sockaddr *) &a, len) == 11, "sendto abstract");
+  CRT_CHECK (sendto (snd, "to-abstract", 11, 0, (struct sockaddr *)&a, len) == 11, "sendto abstract");
   crt_ready ();
   crt_wait ();
 
@@ -73,7 +74,7 @@ main (void)
   close (cl);
   cl = socket (AF_UNIX, SOCK_STREAM, 0);
   a = addr ("/tmp/unix-listen", &len);
-  CRT_CHECK (connect (cl, (struct sockaddr *) &a, len) == 0, "a new connection");
+  CRT_CHECK (connect (cl, (struct sockaddr *)&a, len) == 0, "a new connection");
   CRT_CHECK (send (st[0], "again", 5, 0) == 5, "the pair still works");
   expect (st[1], "again");
   crt_pass ();

@@ -65,18 +65,17 @@ crt_fail (const char *fmt, ...)
 }
 
 /* Fail with errno's text when @cond is false. */
-#define CRT_CHECK(cond, ...)                                                    \
-  do                                                                            \
-    {                                                                           \
-      if (!(cond))                                                              \
-        {                                                                       \
-          char _w[512];                                                         \
-          int _e = errno;                                                       \
-          snprintf (_w, sizeof _w, __VA_ARGS__);                                \
-          crt_fail ("%s:%d: %s (%s; errno %s)", __FILE__, __LINE__, _w, #cond, \
-                    _e ? strerror (_e) : "0");                                  \
-        }                                                                       \
-    }                                                                           \
+#define CRT_CHECK(cond, ...)                                                                                 \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (!(cond))                                                                                           \
+        {                                                                                                    \
+          char _w[512];                                                                                      \
+          int _e = errno;                                                                                    \
+          snprintf (_w, sizeof _w, __VA_ARGS__);                                                             \
+          crt_fail ("%s:%d: %s (%s; errno %s)", __FILE__, __LINE__, _w, #cond, _e ? strerror (_e) : "0");    \
+        }                                                                                                    \
+    }                                                                                                        \
   while (0)
 
 static inline _Noreturn void
