@@ -15,6 +15,7 @@ CRYO_COMMAND (state);
 CRYO_COMMAND (list);
 CRYO_COMMAND (check);
 CRYO_COMMAND (create);
+CRYO_COMMAND (exec);
 CRYO_COMMAND (start);
 CRYO_COMMAND (run);
 CRYO_COMMAND (kill);

@@ -2,6 +2,8 @@
 #ifndef CRYO_CONTAINER_INTERNAL_H
 #define CRYO_CONTAINER_INTERNAL_H
 
+#include <signal.h>
+
 #include "cgroup.h"
 #include "container.h"
 #include "process.h"
@@ -51,5 +53,32 @@ int container_destroy (const char *root, struct container_state *s, const struct
 /* Kill init (pid + start time checked through a pidfd), or with @all every
  * process of the cgroup. */
 int container_signal (const struct container_state *s, int sig, bool all, cryo_error_t *err);
+
+/* A foreground process the runtime waits for (run, exec). */
+struct foreground
+{
+  pid_t pid;      /* our child, not reaped */
+  int sigfd;      /* from foreground_block_signals() */
+  int pty_master; /* proxied to our stdio when >= 0; closed by foreground_wait */
+  int sync_fd;    /* may still report the process's failure, or -1; closed too */
+};
+
+/* Block the signals a foreground runtime forwards and return a signalfd
+ * for them; @old receives the mask to restore. */
+int foreground_block_signals (sigset_t *old, cryo_error_t *err);
+
+/**
+ * foreground_wait - wait for f->pid: forward signals to it, proxy its pty
+ * (our stdin raw while it is a tty), and give its exit code (128+N when
+ * killed by signal N).  An error the process sent on the sync socket
+ * becomes this call's error.
+ */
+int foreground_wait (struct foreground *f, int *exit_status, cryo_error_t *err);
+
+/* `cryo exec`: the process to run, from --process FILE or the container's
+ * process with the flags applied, completed with the container's settings
+ * (capabilities, rlimits, LSM labels, no_new_privs, oomScoreAdj). */
+int exec_process_build (const struct container_exec_options *o, const struct spec *spec,
+                        struct spec_process **out, cryo_error_t *err);
 
 #endif

@@ -52,6 +52,43 @@ int container_start (const char *root, const char *id, cryo_error_t *err);
  */
 int container_run (const struct container_create_options *o, int *exit_status, cryo_error_t *err);
 
+struct container_exec_options
+{
+  const char *root;
+  const char *id;
+  const char *process_file;   /* --process: a runtime-spec process object (JSON) */
+  char **args;                /* the command after the id (without --process) */
+  char **env;                 /* --env KEY=value, repeatable */
+  const char *cwd;            /* --cwd */
+  const char *user;           /* --user UID[:GID] */
+  char **additional_gids;     /* --additional-gids, repeatable */
+  char **caps;                /* --cap, repeatable */
+  bool tty;                   /* --tty */
+  bool no_new_privs;          /* --no-new-privs */
+  const char *apparmor;       /* --apparmor PROFILE */
+  const char *process_label;  /* --process-label LABEL (SELinux) */
+  const char *console_socket; /* with --tty --detach: receives the pty master */
+  const char *pid_file;       /* write the process's pid there (atomically) */
+  bool detach;                /* return once the process runs */
+  bool ignore_paused;         /* exec into a paused (frozen) container */
+  int preserve_fds;           /* fds 3 .. 3+N-1 are passed to the process */
+};
+
+/**
+ * container_exec - run a new process in a created or running container
+ * @exit_status: in the foreground, the process's exit code (128+N when
+ *     killed by signal N); 0 when detached
+ *
+ * The process joins every namespace of the container (the user namespace
+ * first) and its cgroup, and gets the container's seccomp filter, and its
+ * capabilities, rlimits, LSM labels and no_new_privs unless the process
+ * (--process, or the flags) sets them, as runc does.  It is the runtime's
+ * child: in the foreground signals are forwarded to it and a terminal
+ * without --console-socket is proxied.  A stopped container is refused, a
+ * paused one unless @ignore_paused (the process then runs on resume).
+ */
+int container_exec (const struct container_exec_options *o, int *exit_status, cryo_error_t *err);
+
 /* Signal init, or with @all every process of the container's cgroup. */
 int container_kill (const char *root, const char *id, int sig, bool all, cryo_error_t *err);
 

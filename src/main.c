@@ -21,6 +21,8 @@ static const struct cli_command commands[] = {
   { "list", cmd_list, "[command options]", "List containers started by cryo with the given root" },
   { "check", cmd_check, "[command options]", "Check that this host can checkpoint and restore (CRIU, kernel)" },
   { "create", cmd_create, "[command options] <container-id>", "Create a container" },
+  { "exec", cmd_exec, "[command options] <container-id> <command> [args...] | --process FILE <container-id>",
+    "Execute a new process inside a running container" },
   { "start", cmd_start, "<container-id>", "Execute the user-defined process in a created container" },
   { "run", cmd_run, "[command options] <container-id>", "Create and run a container" },
   { "kill", cmd_kill, "[command options] <container-id> [signal]",

@@ -32,6 +32,8 @@ static const char *const step_names[SYNC_MAX] = {
   [SYNC_STATE_CREATED] = "created state",
   [SYNC_CONSOLE] = "console",
   [SYNC_READY] = "ready",
+  [SYNC_EXEC_PID] = "exec pid",
+  [SYNC_EXEC_GO] = "exec go",
 };
 
 const char *

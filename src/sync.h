@@ -28,6 +28,8 @@ enum sync_step
   SYNC_STATE_CREATED,  /* parent -> init: payload is the state JSON for startContainer */
   SYNC_CONSOLE,        /* init -> parent: the pty master (fd), for a foreground run */
   SYNC_READY,          /* init -> parent: all set up, waiting on the exec fifo */
+  SYNC_EXEC_PID,       /* exec stage-1 -> parent: value is the exec'd process's pid */
+  SYNC_EXEC_GO,        /* parent -> exec'd process: it has its cgroup and limits, go on */
   SYNC_MAX,
 };
 
