@@ -22,7 +22,7 @@
 static struct leak *
 add_fd_leak (struct lk_ctx *c, enum leak_kind kind, const struct lk_fd *f, uint32_t holder, const char *detail)
 {
-  cleanup_free char *object = lk_fd_object (f);
+  cleanup_free char *object = lk_fd_object (c->idx, f);
   struct leak *l = lk_add (c, kind, f->proc, f->fd, holder, NULL, object, detail);
 
   l->obj_dev = f->dev;
@@ -62,24 +62,48 @@ mount_is_container (const struct lk_ctx *c, int mnt_id)
   return false;
 }
 
+/* POSIX message queues opened with mq_open() are on the ipc namespace's
+ * internal mqueue mount, whose superblock is the one the container mounts
+ * at /dev/mqueue. */
+static bool
+own_mqueue (const struct lk_ctx *c, uint64_t dev)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (c->mounts[i].dev == dev && c->mounts[i].fstype && strcmp (c->mounts[i].fstype, "mqueue") == 0)
+      return true;
+  return false;
+}
+
+static bool
+has_path (const struct lk_index *idx, const struct lk_fd *f)
+{
+  if (S_ISSOCK (f->mode) || (f->mode & S_IFMT) == 0)
+    return false; /* sockets, anonymous inodes */
+  return !(S_ISFIFO (f->mode) && f->dev == idx->pipefs_dev);
+}
+
 static void
 check_path (struct lk_ctx *c, const struct lk_fd *f)
 {
+  cleanup_free char *path = NULL;
+
   if ((S_ISCHR (f->mode) || S_ISBLK (f->mode)) && !allowed_device (c, f))
     add_fd_leak (c, LEAK_DEVICE, f, LK_NONE, "a device that is not one of the container's own (default, linux.devices, its pty)");
-  /* memfds live on an internal mount; CRIU dumps their contents. */
-  if (f->link == NULL || f->link[0] != '/' || strncmp (f->link, "/memfd:", 7) == 0 || f->mnt_id < 0)
+  if (!has_path (c->idx, f) || f->mnt_id < 0 || mount_is_container (c, f->mnt_id) || own_mqueue (c, f->dev))
     return;
-  if (!mount_is_container (c, f->mnt_id))
-    add_fd_leak (c, LEAK_FILE_UNREACHABLE, f, LK_NONE,
-                 "on a mount that is not in the container's mount namespace: a restore cannot reopen it");
+  /* memfds live on an internal mount; CRIU dumps their contents. */
+  path = lk_fd_object (c->idx, f);
+  if (strncmp (path, "/memfd:", 7) == 0)
+    return;
+  add_fd_leak (c, LEAK_FILE_UNREACHABLE, f, LK_NONE,
+               "on a mount that is not in the container's mount namespace: a restore cannot reopen it");
 }
 
 static void
 check_pipe (struct lk_ctx *c, const struct lk_fd *f)
 {
   struct lk_index *idx = c->idx;
-  bool fifo = f->link && f->link[0] == '/';
+  bool fifo = f->dev != idx->pipefs_dev;
 
   for (uint32_t i = lk_hash_first (&idx->fd_by_obj, lk_key (f->dev, f->ino)); i != LK_NONE;
        i = lk_hash_next (&idx->fd_by_obj, i))
@@ -97,7 +121,7 @@ kcmp_sorted (const void *a, const void *b, void *arg)
 {
   struct lk_ctx *c = arg;
   const struct lk_fd *x = *(struct lk_fd *const *) a, *y = *(struct lk_fd *const *) b;
-  int r = c->idx->cmp_file (c->idx->procs[x->proc].pid, x->fd, c->idx->procs[y->proc].pid, y->fd);
+  int r = c->idx->cmp_file (c->idx, x, y);
 
   return r == 1 ? -1 : r == 2 ? 1 : 0;
 }
@@ -113,21 +137,21 @@ report_shared (struct lk_ctx *c, const struct lk_fd *f, const struct lk_fd *o)
 static void
 search_sorted (struct lk_ctx *c, struct lk_fd **in, size_t n, const struct lk_fd *o)
 {
-  pid_t op = c->idx->procs[o->proc].pid;
+  const struct lk_index *idx = c->idx;
   size_t lo = 0, hi = n;
 
   while (lo < hi)
     {
       size_t mid = lo + (hi - lo) / 2;
-      int r = c->idx->cmp_file (op, o->fd, c->idx->procs[in[mid]->proc].pid, in[mid]->fd);
+      int r = idx->cmp_file (idx, o, in[mid]);
       if (r < 0)
         return; /* the outside process is gone */
       if (r == 0)
         {
           size_t a = mid, b = mid;
-          while (a > 0 && c->idx->cmp_file (op, o->fd, c->idx->procs[in[a - 1]->proc].pid, in[a - 1]->fd) == 0)
+          while (a > 0 && idx->cmp_file (idx, o, in[a - 1]) == 0)
             a--;
-          while (b + 1 < n && c->idx->cmp_file (op, o->fd, c->idx->procs[in[b + 1]->proc].pid, in[b + 1]->fd) == 0)
+          while (b + 1 < n && idx->cmp_file (idx, o, in[b + 1]) == 0)
             b++;
           for (size_t k = a; k <= b; k++)
             report_shared (c, in[k], o);
@@ -149,9 +173,7 @@ check_group (struct lk_ctx *c, struct lk_fd **in, size_t n_in, struct lk_fd **ou
     {
       for (size_t i = 0; i < n_in; i++)
         for (size_t o = 0; o < n_out; o++)
-          if (c->idx->cmp_file (c->idx->procs[in[i]->proc].pid, in[i]->fd, c->idx->procs[out[o]->proc].pid,
-                                out[o]->fd)
-              == 0)
+          if (c->idx->cmp_file (c->idx, in[i], out[o]) == 0)
             report_shared (c, in[i], out[o]);
       return;
     }
@@ -242,11 +264,11 @@ static void
 lock_leak (struct lk_ctx *c, const struct lk_lock *l, const struct lk_fd *f, uint32_t p, uint32_t holder,
            const char *detail)
 {
-  cleanup_free char *object = NULL;
+  cleanup_free char *object = NULL, *path = f ? lk_fd_object (c->idx, f) : NULL;
   struct leak *k;
 
   if (f)
-    object = xasprintf ("%s lock on %s", l->type, f->link ? f->link : "?");
+    object = xasprintf ("%s lock on %s", l->type, path);
   else
     object = xasprintf ("%s lock on %u:%u:%" PRIu64, l->type, major (l->dev), minor (l->dev), l->ino);
   k = lk_add (c, LEAK_LOCK, f ? f->proc : p, f ? f->fd : -1, holder, NULL, object, detail);

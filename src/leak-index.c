@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -34,6 +35,8 @@ lk_hash_init (struct lk_hash *h, size_t cap)
   h->mask = n - 1;
   h->head = xzalloc (n * sizeof (uint32_t));
   h->next = xzalloc ((cap + 1) * sizeof (uint32_t));
+  lk_prefault (h->head, n * sizeof (uint32_t));
+  lk_prefault (h->next, (cap + 1) * sizeof (uint32_t));
   h->cap = cap;
 }
 
@@ -87,6 +90,14 @@ int
 lk_kcmp_file (pid_t p1, int fd1, pid_t p2, int fd2)
 {
   return (int) syscall (SYS_kcmp, p1, p2, KCMP_FILE, fd1, fd2);
+}
+
+int
+lk_cmp_file (const struct lk_index *idx, const struct lk_fd *a, const struct lk_fd *b)
+{
+  if (a->file && b->file)
+    return a->file == b->file ? 0 : a->file < b->file ? 1 : 2;
+  return lk_kcmp_file (idx->procs[a->proc].pid, a->fd, idx->procs[b->proc].pid, b->fd);
 }
 
 uint32_t
@@ -162,6 +173,19 @@ read_ns (struct lk_index *idx, int pdir, struct lk_proc *p)
     }
 }
 
+void
+lk_prefault (void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+  uintptr_t start = ((uintptr_t) p + 4095) & ~(uintptr_t) 4095, end = ((uintptr_t) p + len) & ~(uintptr_t) 4095;
+
+  if (end > start)
+    madvise ((void *) start, end - start, MADV_POPULATE_WRITE);
+#else
+  (void) p, (void) len;
+#endif
+}
+
 static struct lk_fd *
 new_fd (struct lk_index *idx)
 {
@@ -232,14 +256,14 @@ lk_parse_maps_line (const char *line, struct lk_map *m, bool *shared)
 }
 
 static void
-read_maps (struct lk_index *idx, int pdir, uint32_t pi)
+read_maps (struct lk_index *idx, int dirfd, const char *path, uint32_t pi)
 {
   cleanup_free char *text = NULL;
   char *save = NULL;
   struct lk_proc *p = &idx->procs[pi];
 
   p->map_first = idx->n_maps;
-  if (read_all_file_at (pdir, "maps", &text, NULL, NULL) < 0)
+  if (read_all_file_at (dirfd, path, &text, NULL, NULL) < 0)
     return;
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
@@ -267,8 +291,23 @@ read_maps (struct lk_index *idx, int pdir, uint32_t pi)
   p->n_maps = idx->n_maps - p->map_first;
 }
 
+static struct lk_proc *
+new_proc (struct lk_index *idx)
+{
+  struct lk_proc *p;
+
+  if (idx->n_procs == idx->cap_procs)
+    {
+      idx->cap_procs = idx->cap_procs ? idx->cap_procs * 2 : 256;
+      idx->procs = xreallocarray (idx->procs, idx->cap_procs, sizeof (*idx->procs));
+    }
+  p = &idx->procs[idx->n_procs];
+  memset (p, 0, sizeof (*p));
+  return p;
+}
+
 static void
-read_proc (struct lk_index *idx, pid_t pid)
+read_proc (struct lk_index *idx, pid_t pid, bool with_fds)
 {
   char path[32], status[4096];
   cleanup_close int pdir = -1;
@@ -278,13 +317,7 @@ read_proc (struct lk_index *idx, pid_t pid)
   pdir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (pdir < 0 || read_small_at (pdir, "status", status, sizeof (status)) < 0)
     return; /* gone */
-  if (idx->n_procs == idx->cap_procs)
-    {
-      idx->cap_procs = idx->cap_procs ? idx->cap_procs * 2 : 256;
-      idx->procs = xreallocarray (idx->procs, idx->cap_procs, sizeof (*idx->procs));
-    }
-  p = &idx->procs[idx->n_procs];
-  memset (p, 0, sizeof (*p));
+  p = new_proc (idx);
   p->pid = pid;
   if (!parse_status (status, p))
     return;
@@ -292,26 +325,142 @@ read_proc (struct lk_index *idx, pid_t pid)
   if (p->flags & LK_KTHREAD)
     return;
   read_ns (idx, pdir, p);
-  read_fds (idx, pdir, idx->n_procs - 1);
-  read_maps (idx, pdir, idx->n_procs - 1);
+  if (with_fds)
+    read_fds (idx, pdir, idx->n_procs - 1);
+  read_maps (idx, pdir, "maps", idx->n_procs - 1);
 }
 
-int
-lk_index_scan (struct lk_index *idx, pid_t skip, cryo_error_t *err)
+/* The BPF records (sorted by pid) of each process found under /proc. */
+static void
+attach_files (struct lk_index *idx, const struct lk_bpf_file *files, size_t n)
 {
-  cleanup_dir DIR *d = opendir ("/proc");
+  idx->cap_fds = n + 1;
+  idx->fds = xreallocarray (idx->fds, idx->cap_fds, sizeof (*idx->fds));
+  lk_prefault (idx->fds, idx->cap_fds * sizeof (*idx->fds));
+  for (uint32_t pi = 0; pi < idx->n_procs; pi++)
+    {
+      struct lk_proc *p = &idx->procs[pi];
+      size_t lo = 0, hi = n;
+      while (lo < hi)
+        {
+          size_t mid = lo + (hi - lo) / 2;
+          if (files[mid].pid < (uint32_t) p->pid)
+            lo = mid + 1;
+          else
+            hi = mid;
+        }
+      p->fd_first = idx->n_fds;
+      for (size_t i = lo; i < n && files[i].pid == (uint32_t) p->pid; i++)
+        {
+          struct lk_fd *f = new_fd (idx);
+          f->proc = pi;
+          f->fd = (int) files[i].fd;
+          f->dev = lk_kdev (files[i].kdev);
+          f->ino = files[i].ino;
+          f->rdev = lk_kdev (files[i].krdev);
+          f->mode = files[i].mode;
+          f->file = files[i].file;
+          f->mnt_id = files[i].mnt_id;
+          if (S_ISSOCK (f->mode))
+            idx->sockfs_dev = f->dev;
+        }
+      p->n_fds = idx->n_fds - p->fd_first;
+    }
+}
+
+#define PF_KTHREAD 0x00200000
+#define EXIT_ZOMBIE 0x00000020
+
+/* A process as the BPF task iterator saw it; its shared mappings from
+ * /proc.  Deeper than 3 nested pid namespaces, /proc tells the rest. */
+static void
+add_task (struct lk_index *idx, const struct lk_bpf_task *t)
+{
+  struct lk_proc *p;
+  char path[48];
+
+  if (t->level > 3)
+    {
+      read_proc (idx, (pid_t) t->tgid, false);
+      return;
+    }
+  p = new_proc (idx);
+  p->pid = (pid_t) t->tgid;
+  p->ppid = (pid_t) t->ppid;
+  p->tracer = t->ptrace ? (pid_t) t->parent : 0;
+  p->nspid = (pid_t) t->nspid;
+  p->state = (t->exit_state & EXIT_ZOMBIE) ? 'Z' : 'S';
+  memcpy (p->comm, t->comm, sizeof (t->comm));
+  p->comm[sizeof (t->comm) - 1] = '\0';
+  if (t->flags & PF_KTHREAD)
+    p->flags |= LK_KTHREAD;
+  /* /proc shows no namespaces for a zombie either; kernel threads are no
+   * container's business */
+  for (int i = 0; i < NS_MAX && p->state != 'Z' && !(p->flags & LK_KTHREAD); i++)
+    p->ns[i] = t->ns[i];
+  idx->n_procs++;
+  if (p->flags & LK_KTHREAD)
+    return;
+  snprintf (path, sizeof (path), "/proc/%u/maps", t->tgid);
+  read_maps (idx, AT_FDCWD, path, idx->n_procs - 1);
+}
+
+/* Every process: from the BPF task iterator, or /proc (@with_fds when the
+ * fds do not come from BPF either). */
+static int
+read_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf_task *tasks, size_t n, bool with_fds,
+                cryo_error_t *err)
+{
+  cleanup_dir DIR *d = NULL;
   struct dirent *de;
 
+  if (tasks)
+    {
+      for (size_t i = 0; i < n; i++)
+        if ((pid_t) tasks[i].tgid != skip)
+          add_task (idx, &tasks[i]);
+      return 0;
+    }
+  d = opendir ("/proc");
   if (d == NULL)
     return cryo_error (err, errno, "open `/proc`");
-  idx->cmp_file = lk_kcmp_file;
   while ((de = readdir (d)) != NULL)
     {
       int64_t pid;
       if (parse_int64 (de->d_name, &pid) < 0 || pid <= 0 || pid == skip)
         continue;
-      read_proc (idx, (pid_t) pid);
+      read_proc (idx, (pid_t) pid, with_fds);
     }
+  return 0;
+}
+
+int
+lk_index_scan (struct lk_index *idx, pid_t skip, const char *cache, cryo_error_t *err)
+{
+  cleanup_free struct lk_bpf_file *files = NULL;
+  cleanup_free struct lk_bpf_task *tasks = NULL;
+  size_t n_files = 0, n_tasks = 0;
+  int p[2];
+  struct stat st;
+  bool bpf;
+
+  idx->cmp_file = lk_cmp_file;
+  if (stat ("/proc/self/ns/net", &st) == 0)
+    idx->nsfs_dev = st.st_dev;
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return cryo_error (err, errno, "pipe");
+  if (fstat (p[0], &st) == 0)
+    idx->pipefs_dev = st.st_dev;
+  close (p[0]);
+  close (p[1]);
+  /* Fds first: a process started in between has no fds here and is looked
+   * at without them, never the other way round. */
+  bpf = lk_bpf_dump (cache, &files, &n_files, &tasks, &n_tasks) == 0;
+  if (read_processes (idx, skip, tasks, n_tasks, !bpf, err) < 0)
+    return -1;
+  if (bpf)
+    attach_files (idx, files, n_files);
+  log_debug ("processes from %s, fds from %s", tasks ? "BPF" : "/proc", bpf ? "BPF" : "/proc");
   if (lk_index_read_locks (idx, err) < 0)
     return -1;
   lk_index_build (idx);
@@ -350,8 +499,18 @@ parse_fdinfo (const char *text, struct lk_fd *f)
     f->mnt_id = atoi (s + 7);
 }
 
-/* Links and fdinfo of a container process's fds: what the report names and
- * what the path and description checks need. */
+/* Pipes, sockets and anonymous inodes have no path to check; the BPF path
+ * gave the mount of the others already. */
+static bool
+needs_detail (const struct lk_index *idx, const struct lk_fd *f)
+{
+  if (S_ISSOCK (f->mode) || (f->mode & S_IFMT) == 0 || f->mnt_id >= 0)
+    return false;
+  return !(S_ISFIFO (f->mode) && f->dev == idx->pipefs_dev);
+}
+
+/* Links and fdinfo of a container process's fds on files: what the path,
+ * device and lock checks need. */
 int
 lk_index_detail (struct lk_index *idx, uint32_t pi, cryo_error_t *err)
 {
@@ -373,6 +532,8 @@ lk_index_detail (struct lk_index *idx, uint32_t pi, cryo_error_t *err)
       struct lk_fd *f = &idx->fds[i];
       char name[16];
       ssize_t n;
+      if (!needs_detail (idx, f))
+        continue;
       snprintf (name, sizeof (name), "%d", f->fd);
       n = readlinkat (fddir, name, buf, sizeof (buf) - 1);
       if (n >= 0)

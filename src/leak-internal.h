@@ -73,10 +73,12 @@ struct lk_fd
   uint64_t dev, ino;    /* of what the fd refers to */
   uint64_t rdev;
   uint32_t mode;        /* st_mode */
-  /* Read for container processes only (LK_DETAILED). */
-  char *link;           /* readlink: "/path", "pipe:[1]", "socket:[2]", "anon_inode:[eventfd]" */
-  int mnt_id;           /* fdinfo mnt_id, -1 unknown */
+  /* Read for the container's fds on files only (LK_DETAILED): not for
+   * pipes, sockets and anonymous inodes, which have no path. */
+  char *link;           /* readlink: "/path", "net:[4026531840]", "/memfd:x (deleted)" */
+  int mnt_id;           /* the mount it was opened on (BPF, fdinfo); -1 unknown */
   unsigned int flags;   /* fdinfo flags (octal O_*) */
+  uint64_t file;        /* the open file description (BPF path), 0 unknown */
 };
 
 struct lk_map
@@ -105,8 +107,10 @@ struct lk_nsmount
   char *mountpoint;
 };
 
-/* kcmp(KCMP_FILE) semantics: 0 same description, 1 less, 2 greater, -1 error. */
-typedef int (*lk_cmp_file_fn) (pid_t p1, int fd1, pid_t p2, int fd2);
+/* Order open file descriptions with kcmp(KCMP_FILE)'s results: 0 the same
+ * description, 1 less, 2 greater, -1 error. */
+struct lk_index;
+typedef int (*lk_cmp_file_fn) (const struct lk_index *idx, const struct lk_fd *a, const struct lk_fd *b);
 
 struct lk_index
 {
@@ -122,6 +126,7 @@ struct lk_index
   size_t n_nsmounts;
   uint64_t nsfs_dev;    /* st_dev of the files in /proc/PID/ns */
   uint64_t sockfs_dev;  /* st_dev of sockets, 0 until one is seen */
+  uint64_t pipefs_dev;  /* st_dev of anonymous pipes */
   struct lk_hash by_pid;
   struct lk_hash fd_by_obj;   /* key (dev, ino) */
   struct lk_hash map_by_obj;  /* key (dev, ino ^ sysv_ipcns) */
@@ -131,7 +136,8 @@ struct lk_index
 };
 
 /* leak-index.c */
-int lk_index_scan (struct lk_index *idx, pid_t skip, cryo_error_t *err);
+/* The whole host but @skip (ourselves); @cache as for lk_bpf_dump. */
+int lk_index_scan (struct lk_index *idx, pid_t skip, const char *cache, cryo_error_t *err);
 /* Build the hash tables; also used by unit tests after filling by hand. */
 void lk_index_build (struct lk_index *idx);
 int lk_index_detail (struct lk_index *idx, uint32_t p, cryo_error_t *err);
@@ -139,7 +145,64 @@ int lk_index_read_locks (struct lk_index *idx, cryo_error_t *err);
 int lk_index_parse_locks (struct lk_index *idx, const char *text);
 void lk_index_clear (struct lk_index *idx);
 uint32_t lk_proc_find (const struct lk_index *idx, pid_t pid);
+/* The description given by the BPF path when both have one, else kcmp(2). */
+int lk_cmp_file (const struct lk_index *idx, const struct lk_fd *a, const struct lk_fd *b);
 int lk_kcmp_file (pid_t p1, int fd1, pid_t p2, int fd2);
+
+/* leak-bpf.c: every open file of the host in one read, one record per fd
+ * as the iterator program writes it. */
+struct lk_bpf_file
+{
+  uint32_t pid;
+  uint32_t fd;
+  uint64_t ino;
+  uint64_t file;  /* the open file description */
+  uint32_t kdev;  /* kernel dev_t (major << 20 | minor) of the superblock */
+  uint32_t mode;
+  uint32_t krdev;
+  int32_t mnt_id; /* of the mount the file was opened on; -1 unknown */
+};
+/* One record per process (thread group leader), as the task iterator
+ * program writes it. */
+struct lk_bpf_task
+{
+  uint32_t tgid, pid, ppid;
+  uint32_t parent;      /* the tracer when ptrace != 0 */
+  uint32_t ptrace, flags, exit_state;
+  uint32_t level;       /* of its pid namespace; nspid and ns[NS_PID] only up to 3 */
+  uint32_t nspid;
+  uint32_t pad;
+  uint32_t ns[NS_MAX];  /* namespace inodes, indexed by enum cryo_ns */
+  char comm[16];
+};
+
+/* Every open file of the host sorted by (pid, fd), and every process when
+ * the task program works here too (*tasks NULL otherwise).  Returns 1 when
+ * the BPF path is not available: the caller falls back to /proc.  @cache
+ * (may be NULL) keeps the kernel's field offsets for the rest of the boot. */
+int lk_bpf_dump (const char *cache, struct lk_bpf_file **files, size_t *n_files, struct lk_bpf_task **tasks,
+                 size_t *n_tasks);
+
+/* leak-btf.c: the kernel's BTF, for the iterator programs. */
+union bpf_attr;
+int lk_sys_bpf (int cmd, union bpf_attr *attr);
+struct lk_btf;
+struct lk_btf_name
+{
+  const char *name;
+  bool func;            /* a function (the iterator targets); a struct otherwise */
+};
+int lk_btf_open (struct lk_btf **out);
+void lk_btf_free (struct lk_btf *b);
+/* The ids of @names (0 when absent), in one pass over the types. */
+void lk_btf_find (const struct lk_btf *b, const struct lk_btf_name *names, uint32_t *ids, size_t n);
+/* The byte offset of member @name in struct or union @id, -1 when absent. */
+int lk_btf_member (const struct lk_btf *b, uint32_t id, const char *name);
+int lk_btf_size (const struct lk_btf *b, uint32_t id);
+uint64_t lk_kdev (uint32_t kdev);
+/* Fault a fresh buffer in with one call: page faults one by one cost tens
+ * of microseconds each in some VMs, more than the scan itself. */
+void lk_prefault (void *p, size_t len);
 /* Parse one /proc/PID/maps line; false when malformed. */
 bool lk_parse_maps_line (const char *line, struct lk_map *m, bool *shared);
 
@@ -196,7 +259,8 @@ struct leak *lk_add (struct lk_ctx *c, enum leak_kind kind, uint32_t p, int fd, 
                      const char *holder_path, const char *object, const char *detail);
 void lk_report_finish (struct lk_ctx *c, struct leak_report *r);
 void leak_clear (struct leak *l);
-char *lk_fd_object (const struct lk_fd *f);
+/* What the fd is, for the report: its link, read now if it was not. */
+char *lk_fd_object (const struct lk_index *idx, const struct lk_fd *f);
 
 /* The classifiers; each adds what it finds to c->leaks. */
 void lk_mark_processes (struct lk_ctx *c);   /* sets LK_COVERED, LK_IN_PIDNS, LK_IN_CGROUP */

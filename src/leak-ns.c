@@ -166,7 +166,7 @@ lk_check_ns_fd_held (struct lk_ctx *c, uint32_t fd_index)
 
   if (is_container_ns (c, f->ino))
     return;
-  object = f->link ? xstrdup (f->link) : xasprintf ("ns:[%" PRIu64 "]", f->ino);
+  object = lk_fd_object (c->idx, f);
   detail = xstrdup ("holds a namespace that is not one of the container's");
   lk_add (c, LEAK_NS_FOREIGN, f->proc, f->fd, LK_NONE, NULL, object, detail);
 }

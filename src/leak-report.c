@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "leak-internal.h"
 #include "util.h"
@@ -71,12 +73,23 @@ lk_add (struct lk_ctx *c, enum leak_kind kind, uint32_t p, int fd, uint32_t hold
   return l;
 }
 
-/* "pipe:[123]", "/data/file", or "dev:ino" when the link is unknown. */
 char *
-lk_fd_object (const struct lk_fd *f)
+lk_fd_object (const struct lk_index *idx, const struct lk_fd *f)
 {
+  char path[64], buf[4096];
+  ssize_t n;
+
   if (f->link)
     return xstrdup (f->link);
+  if (S_ISSOCK (f->mode))
+    return xasprintf ("socket:[%" PRIu64 "]", f->ino);
+  if (S_ISFIFO (f->mode) && f->dev == idx->pipefs_dev)
+    return xasprintf ("pipe:[%" PRIu64 "]", f->ino);
+  /* The container is frozen: the fd is still what it was. */
+  snprintf (path, sizeof (path), "/proc/%d/fd/%d", idx->procs[f->proc].pid, f->fd);
+  n = readlink (path, buf, sizeof (buf) - 1);
+  if (n > 0)
+    return xstrndup (buf, n);
   return xasprintf ("%" PRIu64 ":%" PRIu64, f->dev, f->ino);
 }
 

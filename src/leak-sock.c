@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,17 @@ check_inet_socket (struct lk_ctx *c, const struct lk_hash *h, const struct lk_so
              outside == LK_NONE ? dst : NULL, object, "connected outside the container's network namespace");
 }
 
+static void
+inet_hash (struct lk_hash *h, const struct lk_socks *s)
+{
+  lk_hash_init (h, s->n_inet);
+  for (size_t i = 0; i < s->n_inet; i++)
+    {
+      const struct lk_inet *k = &s->inet[i];
+      lk_hash_add (h, tuple_key (k->protocol, k->src, k->sport, k->dst, k->dport), i);
+    }
+}
+
 void
 lk_check_inet (struct lk_ctx *c, const struct lk_socks *s)
 {
@@ -297,12 +309,7 @@ lk_check_inet (struct lk_ctx *c, const struct lk_socks *s)
 
   if (c->idx->sockfs_dev == 0)
     return;
-  lk_hash_init (&h, s->n_inet);
-  for (size_t i = 0; i < s->n_inet; i++)
-    {
-      const struct lk_inet *k = &s->inet[i];
-      lk_hash_add (&h, tuple_key (k->protocol, k->src, k->sport, k->dst, k->dport), i);
-    }
+  inet_hash (&h, s);
   for (size_t i = 0; i < s->n_inet; i++)
     {
       uint32_t outside, fd_index;
@@ -367,34 +374,86 @@ dump_netns (pid_t pid, uint64_t netns, int home, struct lk_socks *s, cryo_error_
   return 0;
 }
 
-/* The sockets of every network namespace on the host, each dumped once
- * (through whichever process is in it). */
-int
-lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err)
+struct netns_set
+{
+  struct lk_hash seen;
+  uint64_t *done;
+  size_t n;
+};
+
+/* Dump the network namespaces of the processes that @want, each once. */
+static int
+dump_namespaces (struct lk_ctx *c, struct lk_socks *s, struct netns_set *set, bool covered_only, int home,
+                 cryo_error_t *err)
 {
   struct lk_index *idx = c->idx;
-  cleanup_close int home = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  cleanup_free uint64_t *done = xzalloc ((idx->n_procs + 1) * sizeof (uint64_t));
-  struct lk_hash seen;
-  size_t n_done = 0;
-  int ret = 0;
 
-  if (home < 0)
-    return cryo_error (err, errno, "open `/proc/self/ns/net`");
-  lk_hash_init (&seen, idx->n_procs);
-  for (uint32_t i = 0; i < idx->n_procs && ret >= 0; i++)
+  for (uint32_t i = 0; i < idx->n_procs; i++)
     {
       uint64_t netns = idx->procs[i].ns[NS_NET];
       bool known = false;
-      if (netns == 0)
+      int ret;
+      if (netns == 0 || (covered_only && !lk_covered (c, i)))
         continue;
-      for (uint32_t k = lk_hash_first (&seen, netns); k != LK_NONE && !known; k = lk_hash_next (&seen, k))
-        known = done[k] == netns;
-      if (known || (ret = dump_netns (idx->procs[i].pid, netns, home, s, err)) != 0)
+      for (uint32_t k = lk_hash_first (&set->seen, netns); k != LK_NONE && !known; k = lk_hash_next (&set->seen, k))
+        known = set->done[k] == netns;
+      if (known)
         continue;
-      done[n_done] = netns;
-      lk_hash_add (&seen, netns, n_done++);
+      ret = dump_netns (idx->procs[i].pid, netns, home, s, err);
+      if (ret < 0)
+        return -1;
+      if (ret == 0)
+        {
+          set->done[set->n] = netns;
+          lk_hash_add (&set->seen, netns, set->n++);
+        }
     }
-  lk_hash_free (&seen);
-  return ret < 0 ? -1 : 0;
+  return 0;
+}
+
+/* Whether the container's sockets have partners that only the other
+ * network namespaces can name: a pending connection (the listener lists
+ * the client, the client does not list the listener), a datagram socket
+ * (its senders list it), a connection that leaves the namespace. */
+static bool
+needs_other_namespaces (const struct lk_ctx *c, const struct lk_socks *s)
+{
+  uint32_t outside;
+  struct lk_hash h;
+  bool more = false;
+
+  for (size_t i = 0; i < s->n_unix; i++)
+    {
+      const struct lk_unix *u = &s->unix_[i];
+      if ((u->type == SOCK_DGRAM || (u->peer == 0 && u->state == TCP_ESTABLISHED))
+          && socket_holders (c, u->ino, &outside) != LK_NONE)
+        return true;
+    }
+  inet_hash (&h, s);
+  for (size_t i = 0; i < s->n_inet && !more; i++)
+    more = inet_connected (&s->inet[i]) && s->inet[i].ino && socket_holders (c, s->inet[i].ino, &outside) != LK_NONE
+           && inet_reverse (&h, s, &s->inet[i], true) == NULL;
+  lk_hash_free (&h);
+  return more;
+}
+
+/* The sockets of the container's network namespaces, and of every other
+ * one on the host when a partner may be there; each namespace is dumped
+ * once, through whichever process is in it. */
+int
+lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err)
+{
+  cleanup_close int home = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  cleanup_free uint64_t *done = xzalloc ((c->idx->n_procs + 1) * sizeof (uint64_t));
+  struct netns_set set = { .done = done };
+  int ret;
+
+  if (home < 0)
+    return cryo_error (err, errno, "open `/proc/self/ns/net`");
+  lk_hash_init (&set.seen, c->idx->n_procs);
+  ret = dump_namespaces (c, s, &set, true, home, err);
+  if (ret == 0 && needs_other_namespaces (c, s))
+    ret = dump_namespaces (c, s, &set, false, home, err);
+  lk_hash_free (&set.seen);
+  return ret;
 }

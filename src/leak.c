@@ -30,6 +30,7 @@ struct leak_target
   bool tcp_established;
   int *external_fds;
   size_t n_external_fds;
+  char *cache;               /* <state root>/.leaks-bpf: the kernel's offsets this boot */
 };
 
 void
@@ -41,6 +42,7 @@ leak_target_free (struct leak_target *t)
   cgroup_manager_free (t->cg);
   spec_free (t->spec);
   free (t->external_fds);
+  free (t->cache);
   free (t);
 }
 
@@ -60,6 +62,16 @@ leak_target_new (const struct container_state *s, const struct leak_options *o, 
   if (!state_init_alive (s))
     return cryo_error (err, 0, "container `%s` is not running", s->id);
   t->id = xstrdup (s->id);
+  if (s->dir)
+    {
+      char *slash;
+      t->cache = xstrdup (s->dir);
+      slash = strrchr (t->cache, '/');
+      if (slash)
+        strcpy (slash, "/.leaks-bpf");
+      else
+        t->cache = (free (t->cache), NULL);
+    }
   t->init_pid = s->pid;
   t->init_start_time = s->pid_start_time;
   t->mode = o->mode;
@@ -230,24 +242,40 @@ count_scanned (const struct lk_ctx *c, struct leak_report *r)
   r->n_host_fds = c->idx->n_fds - r->n_fds;
 }
 
+/* Debug timings of the scan's steps: where the time goes on a big host. */
+static void
+step (uint64_t *t, const char *what)
+{
+  uint64_t now = now_ns ();
+
+  log_debug ("%s: %.1f ms", what, (now - *t) / 1e6);
+  *t = now;
+}
+
 static int
 classify (struct lk_ctx *c, cryo_error_t *err)
 {
   struct lk_socks socks = { 0 };
+  uint64_t t = now_ns ();
   int ret;
 
   lk_collect_nsmounts (c);
   lk_check_processes (c);
   lk_check_ptrace (c);
   lk_check_namespaces (c);
+  step (&t, "processes and namespaces");
   lk_check_fds (c);
   lk_check_locks (c);
+  step (&t, "fds and locks");
   lk_check_memory (c);
+  step (&t, "memory");
   ret = lk_socks_collect (c, &socks, err);
+  step (&t, "sock_diag");
   if (ret == 0)
     {
       lk_check_unix (c, &socks);
       lk_check_inet (c, &socks);
+      step (&t, "sockets");
     }
   lk_socks_clear (&socks);
   return ret;
@@ -259,16 +287,20 @@ leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *
   struct lk_index idx = { 0 };
   struct lk_ctx c = { 0 };
   struct leak_report *r = NULL;
-  uint64_t t0 = now_ns ();
+  uint64_t t0 = now_ns (), t1 = t0;
   int ret = -1;
 
-  if (lk_index_scan (&idx, getpid (), err) < 0 || ctx_init (&c, t, &idx, err) < 0)
+  if (lk_index_scan (&idx, getpid (), t->cache, err) < 0)
+    goto out;
+  step (&t1, "/proc pass");
+  if (ctx_init (&c, t, &idx, err) < 0)
     goto out;
   lk_mark_processes (&c);
   for (uint32_t p = 0; p < idx.n_procs; p++)
     if (lk_covered (&c, p) && idx.procs[p].state != 'Z' && lk_index_detail (&idx, p, err) < 0)
       goto out;
   read_declared (&c, t);
+  step (&t1, "container details");
   if (classify (&c, err) < 0)
     goto out;
   r = xzalloc (sizeof (*r));

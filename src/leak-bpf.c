@@ -1,0 +1,543 @@
+/* The fast path of the host index: every process and every open file of the
+ * host in a few reads, through BPF task and task_file iterators, instead of
+ * reading /proc/PID/status, the eight /proc/PID/ns links and one stat per fd for
+ * every process (about 4 us a call in a VM: 20,000 host fds would cost more
+ * than the rest of the leak scan together).
+ *
+ * The iterator programs are a few dozen instructions written here (no
+ * libbpf, no BPF compiler in the build); the offsets of the kernel fields
+ * they read come from the kernel's own BTF (leak-btf.c).  The task_file
+ * program also gives the `struct file` of each fd, so "the same open file
+ * description" is a comparison instead of a kcmp(2) per candidate pair.
+ *
+ * Anything missing (no BTF, no BPF for us, a verifier that disagrees, a pid
+ * namespace other than the initial one) makes lk_bpf_dump() return 1 and
+ * the index falls back to /proc; a task program that fails alone leaves
+ * only the processes to /proc. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/btf.h>
+
+#define LOG_PREFIX "leaks: "
+#include "leak-internal.h"
+#include "log.h"
+#include "util.h"
+
+/* Offsets (bytes) of what the programs read, from the kernel's BTF. */
+struct offsets
+{
+  uint32_t file_iter, task_iter; /* BTF ids of bpf_iter_task_file, bpf_iter_task */
+  int fctx_meta, fctx_task, fctx_fd, fctx_file, tctx_meta, tctx_task, meta_seq;
+  int f_inode, i_ino, i_mode, i_rdev, i_sb, s_dev;
+  int f_path_mnt, mount_mnt, mount_id; /* -1 when unknown: no mount ids */
+  int tgid, pid, real_parent, parent, ptrace, flags, exit_state, comm, thread_pid, real_cred, nsproxy;
+  int pid_level, pid_numbers, upid_size, upid_nr, upid_ns, cred_user_ns;
+  int nsproxy_member[NS_MAX]; /* -1: not in nsproxy (user, pid) */
+  int ns_inum[NS_MAX];        /* ns.inum in each namespace's struct */
+};
+
+enum
+{
+  T_FILE_ITER, T_TASK_ITER, T_FCTX, T_TCTX, T_META, T_TASK, T_FILE, T_INODE, T_SB, T_PID, T_UPID, T_CRED,
+  T_NSPROXY, T_NS_COMMON, T_PATH, T_MOUNT, T_NS_FIRST, /* then one per enum cryo_ns */
+  T_MAX = T_NS_FIRST + NS_MAX,
+};
+
+static const struct lk_btf_name type_names[T_MAX] = {
+  [T_FILE_ITER] = { "bpf_iter_task_file", true }, [T_TASK_ITER] = { "bpf_iter_task", true },
+  [T_FCTX] = { "bpf_iter__task_file" }, [T_TCTX] = { "bpf_iter__task" }, [T_META] = { "bpf_iter_meta" },
+  [T_TASK] = { "task_struct" }, [T_FILE] = { "file" }, [T_INODE] = { "inode" }, [T_SB] = { "super_block" },
+  [T_PID] = { "pid" }, [T_UPID] = { "upid" }, [T_CRED] = { "cred" }, [T_NSPROXY] = { "nsproxy" },
+  [T_NS_COMMON] = { "ns_common" }, [T_PATH] = { "path" }, [T_MOUNT] = { "mount" },
+  [T_NS_FIRST + NS_USER] = { "user_namespace" }, [T_NS_FIRST + NS_MNT] = { "mnt_namespace" },
+  [T_NS_FIRST + NS_PID] = { "pid_namespace" }, [T_NS_FIRST + NS_NET] = { "net" },
+  [T_NS_FIRST + NS_IPC] = { "ipc_namespace" }, [T_NS_FIRST + NS_UTS] = { "uts_namespace" },
+  [T_NS_FIRST + NS_CGROUP] = { "cgroup_namespace" }, [T_NS_FIRST + NS_TIME] = { "time_namespace" },
+};
+
+static const char *const nsproxy_names[NS_MAX] = {
+  [NS_MNT] = "mnt_ns", [NS_NET] = "net_ns", [NS_IPC] = "ipc_ns", [NS_UTS] = "uts_ns",
+  [NS_CGROUP] = "cgroup_ns", [NS_TIME] = "time_ns",
+};
+
+static bool
+all_found (const int *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (v[i] < 0)
+      return false;
+  return true;
+}
+
+static bool
+file_offsets (const struct lk_btf *b, const uint32_t *id, struct offsets *o)
+{
+  o->file_iter = id[T_FILE_ITER];
+  o->fctx_meta = lk_btf_member (b, id[T_FCTX], "meta");
+  o->fctx_task = lk_btf_member (b, id[T_FCTX], "task");
+  o->fctx_fd = lk_btf_member (b, id[T_FCTX], "fd");
+  o->fctx_file = lk_btf_member (b, id[T_FCTX], "file");
+  o->meta_seq = lk_btf_member (b, id[T_META], "seq");
+  o->tgid = lk_btf_member (b, id[T_TASK], "tgid");
+  o->f_inode = lk_btf_member (b, id[T_FILE], "f_inode");
+  o->i_ino = lk_btf_member (b, id[T_INODE], "i_ino");
+  o->i_mode = lk_btf_member (b, id[T_INODE], "i_mode");
+  o->i_rdev = lk_btf_member (b, id[T_INODE], "i_rdev");
+  o->i_sb = lk_btf_member (b, id[T_INODE], "i_sb");
+  o->s_dev = lk_btf_member (b, id[T_SB], "s_dev");
+  {
+    int f_path = lk_btf_member (b, id[T_FILE], "f_path"), mnt = lk_btf_member (b, id[T_PATH], "mnt");
+    o->f_path_mnt = f_path < 0 || mnt < 0 ? -1 : f_path + mnt;
+    o->mount_mnt = lk_btf_member (b, id[T_MOUNT], "mnt");
+    o->mount_id = lk_btf_member (b, id[T_MOUNT], "mnt_id");
+  }
+  return o->file_iter && all_found (&o->fctx_meta, 4) && o->meta_seq >= 0 && all_found (&o->f_inode, 6) && o->tgid >= 0;
+}
+
+static bool
+task_offsets (const struct lk_btf *b, const uint32_t *id, struct offsets *o)
+{
+  int inum = lk_btf_member (b, id[T_NS_COMMON], "inum");
+
+  o->task_iter = id[T_TASK_ITER];
+  o->tctx_meta = lk_btf_member (b, id[T_TCTX], "meta");
+  o->tctx_task = lk_btf_member (b, id[T_TCTX], "task");
+  o->pid = lk_btf_member (b, id[T_TASK], "pid");
+  o->real_parent = lk_btf_member (b, id[T_TASK], "real_parent");
+  o->parent = lk_btf_member (b, id[T_TASK], "parent");
+  o->ptrace = lk_btf_member (b, id[T_TASK], "ptrace");
+  o->flags = lk_btf_member (b, id[T_TASK], "flags");
+  o->exit_state = lk_btf_member (b, id[T_TASK], "exit_state");
+  o->comm = lk_btf_member (b, id[T_TASK], "comm");
+  o->thread_pid = lk_btf_member (b, id[T_TASK], "thread_pid");
+  o->real_cred = lk_btf_member (b, id[T_TASK], "real_cred");
+  o->nsproxy = lk_btf_member (b, id[T_TASK], "nsproxy");
+  o->pid_level = lk_btf_member (b, id[T_PID], "level");
+  o->pid_numbers = lk_btf_member (b, id[T_PID], "numbers");
+  o->upid_size = lk_btf_size (b, id[T_UPID]);
+  o->upid_nr = lk_btf_member (b, id[T_UPID], "nr");
+  o->upid_ns = lk_btf_member (b, id[T_UPID], "ns");
+  o->cred_user_ns = lk_btf_member (b, id[T_CRED], "user_ns");
+  for (int t = 0; t < NS_MAX; t++)
+    {
+      int ns = lk_btf_member (b, id[T_NS_FIRST + t], "ns");
+      o->ns_inum[t] = ns < 0 || inum < 0 ? -1 : ns + inum;
+      o->nsproxy_member[t] = nsproxy_names[t] ? lk_btf_member (b, id[T_NSPROXY], nsproxy_names[t]) : -1;
+      if (o->ns_inum[t] < 0 || (nsproxy_names[t] && o->nsproxy_member[t] < 0))
+        return false;
+    }
+  return o->task_iter && all_found (&o->tctx_meta, 2) && all_found (&o->pid, 10) && all_found (&o->pid_level, 6);
+}
+
+/* The offsets of a boot's kernel, saved for the next scans: reading and
+ * searching 5 MB of BTF costs more than the scan it serves. */
+struct offsets_cache
+{
+  char magic[8];
+  char boot_id[40];
+  uint32_t size;
+  int found;
+  struct offsets o;
+};
+
+#define CACHE_MAGIC "cryoBTF2"
+
+static bool
+boot_id (char out[40])
+{
+  char buf[64];
+  cleanup_close int fd = open ("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+
+  memset (out, 0, 40);
+  if (fd < 0 || read (fd, buf, sizeof (buf)) < 36)
+    return false;
+  memcpy (out, buf, 36);
+  return true;
+}
+
+static int find_offsets_btf (struct offsets *o);
+
+/* 1: both programs can be built, 0: only the task_file one, -1: none. */
+static int
+find_offsets (struct offsets *o, const char *cache)
+{
+  struct offsets_cache c;
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  char id[40];
+  bool have_id = boot_id (id);
+
+  if (cache && have_id && read_all_file (cache, &text, &len, NULL) == 0 && len == sizeof (c))
+    {
+      memcpy (&c, text, sizeof (c));
+      if (memcmp (c.magic, CACHE_MAGIC, 8) == 0 && memcmp (c.boot_id, id, 40) == 0 && c.size == sizeof (c))
+        {
+          *o = c.o;
+          return c.found;
+        }
+    }
+  memset (&c, 0, sizeof (c));
+  c.found = find_offsets_btf (&c.o);
+  if (cache && have_id && c.found >= 0)
+    {
+      memcpy (c.magic, CACHE_MAGIC, 8);
+      memcpy (c.boot_id, id, 40);
+      c.size = sizeof (c);
+      write_file_atomic_at (AT_FDCWD, cache, &c, sizeof (c), NULL);
+    }
+  *o = c.o;
+  return c.found;
+}
+
+static int
+find_offsets_btf (struct offsets *o)
+{
+  struct lk_btf *b = NULL;
+  uint32_t id[T_MAX] = { 0 };
+  int ret = -1;
+
+  if (lk_btf_open (&b) < 0)
+    return -1;
+  lk_btf_find (b, type_names, id, T_MAX);
+  if (file_offsets (b, id, o))
+    ret = task_offsets (b, id, o) ? 1 : 0;
+  lk_btf_free (b);
+  return ret;
+}
+
+#define INSN(c, d, s, o, i) ((struct bpf_insn) { .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define LDX(size, d, s, o) INSN (BPF_LDX | BPF_MEM | (size), d, s, o, 0)
+#define STX(size, d, s, o) INSN (BPF_STX | BPF_MEM | (size), d, s, o, 0)
+#define ST(size, d, o, i) INSN (BPF_ST | BPF_MEM | (size), d, 0, o, i)
+#define MOV(d, s) INSN (BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define MOVI(d, i) INSN (BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define ADDI(d, i) INSN (BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+#define JEQI(d, i, o) INSN (BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
+#define JNE(d, s, o) INSN (BPF_JMP | BPF_JNE | BPF_X, d, s, o, 0)
+#define ADD(d, s) INSN (BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
+#define MULI(d, i) INSN (BPF_ALU64 | BPF_MUL | BPF_K, d, 0, 0, i)
+#define CALL(f) INSN (BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define EXIT() INSN (BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+
+/* Jumps with this offset go to the final "return 0", patched by finish(). */
+#define TO_EXIT 0x7fff
+#define MAX_INSNS 512
+
+struct prog
+{
+  struct bpf_insn i[MAX_INSNS];
+  size_t n;
+};
+
+static void
+emit (struct prog *p, struct bpf_insn insn)
+{
+  if (p->n < MAX_INSNS)
+    p->i[p->n++] = insn;
+}
+
+/* r10[@dst] = @size bytes at @src + @off, with bpf_probe_read_kernel: a
+ * bad address reads as zeros, and the verifier has no pointer types to
+ * check (each typed load through a trusted pointer costs it a search of
+ * the whole BTF by name, milliseconds each). */
+static void
+probe (struct prog *p, int src, int off, int dst, int size)
+{
+  emit (p, MOV (BPF_REG_3, src));
+  emit (p, ADDI (BPF_REG_3, off));
+  emit (p, MOV (BPF_REG_1, BPF_REG_10));
+  emit (p, ADDI (BPF_REG_1, dst));
+  emit (p, MOVI (BPF_REG_2, size));
+  emit (p, CALL (BPF_FUNC_probe_read_kernel));
+}
+
+/* r10[@dst] = (u32) *(...*(*(@src + offs[0]) + offs[1])... + offs[n-1]),
+ * through the 8-byte scratch slot at r10 + @scratch. */
+static void
+chain (struct prog *p, int src, const int *offs, size_t n, int dst, int scratch)
+{
+  for (size_t k = 0; k + 1 < n; k++)
+    {
+      probe (p, src, offs[k], scratch, 8);
+      emit (p, LDX (BPF_DW, BPF_REG_0, BPF_REG_10, scratch));
+      src = BPF_REG_0;
+    }
+  probe (p, src, offs[n - 1], dst, 4);
+}
+
+/* seq_write (meta->seq, r10 + @rec, @size) with the ctx in r6, then exit. */
+static void
+finish (struct prog *p, int meta, int meta_seq, int rec, int size)
+{
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_6, meta));
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_1, meta_seq));
+  emit (p, MOV (BPF_REG_2, BPF_REG_10));
+  emit (p, ADDI (BPF_REG_2, rec));
+  emit (p, MOVI (BPF_REG_3, size));
+  emit (p, CALL (BPF_FUNC_seq_write));
+  for (size_t i = 0; i < p->n; i++)
+    if (p->i[i].off == TO_EXIT)
+      p->i[i].off = (int16_t) (p->n - i - 1);
+  emit (p, MOVI (BPF_REG_0, 0));
+  emit (p, EXIT ());
+}
+
+/* One struct lk_bpf_file per open file. */
+static void
+file_program (const struct offsets *o, struct prog *p)
+{
+  const int rec = -(int) sizeof (struct lk_bpf_file);
+
+  emit (p, MOV (BPF_REG_6, BPF_REG_1));
+  emit (p, LDX (BPF_DW, BPF_REG_7, BPF_REG_6, o->fctx_task));
+  emit (p, JEQI (BPF_REG_7, 0, TO_EXIT));
+  emit (p, LDX (BPF_DW, BPF_REG_8, BPF_REG_6, o->fctx_file));
+  emit (p, JEQI (BPF_REG_8, 0, TO_EXIT));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_7, o->tgid));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, rec + 0));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_6, o->fctx_fd));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, rec + 4));
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_8, rec + 16)); /* the struct file itself */
+  emit (p, LDX (BPF_DW, BPF_REG_9, BPF_REG_8, o->f_inode));
+  emit (p, JEQI (BPF_REG_9, 0, TO_EXIT));
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_9, o->i_ino));
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_1, rec + 8));
+  emit (p, LDX (BPF_H, BPF_REG_1, BPF_REG_9, o->i_mode));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, rec + 28));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_9, o->i_rdev));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, rec + 32));
+  emit (p, LDX (BPF_DW, BPF_REG_2, BPF_REG_9, o->i_sb));
+  emit (p, JEQI (BPF_REG_2, 0, TO_EXIT));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_2, o->s_dev));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, rec + 24));
+  /* mnt_id: container_of (file->f_path.mnt, struct mount, mnt)->mnt_id */
+  emit (p, ST (BPF_W, BPF_REG_10, rec + 36, -1));
+  if (o->f_path_mnt >= 0 && o->mount_mnt >= 0 && o->mount_id >= 0)
+    {
+      probe (p, BPF_REG_8, o->f_path_mnt, rec - 8, 8);
+      emit (p, LDX (BPF_DW, BPF_REG_0, BPF_REG_10, rec - 8));
+      probe (p, BPF_REG_0, o->mount_id - o->mount_mnt, rec + 36, 4);
+    }
+  finish (p, o->fctx_meta, o->meta_seq, rec, sizeof (struct lk_bpf_file));
+}
+
+#define TREC(field) (rec + (int) offsetof (struct lk_bpf_task, field))
+
+/* The pid and the pid namespace of the task in its own namespace:
+ * thread_pid->numbers[thread_pid->level]. */
+static void
+task_pid_ns (const struct offsets *o, struct prog *p, int rec, int scratch)
+{
+  probe (p, BPF_REG_7, o->thread_pid, scratch, 8);
+  emit (p, LDX (BPF_DW, BPF_REG_9, BPF_REG_10, scratch));
+  probe (p, BPF_REG_9, o->pid_level, TREC (level), 4);
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_10, TREC (level)));
+  emit (p, MULI (BPF_REG_1, o->upid_size));
+  emit (p, ADD (BPF_REG_9, BPF_REG_1)); /* &numbers[level] - numbers */
+  probe (p, BPF_REG_9, o->pid_numbers + o->upid_nr, TREC (nspid), 4);
+  chain (p, BPF_REG_9, (const int[]) { o->pid_numbers + o->upid_ns, o->ns_inum[NS_PID] }, 2, TREC (ns[NS_PID]),
+         scratch);
+}
+
+/* One struct lk_bpf_task per thread group leader. */
+static void
+task_program (const struct offsets *o, struct prog *p)
+{
+  const int rec = -(int) sizeof (struct lk_bpf_task), scratch = rec - 8;
+
+  emit (p, MOV (BPF_REG_6, BPF_REG_1));
+  emit (p, LDX (BPF_DW, BPF_REG_7, BPF_REG_6, o->tctx_task));
+  emit (p, JEQI (BPF_REG_7, 0, TO_EXIT));
+  for (int off = 0; off < (int) sizeof (struct lk_bpf_task); off += 8)
+    emit (p, ST (BPF_DW, BPF_REG_10, rec + off, 0));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_7, o->tgid));
+  emit (p, LDX (BPF_W, BPF_REG_2, BPF_REG_7, o->pid));
+  emit (p, JNE (BPF_REG_1, BPF_REG_2, TO_EXIT)); /* threads come with their leader */
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, TREC (tgid)));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_2, TREC (pid)));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_7, o->ptrace));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, TREC (ptrace)));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_7, o->flags));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, TREC (flags)));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_7, o->exit_state));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, TREC (exit_state)));
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_7, o->comm));
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_1, TREC (comm)));
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_7, o->comm + 8));
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_1, TREC (comm) + 8));
+  chain (p, BPF_REG_7, (const int[]) { o->real_parent, o->tgid }, 2, TREC (ppid), scratch);
+  chain (p, BPF_REG_7, (const int[]) { o->parent, o->tgid }, 2, TREC (parent), scratch);
+  chain (p, BPF_REG_7, (const int[]) { o->real_cred, o->cred_user_ns, o->ns_inum[NS_USER] }, 3,
+         TREC (ns[NS_USER]), scratch);
+  task_pid_ns (o, p, rec, scratch);
+  /* A zombie has no nsproxy: its namespaces read as zeros. */
+  probe (p, BPF_REG_7, o->nsproxy, scratch, 8);
+  emit (p, LDX (BPF_DW, BPF_REG_8, BPF_REG_10, scratch));
+  for (int t = 0; t < NS_MAX; t++)
+    if (o->nsproxy_member[t] >= 0)
+      chain (p, BPF_REG_8, (const int[]) { o->nsproxy_member[t], o->ns_inum[t] }, 2, TREC (ns[t]), scratch);
+  finish (p, o->tctx_meta, o->meta_seq, rec, sizeof (struct lk_bpf_task));
+}
+
+/* Load @p for iterator @target, link it, open an iterator: its fd, or -1
+ * (the reason logged). */
+static int
+open_iterator (const struct prog *p, uint32_t target, const char *what)
+{
+  static char log[4096];
+  cleanup_close int prog_fd = -1, link_fd = -1;
+  union bpf_attr a;
+  int iter;
+
+  /* Without a log first: a verifier log that does not fit fails the load
+   * with ENOSPC; with one only to say why it failed. */
+  for (int with_log = 0; prog_fd < 0 && with_log < 2; with_log++)
+    {
+      memset (&a, 0, sizeof (a));
+      a.prog_type = BPF_PROG_TYPE_TRACING;
+      a.expected_attach_type = BPF_TRACE_ITER;
+      a.attach_btf_id = target;
+      a.insns = (uintptr_t) p->i;
+      a.insn_cnt = p->n;
+      a.license = (uintptr_t) "GPL";
+      if (with_log)
+        {
+          a.log_buf = (uintptr_t) log;
+          a.log_size = sizeof (log);
+          a.log_level = 1;
+          log[0] = '\0';
+        }
+      if (p->n < MAX_INSNS)
+        prog_fd = lk_sys_bpf (BPF_PROG_LOAD, &a);
+    }
+  if (prog_fd < 0)
+    {
+      log_debug ("BPF %s iterator refused (%s): %.300s", what, strerror (errno), log);
+      return -1;
+    }
+  memset (&a, 0, sizeof (a));
+  a.link_create.prog_fd = prog_fd;
+  a.link_create.attach_type = BPF_TRACE_ITER;
+  if ((link_fd = lk_sys_bpf (BPF_LINK_CREATE, &a)) < 0)
+    {
+      log_debug ("BPF %s iterator link: %s", what, strerror (errno));
+      return -1;
+    }
+  memset (&a, 0, sizeof (a));
+  a.iter_create.link_fd = link_fd;
+  iter = lk_sys_bpf (BPF_ITER_CREATE, &a);
+  if (iter < 0)
+    log_debug ("BPF %s iterator: %s", what, strerror (errno));
+  return iter;
+}
+
+/* Read every record of @size bytes; NULL when the read fails midway. */
+static void *
+read_records (int iter, size_t size, size_t *n, size_t cap)
+{
+  size_t len = 0;
+  char *buf = xmalloc (cap);
+
+  lk_prefault (buf, cap);
+  for (;;)
+    {
+      ssize_t r;
+      if (cap - len < 65536)
+        {
+          buf = xrealloc (buf, cap * 2);
+          lk_prefault (buf + cap, cap);
+          cap *= 2;
+        }
+      r = read (iter, buf + len, cap - len);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        {
+          log_debug ("read a BPF iterator: %s", strerror (errno));
+          free (buf);
+          return NULL;
+        }
+      if (r == 0)
+        break;
+      len += r;
+    }
+  *n = len / size;
+  return buf;
+}
+
+uint64_t
+lk_kdev (uint32_t kdev)
+{
+  return makedev (kdev >> 20, kdev & 0xfffff);
+}
+
+static int
+cmp_file_rec (const void *a, const void *b)
+{
+  const struct lk_bpf_file *x = a, *y = b;
+
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+static struct lk_bpf_task *
+dump_tasks (const struct offsets *o, size_t *n)
+{
+  struct prog p = { .n = 0 };
+  cleanup_close int iter = -1;
+
+  task_program (o, &p);
+  iter = open_iterator (&p, o->task_iter, "task");
+  return iter < 0 ? NULL : read_records (iter, sizeof (struct lk_bpf_task), n, 256 << 10);
+}
+
+int
+lk_bpf_dump (const char *cache, struct lk_bpf_file **files, size_t *n_files, struct lk_bpf_task **tasks,
+             size_t *n_tasks)
+{
+  struct offsets o;
+  struct prog p = { .n = 0 };
+  cleanup_close int iter = -1;
+  struct lk_bpf_file *recs;
+  bool seen_self = false;
+  uint32_t self = (uint32_t) getpid ();
+  int found;
+
+  *tasks = NULL;
+  if (getenv ("CRYO_LEAKS_NO_BPF") || (found = find_offsets (&o, cache)) < 0)
+    return 1;
+  file_program (&o, &p);
+  iter = open_iterator (&p, o.file_iter, "task_file");
+  if (iter < 0 || (recs = read_records (iter, sizeof (*recs), n_files, 1 << 20)) == NULL)
+    return 1;
+  /* The kernel's pids are those of the initial pid namespace: in any
+   * other one they would not be ours. */
+  for (size_t i = 0; i < *n_files && !seen_self; i++)
+    seen_self = recs[i].pid == self && recs[i].fd == (uint32_t) iter;
+  if (!seen_self)
+    {
+      log_debug ("BPF task_file iterator: pids are not those of /proc here");
+      free (recs);
+      return 1;
+    }
+  /* The iterator goes through tasks and fds in order already. */
+  for (size_t i = 1; i < *n_files; i++)
+    if (cmp_file_rec (&recs[i - 1], &recs[i]) > 0)
+      {
+        qsort (recs, *n_files, sizeof (*recs), cmp_file_rec);
+        break;
+      }
+  *files = recs;
+  if (found > 0)
+    *tasks = dump_tasks (&o, n_tasks);
+  return 0;
+}
