@@ -33,6 +33,7 @@
 #include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/msg.h>
 #include <sys/ptrace.h>
 #include <sys/shm.h>
@@ -57,6 +58,15 @@ die (const char *fmt, ...)
   exit (1);
 }
 
+/* In a child: die with the parent, so that killing the pid a test
+ * recorded leaves nothing behind. */
+static void
+follow_parent (void)
+{
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL) < 0)
+    die ("prctl");
+}
+
 /* A child that holds what it inherited and waits. */
 static pid_t
 child_waits (void)
@@ -66,8 +76,11 @@ child_waits (void)
   if (pid < 0)
     die ("fork");
   if (pid == 0)
-    for (;;)
-      pause ();
+    {
+      follow_parent ();
+      for (;;)
+        pause ();
+    }
   return pid;
 }
 
@@ -220,33 +233,34 @@ anon_fds (void)
   child_waits ();
 }
 
-/* n fds: a quarter each of pipes ends, files, socketpair ends, eventfds. */
+/* n fds, in turn: a pipe (2), /dev/null, a socketpair (2), an eventfd. */
 static void
 many_fds (int n)
 {
   int made = 0;
 
-  while (made < n)
+  for (int kind = 0; made < n; kind = (kind + 1) % 4)
     {
-      int p[2], s[2];
-      switch (made % 4)
+      int p[2];
+      switch (kind)
         {
         case 0:
-          if (pipe (p) < 0)
-            die ("pipe");
+          if (n - made < 2 || pipe (p) < 0)
+            goto single;
           made += 2;
           break;
         case 1:
-          if (open ("/proc/self/stat", O_RDONLY) < 0)
+          if (open ("/dev/null", O_RDONLY) < 0)
             die ("open");
           made++;
           break;
         case 2:
-          if (socketpair (AF_UNIX, SOCK_STREAM, 0, s) < 0)
-            die ("socketpair");
+          if (n - made < 2 || socketpair (AF_UNIX, SOCK_STREAM, 0, p) < 0)
+            goto single;
           made += 2;
           break;
         default:
+        single:
           if (eventfd (0, 0) < 0)
             die ("eventfd");
           made++;
@@ -291,6 +305,7 @@ tcp_loop (const char *port)
 
   if (fork () == 0)
     {
+      follow_parent ();
       tcp_connect ("127.0.0.1", port);
       for (;;)
         pause ();
@@ -306,6 +321,7 @@ unix_pair (const char *path)
 
   if (fork () == 0)
     {
+      follow_parent ();
       unix_connect (path);
       for (;;)
         pause ();
