@@ -364,6 +364,19 @@ dump (struct checkpoint *c, cryo_error_t *err)
   return cr_fault ("checkpoint-dump", err);
 }
 
+/* runc keeps CRIU's images at the top of the image path, and tools look
+ * there: podman decides that a checkpoint exists from inventory.img.  A
+ * hard link to criu/inventory.img (listed and checksummed like any file)
+ * serves them without copying anything. */
+static int
+link_inventory (struct checkpoint *c, cryo_error_t *err)
+{
+  if (linkat (image_writer_criu_dirfd (c->w), "inventory.img", image_writer_dirfd (c->w), "inventory.img", 0) < 0
+      && errno != ENOENT)
+    return cryo_error (err, errno, "link inventory.img at the top of the image");
+  return 0;
+}
+
 static int
 commit (struct checkpoint *c, cryo_error_t *err)
 {
@@ -371,7 +384,7 @@ commit (struct checkpoint *c, cryo_error_t *err)
 
   if (engine_version (c->engine, &v, NULL) == 0)
     image_writer_set_criu_version (c->w, v.criu_str);
-  if (cr_fault ("checkpoint-commit", err) < 0 || image_writer_commit (c->w, err) < 0)
+  if (link_inventory (c, err) < 0 || cr_fault ("checkpoint-commit", err) < 0 || image_writer_commit (c->w, err) < 0)
     return -1;
   cr_timer_step (&c->t, "write image");
   return 0;
