@@ -486,6 +486,21 @@ assert_clean() {
     assert_clean
 }
 
+@test "clean: the console of a terminal container, its master held by the --console-socket receiver" {
+    sock="$BATS_TEST_TMPDIR/console.sock"
+    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
+    track_pid $!
+    wait_for 10 test -S "$sock"
+    id=$(new_id)
+    b=$(leak_bundle c-tty pipe)
+    bundle_edit "$b" '.process.terminal = true'
+    start_held "$id" "$b" --console-socket "$sock"
+    pid=$(container_pid "$id")
+    [[ "$(readlink "/proc/$pid/fd/0")" == /dev/pts/* ]]
+    leaks "$id"
+    assert_clean
+}
+
 @test "clean: a memfd shared by two container processes, and a flock shared with a child" {
     id=$(new_id)
     b=$(leak_bundle c-memfd memfd flock-shared /tmp/lockfile)
