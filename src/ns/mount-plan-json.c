@@ -45,6 +45,7 @@ gen_mount (json_gen_t *gen, const struct mount_op *op)
   jg_kv_str (gen, "data", op->data);
   jg_kv_bool (gen, "idmap", op->idmap);
   jg_kv_bool (gen, "idmapRecursive", op->idmap_recursive);
+  jg_kv_bool (gen, "tmpcopyup", op->tmpcopyup);
   gen_mappings (gen, "uidMappings", op->uid_mappings, op->n_uid_mappings);
   gen_mappings (gen, "gidMappings", op->gid_mappings, op->n_gid_mappings);
 }
@@ -93,6 +94,7 @@ mount_plan_to_json (const struct mount_plan *plan, json_gen_t *gen, cryo_error_t
   jg_kv_uint (gen, "rootPropagation", plan->root_propagation);
   jg_kv_bool (gen, "readonlyRoot", plan->readonly_root);
   jg_kv_bool (gen, "setupDev", plan->setup_dev);
+  jg_kv_bool (gen, "cgroupNs", plan->cgroup_ns);
   jg_key (gen, "ops");
   jg_open_array (gen);
   for (i = 0; i < plan->n_ops; i++)
@@ -148,6 +150,19 @@ rd_bool (json_value_t *obj, const char *field, const char *key, bool *out, cryo_
     return cryo_error (err, 0, "mount plan: %s.%s: expected a boolean", field, key);
   *out = json_bool (v);
   return 0;
+}
+
+/* A key this version added: absent means what plans meant before it. */
+static int
+rd_bool_opt (json_value_t *obj, const char *field, const char *key, bool absent, bool *out,
+             cryo_error_t *err)
+{
+  if (json_get (obj, key) == NULL)
+    {
+      *out = absent;
+      return 0;
+    }
+  return rd_bool (obj, field, key, out, err);
 }
 
 static int
@@ -218,6 +233,7 @@ rd_mount (json_value_t *o, const char *f, struct mount_op *op, cryo_error_t *err
       || rd_str (o, f, "data", false, &op->data, err) < 0
       || rd_bool (o, f, "idmap", &op->idmap, err) < 0
       || rd_bool (o, f, "idmapRecursive", &op->idmap_recursive, err) < 0
+      || rd_bool_opt (o, f, "tmpcopyup", false, &op->tmpcopyup, err) < 0
       || rd_mappings (o, f, "uidMappings", &op->uid_mappings, &op->n_uid_mappings, err) < 0
       || rd_mappings (o, f, "gidMappings", &op->gid_mappings, &op->n_gid_mappings, err) < 0)
     return -1;
@@ -225,6 +241,8 @@ rd_mount (json_value_t *o, const char *f, struct mount_op *op, cryo_error_t *err
     return cryo_error (err, 0, "mount plan: %s.type: required for a mount that is not a bind", f);
   if ((op->flags & MS_BIND) && (op->source == NULL || op->source[0] != '/'))
     return cryo_error (err, 0, "mount plan: %s.source: a bind mount needs an absolute source", f);
+  if (op->tmpcopyup && (!mount_op_is_tmpfs (op) || (op->flags & MS_REMOUNT)))
+    return cryo_error (err, 0, "mount plan: %s.tmpcopyup: only a new tmpfs can be filled", f);
   return 0;
 }
 
@@ -303,7 +321,9 @@ mount_plan_from_json (json_value_t *v, struct mount_plan **out, cryo_error_t *er
                        (unsigned long long) version, MOUNT_PLAN_VERSION);
   if (rd_ulong (v, "plan", "rootPropagation", &plan->root_propagation, err) < 0
       || rd_bool (v, "plan", "readonlyRoot", &plan->readonly_root, err) < 0
-      || rd_bool (v, "plan", "setupDev", &plan->setup_dev, err) < 0)
+      || rd_bool (v, "plan", "setupDev", &plan->setup_dev, err) < 0
+      /* before cgroupNs, a cgroup mount always mounted cgroup file systems */
+      || rd_bool_opt (v, "plan", "cgroupNs", true, &plan->cgroup_ns, err) < 0)
     return -1;
   ops = json_get (v, "ops");
   if (!json_is_array (ops))

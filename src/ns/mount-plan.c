@@ -31,7 +31,7 @@ enum option_kind
   OPT_REC_CLEAR,
   OPT_REC_ATIME, /* one value of the MOUNT_ATTR__ATIME enum, whole tree */
   OPT_IDMAP,
-  OPT_REFUSED,
+  OPT_COPYUP, /* tmpcopyup: a runc/crun extension, not a mount flag */
 };
 
 struct mount_option
@@ -109,7 +109,7 @@ static const struct mount_option option_table[] = {
   { "rnostrictatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME },
   { "idmap", OPT_IDMAP, 0, false },
   { "ridmap", OPT_IDMAP, 0, true },
-  { "tmpcopyup", OPT_REFUSED, 0 },
+  { "tmpcopyup", OPT_COPYUP, 0 },
 };
 
 static const struct
@@ -129,8 +129,7 @@ mount_option_names (void)
   char **v = xzalloc (sizeof (char *));
   size_t i;
   for (i = 0; i < ARRAY_SIZE (option_table); i++)
-    if (option_table[i].kind != OPT_REFUSED)
-      strv_append (&v, option_table[i].name);
+    strv_append (&v, option_table[i].name);
   return v;
 }
 
@@ -196,10 +195,11 @@ mount_option_parse (const char *option, struct mount_op *op, cryo_error_t *err)
       op->idmap = true;
       op->idmap_recursive = o->recursive;
       break;
-    case OPT_REFUSED:
-      return cryo_error (err, 0, "mount option `%s` is not supported by cryo: "
-                         "copy the files into the mount from a hook instead", option);
+    case OPT_COPYUP:
+      op->tmpcopyup = true;
+      break;
     }
+  (void) err;
   return 0;
 }
 
@@ -453,6 +453,12 @@ plan_mount (const struct spec *spec, struct mount_plan *plan, size_t idx, cryo_e
     }
   if (ret < 0)
     return ret;
+  /* runc ignores it elsewhere; a copy into a bind would write to the host */
+  if (op->tmpcopyup && (!mount_op_is_tmpfs (op) || (op->flags & MS_REMOUNT)))
+    return cryo_error (err, 0, "%s.options: tmpcopyup needs a new tmpfs mount, `%s` is a %s",
+                       field, op->destination,
+                       op->flags & MS_REMOUNT ? "remount" : op->flags & MS_BIND ? "bind mount"
+                                                                               : op->type);
   return plan_idmap (spec, m, op, field, err);
 }
 
@@ -501,6 +507,7 @@ mount_plan_build (const struct spec *spec, struct mount_plan **out, cryo_error_t
   int ret;
 
   plan->readonly_root = spec->root_readonly;
+  plan->cgroup_ns = spec_has_ns (spec, NS_CGROUP);
   if (l && l->rootfs_propagation && l->rootfs_propagation[0])
     {
       long p = mount_propagation_from_name (l->rootfs_propagation);

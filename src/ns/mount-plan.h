@@ -48,6 +48,7 @@ struct mount_op
   char *data;               /* options the table does not know, comma-joined; may be NULL */
   bool idmap;               /* idmap / ridmap: an idmapped mount */
   bool idmap_recursive;
+  bool tmpcopyup;           /* tmpfs only: filled with what was at the destination */
   struct spec_id_mapping *uid_mappings; /* for idmap */
   size_t n_uid_mappings;
   struct spec_id_mapping *gid_mappings;
@@ -71,13 +72,18 @@ struct mount_plan
   unsigned long root_propagation; /* from linux.rootfsPropagation; 0 = not set (rslave applies) */
   bool readonly_root;             /* root.readonly */
   bool setup_dev;                 /* false when /dev is a bind mount: no device nodes, no links */
+  /* The container has a cgroup namespace (new or joined): a "cgroup" mount
+   * mounts cgroup file systems.  Without one it binds the container's own
+   * cgroup directories, as runc does (a cgroup fs would show the host's
+   * whole hierarchy, and a user namespace may not mount one). */
+  bool cgroup_ns;
 };
 
 /**
  * mount_plan_build - turn a spec into the ordered list of operations
  *
  * Fails with one line naming the field: a relative destination, an unknown
- * rootfsPropagation, an option cryo refuses (tmpcopyup), a bad device.
+ * rootfsPropagation, tmpcopyup on a mount that is not a tmpfs, a bad device.
  */
 int mount_plan_build (const struct spec *spec, struct mount_plan **out, cryo_error_t *err);
 void mount_plan_free (struct mount_plan *plan);
@@ -87,6 +93,9 @@ void cleanup_mount_planp (struct mount_plan **plan);
 /**
  * mount_plan_to_json - write the plan as one JSON object (lossless)
  * mount_plan_from_json - read it back; refuses unknown kinds, versions, fields of the wrong type
+ *
+ * Keys added after version 1 are optional on reading, with the meaning
+ * plans had before them: "tmpcopyup" (false), "cgroupNs" (true).
  */
 int mount_plan_to_json (const struct mount_plan *plan, json_gen_t *gen, cryo_error_t *err);
 int mount_plan_from_json (json_value_t *v, struct mount_plan **out, cryo_error_t *err);
@@ -100,9 +109,10 @@ bool mount_op_is_tmpfs (const struct mount_op *op);
 /**
  * mount_option_parse - apply one OCI mount option to @op
  *
- * Known options update flags / clear_flags / propagation / rec_attr_* / idmap;
- * returns 0 for those, 1 for an option the table does not know (the caller
- * puts it in data), and an error for tmpcopyup, which cryo does not support.
+ * Known options update flags / clear_flags / propagation / rec_attr_* /
+ * idmap / tmpcopyup; returns 0 for those, 1 for an option the table does not
+ * know (the caller puts it in data).  Never fails today; @err is for
+ * options a later table may refuse.
  */
 int mount_option_parse (const char *option, struct mount_op *op, cryo_error_t *err);
 

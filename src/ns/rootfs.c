@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ns/copyup.h"
 #include "ns/rootfs.h"
 #include "ns/safe-path.h"
 #include "util.h"
@@ -96,20 +97,56 @@ mount_bind (int rootfd, const struct mount_op *op, cryo_error_t *err)
   return finish_mount (tree, target, op, true, err);
 }
 
+/* tmpcopyup: the options that set the tmpfs root's mode or owner win. */
+static unsigned
+copyup_keep (const char *data)
+{
+  cleanup_free char *copy = xstrdup (data ? data : "");
+  char *save = NULL, *tok;
+  unsigned keep = 0;
+
+  for (tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
+    {
+      if (strncmp (tok, "mode=", 5) == 0)
+        keep |= COPYUP_KEEP_MODE;
+      if (strncmp (tok, "uid=", 4) == 0 || strncmp (tok, "gid=", 4) == 0)
+        keep |= COPYUP_KEEP_OWNER;
+    }
+  return keep;
+}
+
+/* Fill the new, still detached, tmpfs @tree from the directory @target
+ * (resolved in the rootfs, not yet covered): the container never sees it
+ * half-filled, and nothing is written under the rootfs. */
+static int
+copy_up (int target, int tree, const struct mount_op *op, cryo_error_t *err)
+{
+  cleanup_close int src = openat (target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (src < 0)
+    return cryo_error (err, errno, "tmpcopyup: open `%s`", op->destination);
+  if (copyup_tree (src, tree, copyup_keep (op->data), err) < 0)
+    return cryo_error_wrap (err, "tmpcopyup into `%s`", op->destination);
+  return 0;
+}
+
 static int
 mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
 {
   cleanup_close int target = -1, tree = -1;
+  bool copyup = op->tmpcopyup && mount_op_is_tmpfs (op);
   uint64_t set, clr;
 
   target = safe_mkpath_in_root (rootfd, op->destination, SAFE_LEAF_DIR, 0755, err);
   if (target < 0 || check_proc_target (target, op, err) < 0)
     return -1;
   mount_op_attr (op, &set, &clr);
-  tree = safe_new_fs (type, op->source, op->data, op->flags & SB_FLAGS_MASK, set, err);
-  if (tree < 0)
+  /* a read-only tmpfs becomes read-only once it is filled */
+  tree = safe_new_fs (type, op->source, op->data, op->flags & SB_FLAGS_MASK,
+                      copyup ? set & ~(uint64_t) MOUNT_ATTR_RDONLY : set, err);
+  if (tree < 0 || (copyup && copy_up (target, tree, op, err) < 0))
     return -1;
-  return finish_mount (tree, target, op, false, err);
+  return finish_mount (tree, target, op, copyup, err);
 }
 
 static int

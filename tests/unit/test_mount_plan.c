@@ -158,28 +158,44 @@ test_option_combinations (void)
   {
     cleanup_strv char **names = mount_option_names ();
     CHECK (strv_contains (names, "rro") && strv_contains (names, "rbind") && strv_contains (names, "idmap"));
-    CHECK (!strv_contains (names, "tmpcopyup") && strv_len (names) > 50);
+    CHECK (strv_contains (names, "tmpcopyup") && strv_len (names) > 50);
   }
   return 0;
 }
 
+static int expect_build_error (struct spec *spec, const char *text);
+
+/* tmpcopyup: a flag of the op, not fs data, and only on a new tmpfs. */
 static int
-test_tmpcopyup_refused (void)
+test_tmpcopyup (void)
 {
   cleanup_error cryo_error_t err = NULL;
   struct mount_op op = { 0 };
-  cleanup_spec struct spec *spec = NULL;
+  cleanup_spec struct spec *spec = NULL, *bind = NULL, *remount = NULL, *proc = NULL;
   cleanup_mount_plan struct mount_plan *plan = NULL;
 
-  CHECK (mount_option_parse ("tmpcopyup", &op, &err) < 0);
-  CHECK_ERR_CONTAINS (err, "tmpcopyup");
-  cryo_error_release (&err);
+  CHECK (mount_option_parse ("tmpcopyup", &op, &err) == 0 && op.tmpcopyup);
+  CHECK (op.flags == 0 && op.clear_flags == 0 && op.data == NULL);
   spec = parse (SPEC_HEAD "\"mounts\":[{\"destination\":\"/a\",\"type\":\"tmpfs\","
-                          "\"options\":[\"nosuid\",\"tmpcopyup\"]}]}");
+                          "\"options\":[\"nosuid\",\"tmpcopyup\",\"size=1m\"]},"
+                          "{\"destination\":\"/b\",\"type\":\"tmpfs\"}]}");
   CHECK (spec != NULL);
-  CHECK (mount_plan_build (spec, &plan, &err) < 0 && plan == NULL);
-  CHECK_ERR_CONTAINS (err, "mounts[0].options");
-  CHECK_ERR_CONTAINS (err, "`tmpcopyup` is not supported");
+  CHECK (mount_plan_build (spec, &plan, &err) == 0);
+  CHECK (mount_plan_op (plan, 0)->tmpcopyup && !mount_plan_op (plan, 1)->tmpcopyup);
+  CHECK_STR (mount_plan_op (plan, 0)->data, "size=1m");
+  CHECK (mount_plan_op (plan, 0)->flags == MS_NOSUID);
+
+  /* a copy into a bind would write into the host's directory */
+  bind = parse (SPEC_HEAD "\"mounts\":[{\"destination\":\"/a\",\"source\":\"/x\","
+                          "\"options\":[\"rbind\",\"tmpcopyup\"]}]}");
+  CHECK (bind != NULL && expect_build_error (bind, "mounts[0].options: tmpcopyup needs a new "
+                                                   "tmpfs mount, `/a` is a bind mount") == 0);
+  remount = parse (SPEC_HEAD "\"mounts\":[{\"destination\":\"/a\",\"type\":\"tmpfs\","
+                             "\"options\":[\"remount\",\"tmpcopyup\"]}]}");
+  CHECK (remount != NULL && expect_build_error (remount, "`/a` is a remount") == 0);
+  proc = parse (SPEC_HEAD "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\","
+                          "\"options\":[\"tmpcopyup\"]}]}");
+  CHECK (proc != NULL && expect_build_error (proc, "`/proc` is a proc") == 0);
   return 0;
 }
 
@@ -213,7 +229,7 @@ test_plan_from_spec (void)
   CHECK (spec != NULL);
   CHECK (mount_plan_build (spec, &plan, &err) == 0);
   CHECK (plan->root_propagation == (MS_SHARED | MS_REC) && plan->setup_dev);
-  CHECK (!plan->readonly_root);
+  CHECK (!plan->readonly_root && !plan->cgroup_ns);
   /* the mounts first, in config order, destinations cleaned */
   CHECK_STR (mount_plan_op (plan, 0)->destination, "/proc");
   CHECK_STR (mount_plan_op (plan, 1)->destination, "/dev");
@@ -252,6 +268,13 @@ test_plan_from_spec (void)
   CHECK (find_op (plan, MOUNT_OP_MASK, "/proc/kcore") && find_op (plan, MOUNT_OP_MASK, "/proc/acpi"));
   CHECK (find_op (plan, MOUNT_OP_READONLY, "/proc/sys"));
   CHECK (mount_plan_op (plan, mount_plan_len (plan)) == NULL);
+  {
+    /* a cgroup namespace, new or joined, decides how cgroups are mounted */
+    cleanup_spec struct spec *ns = parse (SPEC_HEAD "\"linux\":{\"namespaces\":[{\"type\":\"mount\"},"
+                                          "{\"type\":\"cgroup\",\"path\":\"/proc/1/ns/cgroup\"}]}}");
+    cleanup_mount_plan struct mount_plan *p2 = NULL;
+    CHECK (ns && mount_plan_build (ns, &p2, &err) == 0 && p2->cgroup_ns);
+  }
   return 0;
 }
 
@@ -310,6 +333,12 @@ test_json_round_trip (void)
   op->gid_mappings[1] = (struct spec_id_mapping){ 1, UINT32_MAX, 1 };
   op->n_gid_mappings = 2;
 
+  op = mount_plan_append (plan, MOUNT_OP_MOUNT, "/run");
+  op->type = xstrdup ("tmpfs");
+  op->options = strv_dup ((char *const[]){ "tmpcopyup", NULL });
+  op->tmpcopyup = true;
+  plan->cgroup_ns = true;
+
   a = plan_json (plan);
   CHECK (a != NULL);
   CHECK (json_parse (a, &tree, &err) == 0);
@@ -327,9 +356,10 @@ test_json_round_trip (void)
       CHECK (x->dev_type == y->dev_type && x->major == y->major && x->minor == y->minor);
       CHECK ((x->data == NULL) == (y->data == NULL) && (!x->data || !strcmp (x->data, y->data)));
       CHECK ((x->target == NULL) == (y->target == NULL));
-      CHECK (x->n_gid_mappings == y->n_gid_mappings);
+      CHECK (x->n_gid_mappings == y->n_gid_mappings && x->tmpcopyup == y->tmpcopyup);
     }
-  op = &back->ops[back->n_ops - 1];
+  CHECK (back->ops[back->n_ops - 1].tmpcopyup && !back->ops[0].tmpcopyup && back->cgroup_ns);
+  op = &back->ops[back->n_ops - 2];
   CHECK_STR (op->source, "/src with space/\"quoted\"");
   CHECK (op->gid_mappings[1].host_id == UINT32_MAX && op->uid_mappings[0].size == 65536);
   CHECK (back->root_propagation == plan->root_propagation && back->setup_dev);
@@ -447,6 +477,35 @@ test_json_errors (void)
                                       "\"data\":null,\"idmap\":false,\"idmapRecursive\":false,"
                                       "\"uidMappings\":[],\"gidMappings\":[]}]}",
                             "ops[0].source: a bind mount needs an absolute source") == 0);
+  CHECK (expect_json_error (PLAN_HEAD "\"ops\":[{\"kind\":\"mount\",\"destination\":\"/x\","
+                                      "\"type\":\"bind\",\"source\":\"/y\",\"options\":[],\"flags\":4096,"
+                                      "\"clearFlags\":0,\"propagation\":0,\"recAttrSet\":0,\"recAttrClr\":0,"
+                                      "\"data\":null,\"idmap\":false,\"idmapRecursive\":false,"
+                                      "\"uidMappings\":[],\"gidMappings\":[],\"tmpcopyup\":true}]}",
+                            "ops[0].tmpcopyup: only a new tmpfs") == 0);
+  CHECK (expect_json_error (PLAN_HEAD "\"cgroupNs\":1,\"ops\":[]}", "plan.cgroupNs: expected a boolean") == 0);
+  return 0;
+}
+
+/* A plan written before tmpcopyup and cgroupNs existed (images of older
+ * cryo versions) reads as it meant then. */
+static int
+test_json_version1_keys (void)
+{
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_json json_value_t *tree = NULL;
+  cleanup_mount_plan struct mount_plan *plan = NULL;
+  static const char old[] =
+      PLAN_HEAD "\"ops\":[{\"kind\":\"mount\",\"destination\":\"/tmp\",\"type\":\"tmpfs\","
+                "\"source\":null,\"options\":[],\"flags\":0,\"clearFlags\":0,\"propagation\":0,"
+                "\"recAttrSet\":0,\"recAttrClr\":0,\"data\":null,\"idmap\":false,"
+                "\"idmapRecursive\":false,\"uidMappings\":[],\"gidMappings\":[]}]}";
+
+  CHECK (json_parse (old, &tree, &err) == 0);
+  CHECK (mount_plan_from_json (tree, &plan, &err) == 0);
+  CHECK (mount_plan_len (plan) == 1 && !mount_plan_op (plan, 0)->tmpcopyup);
+  /* before cgroupNs, a cgroup mount always mounted cgroup file systems */
+  CHECK (plan->cgroup_ns);
   return 0;
 }
 
@@ -469,15 +528,16 @@ test_path_clean (void)
 int
 main (void)
 {
-  TAP_PLAN (9);
+  TAP_PLAN (10);
   RUN_TEST (test_option_table);
   RUN_TEST (test_option_combinations);
-  RUN_TEST (test_tmpcopyup_refused);
+  RUN_TEST (test_tmpcopyup);
   RUN_TEST (test_plan_from_spec);
   RUN_TEST (test_dev_bind);
   RUN_TEST (test_json_round_trip);
   RUN_TEST (test_build_errors);
   RUN_TEST (test_json_errors);
+  RUN_TEST (test_json_version1_keys);
   RUN_TEST (test_path_clean);
   return tap_exit ();
 }

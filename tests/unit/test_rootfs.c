@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "rootfs-fixture.h"
@@ -394,10 +396,185 @@ test_prepare_errors (void)
   return ret;
 }
 
+/* ---- tmpcopyup ---- */
+
+static bool
+xattr_is (const char *path, const char *name, const char *value)
+{
+  char buf[64] = { 0 };
+  ssize_t n = lgetxattr (path, name, buf, sizeof (buf) - 1);
+  return n == (ssize_t) strlen (value) && strcmp (buf, value) == 0;
+}
+
+static bool
+stat_is (const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    return false;
+  if (st.st_mode != mode || st.st_uid != uid || st.st_gid != gid)
+    {
+      printf ("# %s: mode %o owner %u:%u\n", path, st.st_mode, st.st_uid, st.st_gid);
+      return false;
+    }
+  return true;
+}
+
+static bool
+mtime_is (const char *path, time_t t)
+{
+  struct stat st;
+  return lstat (path, &st) == 0 && st.st_mtim.tv_sec == t;
+}
+
+static int
+check_copyup (void)
+{
+  struct mnt m;
+  struct stat a, b;
+  char buf[64] = { 0 };
+  int fd;
+
+  CHECK (find_mount ("/etc/x", &m) && strcmp (m.fstype, "tmpfs") == 0 && has_opt (m.opts, "nosuid"));
+  /* the directory itself, then each kind of file, with its metadata */
+  CHECK (stat_is ("/etc/x", S_IFDIR | 0751, 1000, 1000) && mtime_is ("/etc/x", 1000000001));
+  fd = open ("/etc/x/f", O_RDONLY | O_CLOEXEC);
+  CHECK (fd >= 0 && read (fd, buf, sizeof (buf) - 1) == 6 && strcmp (buf, "hello\n") == 0);
+  close (fd);
+  CHECK (stat_is ("/etc/x/f", S_IFREG | 0640, 1000, 1001) && mtime_is ("/etc/x/f", 1000000000));
+  CHECK (xattr_is ("/etc/x/f", "user.cryo", "copied") && xattr_is ("/etc/x/f", "trusted.cryo", "t"));
+  CHECK (stat_is ("/etc/x/suid", S_IFREG | 04755, 1000, 1000));
+  CHECK (lstat ("/etc/x/f", &a) == 0 && lstat ("/etc/x/f2", &b) == 0 && a.st_ino == b.st_ino);
+  CHECK (a.st_nlink == 2);
+  CHECK (stat_is ("/etc/x/d", S_IFDIR | 0700, 1002, 1002) && mtime_is ("/etc/x/d", 1000000002));
+  CHECK (stat_is ("/etc/x/d/e/g", S_IFREG | 0600, 0, 0));
+  /* links stay links, whatever they point at */
+  CHECK (link_is ("/etc/x/abs", "/secret/file") && link_is ("/etc/x/esc", "../../../../../../etc/shadow"));
+  CHECK (stat_is ("/etc/x/esc", S_IFLNK | 0777, 1003, 1003) && mtime_is ("/etc/x/esc", 1000000003));
+  CHECK (stat_is ("/etc/x/p", S_IFIFO | 0620, 1004, 0) && xattr_is ("/etc/x/p", "trusted.cryo", "fifo"));
+  CHECK (is_dev ("/etc/x/null", S_IFCHR, 1, 3, 0666));
+  CHECK (stat_is ("/etc/x/s", S_IFSOCK | 0755, 0, 0));
+  /* writes go to the tmpfs (the host checks the rootfs afterwards) */
+  CHECK (write_errno ("/etc/x/new") == 0);
+  fd = open ("/etc/x/f", O_WRONLY | O_APPEND | O_CLOEXEC);
+  CHECK (fd >= 0 && write (fd, "changed\n", 8) == 8);
+  close (fd);
+  /* mode= on the mount wins over the directory's; a symlink out of the
+   * rootfs was resolved inside it: nothing of the host's came in */
+  CHECK (stat_is ("/etc/y/.", S_IFDIR | 01777, 0, 0));
+  CHECK (access ("/etc/y/hostfile", F_OK) < 0 && errno == ENOENT);
+  {
+    cleanup_free char *inside = xasprintf ("%s/outside", base);
+    CHECK (find_mount (inside, &m) && strcmp (m.fstype, "tmpfs") == 0);
+  }
+  /* read-only once filled */
+  CHECK (find_mount ("/etc/z", &m) && has_opt (m.opts, "ro") && write_errno ("/etc/z/new") == EROFS);
+  CHECK (access ("/etc/z/kept", F_OK) == 0);
+  return 0;
+}
+
+static int
+write_rel (const char *rel, const char *text)
+{
+  cleanup_free char *p = bpath ("%s", rel);
+  return write_text (p, text);
+}
+
+/* The rootfs content test_copyup copies. */
+static int
+make_copyup_tree (void)
+{
+  static const struct
+  {
+    const char *path;
+    time_t mtime;
+  } times[] = { { "d", 1000000002 }, { "f", 1000000000 }, { ".", 1000000001 } };
+  cleanup_free char *x = bpath ("rootfs/etc/x"), *outside = bpath ("outside");
+  cleanup_free char *y = bpath ("rootfs/etc/y"), *z = bpath ("rootfs/etc/z");
+  int dfd;
+  size_t i;
+
+  if (mkdir (x, 0751) < 0 || chown (x, 1000, 1000) < 0 || mkdir (z, 0755) < 0 || mkdir (outside, 0755) < 0)
+    return -1;
+  dfd = open (x, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return -1;
+  if (write_rel ("rootfs/etc/x/f", "hello\n") < 0 || write_rel ("rootfs/etc/z/kept", "") < 0
+      || write_rel ("outside/hostfile", "host\n") < 0 || symlink (outside, y) < 0
+      || fchownat (dfd, "f", 1000, 1001, 0) < 0 || fchmodat (dfd, "f", 0640, 0) < 0
+      || linkat (dfd, "f", dfd, "f2", 0) < 0 || write_rel ("rootfs/etc/x/suid", "#!/bin/sh\n") < 0
+      || fchownat (dfd, "suid", 1000, 1000, 0) < 0 || fchmodat (dfd, "suid", 04755, 0) < 0
+      || mkdirat (dfd, "d", 0700) < 0 || fchownat (dfd, "d", 1002, 1002, 0) < 0 || mkdirat (dfd, "d/e", 0755) < 0
+      || write_rel ("rootfs/etc/x/d/e/g", "g") < 0 || fchmodat (dfd, "d/e/g", 0600, 0) < 0
+      || symlinkat ("/secret/file", dfd, "abs") < 0 || symlinkat ("../../../../../../etc/shadow", dfd, "esc") < 0
+      || fchownat (dfd, "esc", 1003, 1003, AT_SYMLINK_NOFOLLOW) < 0
+      || utimensat (dfd, "esc", (struct timespec[]){ { 1, 0 }, { 1000000003, 0 } }, AT_SYMLINK_NOFOLLOW) < 0
+      || mkfifoat (dfd, "p", 0620) < 0 || fchmodat (dfd, "p", 0620, 0) < 0 || fchownat (dfd, "p", 1004, 0, 0) < 0
+      || mknodat (dfd, "null", S_IFCHR | 0666, makedev (1, 3)) < 0 || fchmodat (dfd, "null", 0666, 0) < 0
+      || mknodat (dfd, "s", S_IFSOCK | 0755, 0) < 0 || fchmodat (dfd, "s", 0755, 0) < 0)
+    {
+      close (dfd);
+      return -1;
+    }
+  {
+    cleanup_free char *f = bpath ("rootfs/etc/x/f"), *p = bpath ("rootfs/etc/x/p");
+    if (setxattr (f, "user.cryo", "copied", 6, 0) < 0 || setxattr (f, "trusted.cryo", "t", 1, 0) < 0
+        || lsetxattr (p, "trusted.cryo", "fifo", 4, 0) < 0)
+      {
+        close (dfd);
+        return -1;
+      }
+  }
+  for (i = 0; i < ARRAY_SIZE (times); i++)
+    if (utimensat (dfd, times[i].path, (struct timespec[]){ { 1, 0 }, { times[i].mtime, 0 } }, 0) < 0)
+      {
+        close (dfd);
+        return -1;
+      }
+  close (dfd);
+  return 0;
+}
+
+static int
+test_copyup (void)
+{
+  int ret = root_only ();
+  cleanup_free char *json = NULL, *etc = NULL, *f = NULL, *buf = NULL, *fresh = NULL, *hostdir = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  int n = 0;
+
+  if (ret)
+    return ret;
+  etc = bpath ("rootfs/etc");
+  CHECK (mkdir (etc, 0755) == 0 && make_copyup_tree () == 0);
+  json = config (HEAD "\"mounts\":[" STD_MOUNTS ","
+                 "{\"destination\":\"/etc/x\",\"type\":\"tmpfs\",\"options\":[\"tmpcopyup\",\"nosuid\"]},"
+                 "{\"destination\":\"/etc/y\",\"type\":\"tmpfs\",\"options\":[\"tmpcopyup\",\"mode=1777\"]},"
+                 "{\"destination\":\"/etc/z\",\"type\":\"tmpfs\",\"options\":[\"ro\",\"tmpcopyup\"]}],"
+                 "\"linux\":{" LINUX_NS "}}");
+  ret = run_container (&(struct run){ .json = json, .check = check_copyup });
+  /* the rootfs underneath is as it was, and so is the host's directory */
+  f = bpath ("rootfs/etc/x/f");
+  fresh = bpath ("rootfs/etc/x/new");
+  if (ret == 0 && (read_all_file (f, &buf, NULL, &err) < 0 || strcmp (buf, "hello\n") != 0
+                   || access (fresh, F_OK) == 0))
+    ret = 1;
+  hostdir = bpath ("outside");
+  d = opendir (hostdir);
+  while (d && (de = readdir (d)))
+    n += de->d_name[0] != '.';
+  if (ret == 0 && n != 1)
+    ret = 1;
+  remove_rootfs ();
+  return ret;
+}
+
 int
 main (void)
 {
-  TAP_PLAN (10);
+  TAP_PLAN (11);
   RUN_TEST (test_basic_mounts);
   RUN_TEST (test_devices);
   RUN_TEST (test_devices_in_rootfs);
@@ -408,6 +585,7 @@ main (void)
   RUN_TEST (test_idmap);
   RUN_TEST (test_userns_devices);
   RUN_TEST (test_prepare_errors);
+  RUN_TEST (test_copyup);
   remove_rootfs ();
   return tap_exit ();
 }
