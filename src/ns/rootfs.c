@@ -29,8 +29,8 @@
 #define SB_FLAGS_MASK (MS_SYNCHRONOUS | MS_DIRSYNC | MS_LAZYTIME | MS_MANDLOCK)
 
 /* Attributes, attach, then propagation (a detached mount has none). */
-static int
-finish_mount (int tree, int target, const struct mount_op *op, bool top_attrs, cryo_error_t *err)
+int
+rootfs_finish_mount (int tree, int target, const struct mount_op *op, bool top_attrs, cryo_error_t *err)
 {
   uint64_t set, clr;
 
@@ -94,7 +94,7 @@ mount_bind (int rootfd, const struct mount_op *op, cryo_error_t *err)
           || safe_setattr (tree, op->idmap_recursive, MOUNT_ATTR_IDMAP, 0, 0, userns, err) < 0)
         return cryo_error_wrap (err, "idmap");
     }
-  return finish_mount (tree, target, op, true, err);
+  return rootfs_finish_mount (tree, target, op, true, err);
 }
 
 /* tmpcopyup: the options that set the tmpfs root's mode or owner win. */
@@ -130,8 +130,8 @@ copy_up (int target, int tree, const struct mount_op *op, cryo_error_t *err)
   return 0;
 }
 
-static int
-mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
+int
+rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
 {
   cleanup_close int target = -1, tree = -1;
   bool copyup = op->tmpcopyup && mount_op_is_tmpfs (op);
@@ -146,7 +146,7 @@ mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t 
                       copyup ? set & ~(uint64_t) MOUNT_ATTR_RDONLY : set, err);
   if (tree < 0 || (copyup && copy_up (target, tree, op, err) < 0))
     return -1;
-  return finish_mount (tree, target, op, copyup, err);
+  return rootfs_finish_mount (tree, target, op, copyup, err);
 }
 
 static int
@@ -169,96 +169,26 @@ mount_remount (int rootfd, const struct mount_op *op, cryo_error_t *err)
   return 0;
 }
 
-/* One hierarchy of /proc/self/cgroup ("4:cpu,cpuacct:/x", "0::/x") mounted
- * in the tmpfs @dirfd; co-mounted controllers get runc's symlinks. */
 static int
-mount_cgroup_v1_line (int dirfd, char *line, uint64_t attr, cryo_error_t *err)
-{
-  cleanup_close int dir = -1, tree = -1;
-  char *ctrls = strchr (line, ':'), *end, *name, *save = NULL, *tok;
-  bool unified;
-
-  if (ctrls == NULL || (end = strchr (++ctrls, ':')) == NULL)
-    return 0;
-  *end = '\0';
-  unified = ctrls[0] == '\0';
-  name = unified ? "unified" : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5 : ctrls;
-  if (mkdirat (dirfd, name, 0755) < 0 && errno != EEXIST)
-    return cryo_error (err, errno, "cgroup: mkdir `%s`", name);
-  dir = openat (dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dir < 0)
-    return cryo_error (err, errno, "cgroup: open `%s`", name);
-  tree = safe_new_fs (unified ? "cgroup2" : "cgroup", "cgroup", unified ? NULL : ctrls, 0, attr, err);
-  if (tree < 0 || safe_attach (tree, dir, err) < 0)
-    return cryo_error_wrap (err, "cgroup hierarchy `%s`", ctrls);
-  if (unified || strchr (ctrls, ',') == NULL || strchr (ctrls, '='))
-    return 0;
-  for (tok = strtok_r (ctrls, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
-    if (symlinkat (name, dirfd, tok) < 0 && errno != EEXIST)
-      return cryo_error (err, errno, "cgroup: symlink `%s`", tok);
-  return 0;
-}
-
-/* cgroup v1 (and hybrid): a tmpfs with every hierarchy of this process
- * mounted as a cgroup fs, which inside a cgroup namespace shows the
- * container's own cgroups only. */
-static int
-mount_cgroup_v1 (int rootfd, const struct mount_op *op, cryo_error_t *err)
-{
-  cleanup_close int target = -1, tmpfs = -1;
-  cleanup_free char *buf = NULL;
-  char *line, *save = NULL;
-  uint64_t set, clr;
-
-  target = safe_mkpath_in_root (rootfd, op->destination, SAFE_LEAF_DIR, 0755, err);
-  if (target < 0)
-    return -1;
-  if (read_all_file ("/proc/self/cgroup", &buf, NULL, err) < 0)
-    return -1;
-  mount_op_attr (op, &set, &clr);
-  tmpfs = safe_new_fs ("tmpfs", "tmpfs", "mode=755", 0, set & ~(uint64_t) MOUNT_ATTR_RDONLY, err);
-  if (tmpfs < 0 || safe_attach (tmpfs, target, err) < 0)
-    return -1;
-  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    if (mount_cgroup_v1_line (tmpfs, line, set, err) < 0)
-      return -1;
-  /* read-only only now: the hierarchies needed their directories */
-  if (safe_setattr (tmpfs, false, set & MOUNT_ATTR_RDONLY, 0, 0, -1, err) < 0
-      || safe_setattr (tmpfs, true, op->rec_attr_set, op->rec_attr_clr, 0, -1, err) < 0)
-    return -1;
-  if (op->propagation)
-    return safe_setattr (tmpfs, op->propagation & MS_REC, 0, 0, op->propagation & ~MS_REC, -1, err);
-  return 0;
-}
-
-static int
-mount_cgroup (int rootfd, const struct mount_op *op, cryo_error_t *err)
-{
-  struct statfs sfs;
-  if (statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
-    return mount_fs (rootfd, op, "cgroup2", err);
-  return mount_cgroup_v1 (rootfd, op, err);
-}
-
-static int
-run_mount_op (int rootfd, const struct mount_op *op, cryo_error_t *err)
+run_mount_op (int rootfd, const struct mount_plan *plan, const struct mount_op *op,
+              cryo_error_t *err)
 {
   if (op->flags & MS_REMOUNT)
     return mount_remount (rootfd, op, err);
   if (op->flags & MS_BIND)
     return mount_bind (rootfd, op, err);
   if (strcmp (op->type, "cgroup") == 0)
-    return mount_cgroup (rootfd, op, err);
-  return mount_fs (rootfd, op, op->type, err);
+    return rootfs_mount_cgroup (rootfd, op, plan->cgroup_ns, err);
+  return rootfs_mount_fs (rootfd, op, op->type, err);
 }
 
 static int
-run_op (int rootfd, const struct mount_op *op, cryo_error_t *err)
+run_op (int rootfd, const struct mount_plan *plan, const struct mount_op *op, cryo_error_t *err)
 {
   switch (op->kind)
     {
     case MOUNT_OP_MOUNT:
-      if (run_mount_op (rootfd, op, err) < 0)
+      if (run_mount_op (rootfd, plan, op, err) < 0)
         return cryo_error_wrap (err, "mount `%s` on `%s`",
                                 op->flags & MS_BIND ? "bind" : op->type ? op->type : "remount",
                                 op->destination);
@@ -347,7 +277,7 @@ rootfs_prepare_at (const char *rootfs, const struct mount_plan *plan, cryo_error
     return cryo_error_wrap (err, "bind the rootfs `%s` onto itself", rootfs);
   /* rootfd is now the root of the new mount: every op resolves under it */
   for (i = 0; i < plan->n_ops; i++)
-    if (run_op (rootfd, &plan->ops[i], err) < 0)
+    if (run_op (rootfd, plan, &plan->ops[i], err) < 0)
       return -1;
   return 0;
 }

@@ -39,8 +39,20 @@ int rootfs_finalize (const struct spec *spec, cryo_error_t *err);
 int rootfs_prepare_at (const char *rootfs, const struct mount_plan *plan, cryo_error_t *err);
 int rootfs_finalize_plan (const struct mount_plan *plan, cryo_error_t *err);
 
+/* Internal to src/ns: the pieces of rootfs_prepare in other files. */
+
 /* One device node / /dev symlink of the plan under @rootfd (devices.c). */
 int rootfs_create_device (int rootfd, const struct mount_op *op, cryo_error_t *err);
 int rootfs_create_symlink (int rootfd, const struct mount_op *op, cryo_error_t *err);
+
+/* A new file system of @type for @op (filled first for tmpcopyup). */
+int rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err);
+/* The detached @tree onto @target with @op's flags (the top mount's too
+ * when @top_attrs) and propagation. */
+int rootfs_finish_mount (int tree, int target, const struct mount_op *op, bool top_attrs,
+                         cryo_error_t *err);
+/* A "cgroup" mount: cgroup file systems with @cgroup_ns, else binds of this
+ * process's own cgroups (rootfs-cgroup.c). */
+int rootfs_mount_cgroup (int rootfd, const struct mount_op *op, bool cgroup_ns, cryo_error_t *err);
 
 #endif

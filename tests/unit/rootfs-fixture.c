@@ -255,9 +255,14 @@ container_child (const struct run *r, int ready, int go)
   pid_t inner;
   int status;
 
+  if (r->cgroup_procs && write_text (r->cgroup_procs, "0") < 0)
+    {
+      printf ("# join %s: %s\n", r->cgroup_procs, strerror (errno));
+      _exit (1);
+    }
   if (r->userns)
     enter_userns (ready, go);
-  if (unshare (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWIPC) < 0)
+  if (unshare (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | (r->host_cgroupns ? 0 : CLONE_NEWCGROUP)) < 0)
     {
       printf ("# unshare: %s\n", strerror (errno));
       _exit (1);

@@ -19,6 +19,8 @@ struct run
   const char *json;
   bool no_pivot;
   bool userns; /* in a user namespace (identity-mapped): mknod is refused there */
+  bool host_cgroupns;       /* stay in the test's cgroup namespace */
+  const char *cgroup_procs; /* a cgroup.procs the child moves itself into first */
   check_fn check;
   const char *expect_error; /* rootfs_prepare must fail with this text */
 };

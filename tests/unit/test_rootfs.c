@@ -396,6 +396,114 @@ test_prepare_errors (void)
   return ret;
 }
 
+/* ---- cgroup binds: no cgroup namespace ---- */
+
+static char cg_expected[512]; /* the memory cgroup the container must see */
+
+/* This process's cgroup in the hierarchy @ctrl ("" for cgroup2), or NULL. */
+static char *
+own_cgroup (const char *ctrl)
+{
+  cleanup_file FILE *f = fopen ("/proc/self/cgroup", "re");
+  char line[1024];
+  while (f && fgets (line, sizeof (line), f))
+    {
+      char *c = strchr (line, ':'), *p = c ? strchr (c + 1, ':') : NULL;
+      if (p == NULL)
+        continue;
+      *p++ = '\0';
+      p[strcspn (p, "\n")] = '\0';
+      if (strcmp (c + 1, ctrl) == 0)
+        return xstrdup (p);
+    }
+  return NULL;
+}
+
+static int
+check_cgroup_binds (void)
+{
+  cleanup_free char *pids = own_cgroup ("pids"), *unified = own_cgroup (""), *limit = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  struct mnt m;
+
+  CHECK (find_mount ("/sys/fs/cgroup", &m) && strcmp (m.fstype, "tmpfs") == 0 && has_opt (m.opts, "ro"));
+  /* the container's own memory cgroup, not the hierarchy's root */
+  CHECK (find_mount ("/sys/fs/cgroup/memory", &m) && strcmp (m.fstype, "cgroup") == 0);
+  CHECK_STR (m.root, cg_expected);
+  CHECK (has_opt (m.opts, "ro") && has_opt (m.opts, "nosuid") && has_opt (m.opts, "noexec"));
+  CHECK (read_all_file ("/sys/fs/cgroup/memory/memory.limit_in_bytes", &limit, NULL, &err) == 0);
+  CHECK_STR (limit, "67108864\n");
+  CHECK (write_errno ("/sys/fs/cgroup/memory/memory.limit_in_bytes") == EROFS);
+  /* every hierarchy shows this process's cgroup, under the host's names */
+  CHECK (pids && find_mount ("/sys/fs/cgroup/pids", &m) && strcmp (m.root, pids) == 0);
+  if (unified && find_mount ("/sys/fs/cgroup/unified", &m))
+    CHECK (strcmp (m.fstype, "cgroup2") == 0 && strcmp (m.root, unified) == 0);
+  CHECK (access ("/sys/fs/cgroup/cpu/cpu.shares", F_OK) == 0);
+  return 0;
+}
+
+/* A child memory cgroup of ours with a 64 MiB limit: the fixture's child
+ * joins it, and the cgroup mount must show it and only it. */
+static int
+run_cgroup_binds (bool userns)
+{
+  cleanup_free char *own = own_cgroup ("memory"), *dir = NULL, *procs = NULL, *lim = NULL, *json = NULL;
+  int ret, i;
+
+  if (own == NULL || access ("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) < 0)
+    {
+      printf ("# no cgroup v1 memory hierarchy\n");
+      return 77;
+    }
+  snprintf (cg_expected, sizeof (cg_expected), "%s/cryo-test-rootfs-%d", strcmp (own, "/") ? own : "",
+            (int) getpid ());
+  dir = xasprintf ("/sys/fs/cgroup/memory%s", cg_expected);
+  procs = xasprintf ("%s/cgroup.procs", dir);
+  lim = xasprintf ("%s/memory.limit_in_bytes", dir);
+  if (mkdir (dir, 0755) < 0 || write_text (lim, "67108864") < 0)
+    {
+      rmdir (dir);
+      return 1;
+    }
+  /* sysfs needs a network namespace of the user namespace's: bind it (podman does) */
+  json = config (HEAD "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+                 "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"options\":[\"mode=755\"]},"
+                 "{\"destination\":\"/sys\",\"source\":\"/sys\",\"options\":[\"rbind\",\"ro\"]},"
+                 "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+                 " \"options\":[\"nosuid\",\"noexec\",\"nodev\",\"relatime\"]}],"
+                 "\"linux\":{" LINUX_NS "}}");
+  ret = run_container (&(struct run){ .json = json, .check = check_cgroup_binds, .userns = userns,
+                                      .host_cgroupns = true, .cgroup_procs = procs });
+  /* the container's processes are reaped; the cgroup lets go soon after */
+  for (i = 0; i < 100 && rmdir (dir) < 0 && errno == EBUSY; i++)
+    usleep (10000);
+  return ret;
+}
+
+static int
+test_cgroup_binds (void)
+{
+  int ret = root_only ();
+  if (ret)
+    return ret;
+  ret = run_cgroup_binds (false);
+  remove_rootfs ();
+  return ret;
+}
+
+/* A user namespace may not mount a v1 cgroup fs without a cgroup
+ * namespace (EPERM, podman --uidmap): the binds work there. */
+static int
+test_cgroup_binds_userns (void)
+{
+  int ret = root_only ();
+  if (ret)
+    return ret;
+  ret = run_cgroup_binds (true);
+  remove_rootfs ();
+  return ret;
+}
+
 /* ---- tmpcopyup ---- */
 
 static bool
@@ -574,7 +682,7 @@ test_copyup (void)
 int
 main (void)
 {
-  TAP_PLAN (11);
+  TAP_PLAN (13);
   RUN_TEST (test_basic_mounts);
   RUN_TEST (test_devices);
   RUN_TEST (test_devices_in_rootfs);
@@ -586,6 +694,8 @@ main (void)
   RUN_TEST (test_userns_devices);
   RUN_TEST (test_prepare_errors);
   RUN_TEST (test_copyup);
+  RUN_TEST (test_cgroup_binds);
+  RUN_TEST (test_cgroup_binds_userns);
   remove_rootfs ();
   return tap_exit ();
 }
