@@ -28,6 +28,7 @@
 #include "cgroup.h"
 #include "image/image.h"
 #include "log.h"
+#include "ns/mount-plan.h"
 #include "ns/safe-path.h"
 #include "restore-internal.h"
 #include "util.h"
@@ -69,25 +70,43 @@ under_tmpfs (const struct cr_externals *x, const char *dst)
 }
 
 /* A mountpoint that a new copy of the rootfs may lack (runc and crun make
- * them too). */
+ * them too): a directory, or a file for a bind of a file. */
 static int
-ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const struct cr_mount *mnt,
+ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const char *destination,
                    const char *source, cryo_error_t *err)
 {
   cleanup_close int rootfd = -1, fd = -1;
   struct stat st;
   bool dir = true;
 
-  if (under_tmpfs (x, mnt->destination) || mnt->kind == CR_EXT_MASK_DIR || mnt->kind == CR_EXT_MASK_FILE)
+  if (under_tmpfs (x, destination))
     return 0;
   if (source && stat (source, &st) == 0)
     dir = S_ISDIR (st.st_mode);
   rootfd = open (m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return cryo_error (err, errno, "open `%s`", m->root);
-  fd = safe_mkpath_in_root (rootfd, mnt->destination, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644,
-                            err);
-  return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in the rootfs", mnt->destination) : 0;
+  fd = safe_mkpath_in_root (rootfd, destination, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644, err);
+  return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in the rootfs", destination) : 0;
+}
+
+/* Every mount of the image's plan (proc, sysfs, devpts, binds...): CRIU
+ * mounts them on what it finds in the root. */
+static int
+ensure_plan_mountpoints (struct cr_mounts *m, const struct cr_externals *x, struct image *img, cryo_error_t *err)
+{
+  cleanup_mount_plan struct mount_plan *plan = NULL;
+
+  if (image_mount_plan (img, &plan, err) < 0)
+    return -1;
+  for (size_t i = 0; plan && i < mount_plan_len (plan); i++)
+    {
+      const struct mount_op *op = mount_plan_op (plan, i);
+      if (op->kind == MOUNT_OP_MOUNT
+          && ensure_mountpoint (m, x, op->destination, mount_op_is_bind (op) ? op->source : NULL, err) < 0)
+        return -1;
+    }
+  return 0;
 }
 
 /* The bind's source from the bundle's config (a restore may bind other
@@ -174,7 +193,8 @@ prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_ext
     default:
       return 0;
     }
-  if (ensure_mountpoint (m, x, mnt, source, err) < 0)
+  if (mnt->kind != CR_EXT_MASK_DIR && mnt->kind != CR_EXT_MASK_FILE
+      && ensure_mountpoint (m, x, mnt->destination, source, err) < 0)
     return -1;
   add_external (m, mnt->key, source);
   return 0;
@@ -197,6 +217,8 @@ cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spe
   m->root = xasprintf ("%s/root", m->dir);
   if (mount_private (m, spec->rootfs, m->root, NULL, MS_BIND | MS_REC, NULL, err) < 0)
     return cryo_error_wrap (err, "rootfs");
+  if (ensure_plan_mountpoints (m, x, img, err) < 0)
+    return -1;
   /* tmpfs first: masked files bind the restored /dev/null. */
   for (size_t i = 0; i < x->n_mounts; i++)
     if (x->mounts[i].kind == CR_EXT_TMPFS && prepare_tmpfs (m, &x->mounts[i], i, img, err) < 0)
