@@ -62,16 +62,8 @@ leak_target_new (const struct container_state *s, const struct leak_options *o, 
   if (!state_init_alive (s))
     return cryo_error (err, 0, "container `%s` is not running", s->id);
   t->id = xstrdup (s->id);
-  if (s->dir)
-    {
-      char *slash;
-      t->cache = xstrdup (s->dir);
-      slash = strrchr (t->cache, '/');
-      if (slash)
-        strcpy (slash, "/.leaks-bpf");
-      else
-        t->cache = (free (t->cache), NULL);
-    }
+  if (s->dir && strrchr (s->dir, '/'))
+    t->cache = xasprintf ("%.*s/.leaks-bpf", (int) (strrchr (s->dir, '/') - s->dir), s->dir);
   t->init_pid = s->pid;
   t->init_start_time = s->pid_start_time;
   t->mode = o->mode;
