@@ -227,3 +227,59 @@ cryo_status_of() {
     [[ "$output" == *"/no/such/program"* ]]
     [ -z "$(pm ps -aq)" ]
 }
+
+@test "podman run --tmpfs: the tmpfs starts with the image's files (tmpcopyup), the image is untouched" {
+    run -0 pm run --name copyup1 --tmpfs /etc "$IMAGE" sh -c \
+        'grep " /etc " /proc/self/mountinfo; stat -c "%a %u" /etc/passwd; grep -c . /etc/passwd; echo new >/etc/new; echo more >>/etc/passwd'
+    echo "$output"
+    [[ "${lines[0]}" == *" /etc "*" - tmpfs "* ]]
+    [ "${lines[1]}" = "644 0" ]
+    [ "${lines[2]}" = 2 ]
+    # the container's rootfs, below its tmpfs, is as the image made it
+    mnt=$(pm mount copyup1)
+    [ ! -e "$mnt/etc/new" ]
+    [ "$(grep -c . "$mnt/etc/passwd")" = 2 ]
+    pm umount copyup1
+    pm rm copyup1
+}
+
+@test "podman run --read-only: / read-only, /tmp /run /var/tmp writable tmpfs (tmpcopyup)" {
+    run -1 pm run --rm --read-only "$IMAGE" sh -c \
+        'touch /tmp/a /run/b /var/tmp/c && stat -c %a /tmp && grep -c " /tmp .* - tmpfs " /proc/self/mountinfo; touch /x'
+    echo "$output"
+    [ "${lines[0]}" = 1777 ]
+    [ "${lines[1]}" = 1 ]
+    [[ "${lines[2]}" == *"/x"*"Read-only file system"* ]]
+}
+
+@test "podman run --privileged: the host's devices, cgroups writable" {
+    [ -c /dev/kmsg ] || skip "the host has no /dev/kmsg"
+    run -0 pm run --rm --privileged "$IMAGE" true
+    run -0 pm run --rm --privileged "$IMAGE" sh -c \
+        'test -c /dev/kmsg && echo kmsg; grep " /sys/fs/cgroup/memory " /proc/self/mountinfo'
+    echo "$output"
+    [ "${lines[0]}" = kmsg ]
+    [[ "${lines[1]}" == *" /sys/fs/cgroup/memory rw,"* ]]
+}
+
+@test "podman run without a cgroup namespace: the container's own cgroups and memory limit" {
+    [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ] || skip "no cgroup v1 memory controller"
+    run -0 pm run --rm --cgroupns=host -m 64m "$IMAGE" sh -c \
+        'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep ":memory:" /proc/self/cgroup; grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; ls /sys/fs/cgroup/memory'
+    echo "$output"
+    [ "${lines[0]}" = 67108864 ]
+    # the mount's root is the container's cgroup; the host's root is not visible
+    own=${lines[1]#*:memory:}
+    [[ "$own" == /libpod_parent/libpod-* ]]
+    [[ "${lines[2]}" == *" $own /sys/fs/cgroup/memory ro,"* ]]
+    ! grep -qx libpod_parent <<<"$output"
+}
+
+@test "podman run --uidmap: a user namespace without a cgroup namespace (cgroups bound, not mounted)" {
+    run -0 pm run --rm --uidmap 0:100000:65536 "$IMAGE" sh -c \
+        'cat /proc/self/uid_map; grep " /sys/fs/cgroup/pids " /proc/self/mountinfo; id -u'
+    echo "$output"
+    [[ "${lines[0]}" =~ ^\ +0\ +100000\ +65536$ ]]
+    [[ "${lines[1]}" == *" /libpod_parent/libpod-"*" /sys/fs/cgroup/pids ro,"* ]]
+    [ "${lines[2]}" = 0 ]
+}
