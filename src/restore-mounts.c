@@ -90,8 +90,9 @@ ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const char
   return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in the rootfs", destination) : 0;
 }
 
-/* Every mount of the image's plan (proc, sysfs, devpts, binds...): CRIU
- * mounts them on what it finds in the root. */
+/* Every filesystem mount of the image's plan (proc, sysfs, devpts...):
+ * CRIU mounts them on what it finds in the root.  Binds are the externals'
+ * (their sources come from the bundle, and say file or directory). */
 static int
 ensure_plan_mountpoints (struct cr_mounts *m, const struct cr_externals *x, struct image *img, cryo_error_t *err)
 {
@@ -102,8 +103,8 @@ ensure_plan_mountpoints (struct cr_mounts *m, const struct cr_externals *x, stru
   for (size_t i = 0; plan && i < mount_plan_len (plan); i++)
     {
       const struct mount_op *op = mount_plan_op (plan, i);
-      if (op->kind == MOUNT_OP_MOUNT
-          && ensure_mountpoint (m, x, op->destination, mount_op_is_bind (op) ? op->source : NULL, err) < 0)
+      if (op->kind == MOUNT_OP_MOUNT && !mount_op_is_bind (op)
+          && ensure_mountpoint (m, x, op->destination, NULL, err) < 0)
         return -1;
     }
   return 0;

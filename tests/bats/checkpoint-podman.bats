@@ -125,7 +125,9 @@ start_counting() {
     run -0 pm container checkpoint --export "$BATS_TEST_TMPDIR/pc2.tar.gz" pc2
     before=$(last_count pc2)
     pm rm -f -t 0 pc2
-    run -0 pm container restore --import "$BATS_TEST_TMPDIR/pc2.tar.gz" --name pc3
+    run pm container restore --import "$BATS_TEST_TMPDIR/pc2.tar.gz" --name pc3
+    echo "$output"
+    [ "$status" -eq 0 ]
     [ "$(pm inspect --format '{{.State.Status}}' pc3)" = running ]
     counts_on pc3
     [ "$(last_count pc3)" -gt "$before" ]
