@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "log.h"
+#include "sealed-exe.h"
 #include "util.h"
 
 static const struct cli_command commands[] = {
@@ -49,6 +50,19 @@ cli_find_command (const char *name)
     if (strcmp (commands[i].name, name) == 0)
       return &commands[i];
   return NULL;
+}
+
+/* Commands whose processes enter a container: they run from a sealed copy
+ * of the binary (CVE-2019-5736, see sealed-exe.h). */
+static bool
+enters_container (const char *name)
+{
+  static const char *const names[] = { "create", "run", "exec", "restore" };
+
+  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+    if (strcmp (names[i], name) == 0)
+      return true;
+  return false;
 }
 
 static const struct opt_def global_defs[] = {
@@ -133,6 +147,11 @@ main (int argc, char **argv)
   if (cmd == NULL)
     {
       cryo_error (&err, 0, "unknown command `%s` (see `cryo --help`)", argv[first]);
+      log_report_error (err);
+      return 1;
+    }
+  if (enters_container (cmd->name) && sealed_exe_reexec (argv, &err) < 0)
+    {
       log_report_error (err);
       return 1;
     }
