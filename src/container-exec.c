@@ -223,6 +223,11 @@ sync_children (struct exec_run *r, pid_t *stage1, cryo_error_t *err)
   if (process_set_oom_score_adj (r->pid, r->process, err) < 0
       || sync_send (r->sync_fd, SYNC_EXEC_GO, 0, NULL, 0, -1, err) < 0)
     return -1;
+  /* The process is in the container's cgroup and namespaces, where kill
+   * and delete reach it: what it does before execve (a user lookup in the
+   * container's /etc/passwd, a terminal) must not hold every other
+   * command on this container waiting. */
+  cleanup_closep (&r->lock_fd);
   if (r->ctx.console_to_parent)
     {
       sync_msg_clear (&m);
