@@ -200,8 +200,10 @@ ctd_remove() {
     run -0 c task exec --fifo-dir "$CTD_DIR/fifo" --exec-id e3 --cwd /tmp --user 65534 exec1 sh -c 'echo $(id -u) $PWD'
     [ "$output" = "65534 /tmp" ]
     # A terminal: the shim passes --console-socket, process.terminal is set.
+    # (timeout --foreground: in its own process group ctr would be stopped
+    # by SIGTTOU when it puts script's terminal in raw mode.)
     if command -v script >/dev/null; then
-        run -0 script -qec "timeout 60 ctr --address '$CTD_DIR/containerd.sock' -n $NS task exec -t \
+        run -0 script -qec "timeout --foreground 60 ctr --address '$CTD_DIR/containerd.sock' -n $NS task exec -t \
             --fifo-dir '$CTD_DIR/fifo' --exec-id e5 exec1 tty" /dev/null
         [[ "$output" == *"/dev/pts/"* ]]
     fi
@@ -213,7 +215,7 @@ ctd_remove() {
 
 @test "ctr run -t: the shim gets the pty from cryo's --console-socket" {
     command -v script >/dev/null || skip "script (util-linux) is not installed"
-    run -6 script -qec "timeout 60 ctr --address '$CTD_DIR/containerd.sock' -n $NS run -t --rm \
+    run -6 script -qec "timeout --foreground 60 ctr --address '$CTD_DIR/containerd.sock' -n $NS run -t --rm \
         --runc-binary '$CRYO_BIN' --runc-root '$CTD_DIR/cryo' --fifo-dir '$CTD_DIR/fifo' \
         $IMAGE tty1 sh -c 'tty; exit 6'" /dev/null
     [[ "$output" == *"/dev/pts/"* ]]
