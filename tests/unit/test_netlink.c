@@ -14,12 +14,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "json.h"
 #include "ns/netconf.h"
 #include "ns/netlink.h"
+#include "netns-fixture.h"
 #include "tap.h"
 #include "util.h"
 
@@ -67,29 +67,6 @@ run_json (const char *cmd)
       return NULL;
     }
   return v;
-}
-
-/* Run @body in a child in a new network namespace; its return value is the
- * test's result. */
-static int
-in_netns (int (*body) (void))
-{
-  pid_t pid;
-  int status;
-
-  fflush (stdout);
-  pid = fork ();
-  if (pid < 0)
-    return 1;
-  if (pid == 0)
-    {
-      int ret = unshare (CLONE_NEWNET) < 0 ? 1 : body ();
-      fflush (stdout);
-      _exit (ret);
-    }
-  if (waitpid (pid, &status, 0) < 0 || !WIFEXITED (status))
-    return 1;
-  return WEXITSTATUS (status);
 }
 
 static int
@@ -772,11 +749,8 @@ probe_plain_kind (void)
 int
 main (void)
 {
-  if (geteuid () != 0)
-    {
-      printf ("1..0 # SKIP network namespaces need root\n");
-      return 0;
-    }
+  if (!netns_can_run ())
+    return 0;
   if (in_netns (probe_plain_kind) != 0)
     {
       printf ("# dummy links are not available in this kernel: testing with ifb instead\n");

@@ -15,34 +15,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ns/netlink.h"
 #include "ns/sockdiag.h"
+#include "netns-fixture.h"
 #include "tap.h"
 #include "util.h"
-
-static int
-in_netns (int (*body) (void))
-{
-  pid_t pid;
-  int status;
-
-  fflush (stdout);
-  pid = fork ();
-  if (pid < 0)
-    return 1;
-  if (pid == 0)
-    {
-      int ret = unshare (CLONE_NEWNET) < 0 ? 1 : body ();
-      fflush (stdout);
-      _exit (ret);
-    }
-  if (waitpid (pid, &status, 0) < 0 || !WIFEXITED (status))
-    return 1;
-  return WEXITSTATUS (status);
-}
 
 static uint64_t
 inode_of (int fd)
@@ -296,11 +275,8 @@ test_other_netns_not_listed (void)
 int
 main (void)
 {
-  if (geteuid () != 0)
-    {
-      printf ("1..0 # SKIP network namespaces need root\n");
-      return 0;
-    }
+  if (!netns_can_run ())
+    return 0;
   TAP_PLAN (6);
   RUN_TEST (test_unix_socketpair);
   RUN_TEST (test_unix_listener_pending);
