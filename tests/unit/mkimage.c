@@ -5,106 +5,35 @@
  *
  * --bundle: its config.json becomes the image's config.json and its mount plan
  *           mounts.json; --pages: a criu/pages-1000.img of that many bytes;
- * --criu-dump: CRIU dumps a small sleeping process (a thread, a file, a pipe,
- *           a TCP listener on 127.0.0.1) into criu/; --tmpfs: archive DIR as
+ * --criu-dump: CRIU dumps a small sleeping process (dumpee.h: a thread, a file,
+ *           a pipe, sockets) into criu/; --tmpfs: archive DIR as
  *           the tmpfs mounted at /dev/shm.  Prints the dumped pid, if any. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "dumpee.h"
 #include "image/image.h"
 #include "ns/mount-plan.h"
 #include "spec.h"
 #include "util.h"
 
-char *touched; /* not static: the writes to it must stay */
-
-static void *
-sleeper (void *arg)
-{
-  for (;;)
-    pause ();
-  return arg;
-}
-
-static _Noreturn void
-dumpee (int notify)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  int null, p[2], s;
-  pthread_t t;
-
-  /* Only the fds the checks expect, and the notification pipe moved to 9:
-   * an inherited fd would be shared with the outside, and a low one could be
-   * overwritten by the dup2 calls below. */
-  dup2 (notify, 9);
-  notify = 9;
-  close_range (3, 8, 0);
-  close_range (10, ~0U, 0);
-  null = open ("/dev/null", O_RDWR);
-  s = socket (AF_INET, SOCK_STREAM, 0);
-  setsid ();
-  prctl (PR_SET_NAME, "cryo-dumpee");
-  for (int fd = 0; fd < 3; fd++)
-    dup2 (null, fd);
-  if (pipe (p) < 0 || bind (s, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (s, 1) < 0)
-    _exit (1);
-  dup2 (open ("/etc/hostname", O_RDONLY), 10);
-  dup2 (p[0], 11), dup2 (p[1], 12), dup2 (s, 13);
-  close_range (3, 8, 0); /* the originals of what was just moved */
-  touched = malloc (1 << 20);
-  memset (touched, 0x42, 1 << 20);
-  pthread_create (&t, NULL, sleeper, NULL);
-  (void) !write (notify, "x", 1);
-  close (notify);
-  for (;;)
-    pause ();
-}
-
 static int
 criu_dump (struct image_writer *w, cryo_error_t *err)
 {
-  cleanup_free char *dir = xasprintf ("%s/criu", image_writer_tmp_path (w)), *tree = NULL;
-  int notify[2], status;
-  pid_t pid, criu;
-  char c;
+  cleanup_free char *dir = xasprintf ("%s/criu", image_writer_tmp_path (w));
+  unsigned port;
+  pid_t pid;
 
-  if (pipe (notify) < 0)
-    return cryo_error (err, errno, "pipe");
-  pid = fork ();
-  if (pid == 0)
-    {
-      close (notify[0]);
-      dumpee (notify[1]);
-    }
-  close (notify[1]);
-  if (read (notify[0], &c, 1) != 1)
+  pid = dumpee_start (&port);
+  if (pid < 0)
     return cryo_error (err, 0, "the process to dump did not start");
-  close (notify[0]);
-  tree = xasprintf ("%d", pid);
-  criu = fork ();
-  if (criu == 0)
-    {
-      int null = open ("/dev/null", O_RDWR);
-      dup2 (null, 0), dup2 (null, 1);
-      execl (CRIU_BINARY, CRIU_BINARY, "dump", "-t", tree, "-D", dir, "-o", "../dump.log", NULL);
-      _exit (127);
-    }
-  waitpid (criu, &status, 0);
-  kill (pid, SIGKILL);
-  waitpid (pid, NULL, 0);
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+  if (dumpee_dump (pid, dir, "../dump.log") < 0)
     return cryo_error (err, 0, "criu dump failed (see %s/dump.log)", image_writer_tmp_path (w));
   unlinkat (image_writer_dirfd (w), "dump.log", 0);
   image_writer_set_criu_version (w, "4.2.1");

@@ -2,20 +2,14 @@
  * process: a thread, memory, a file, a pipe, TCP and unix sockets. */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "dumpee.h"
 #include "image/criu-reader.h"
 #include "image/image-internal.h"
 #include "tap.h"
@@ -26,116 +20,25 @@ static char *dump_dir;
 static pid_t dumped_pid;
 static unsigned listen_port;
 
-/* Memory the dumped process wrote: not static, so that the compiler cannot
- * drop the writes to memory nobody in this file reads. */
-char *touched;
-
-static void *
-sleeper (void *arg)
-{
-  for (;;)
-    pause ();
-  return arg;
-}
-
-/* The dumped process: its own session, known fds, a second thread. */
-static _Noreturn void
-child (int notify)
-{
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  socklen_t len = sizeof (addr);
-  int null, p[2], sp[2], s;
-  size_t mem = 4 << 20;
-  pthread_t t;
-
-  /* Only the fds the checks expect, and the notification pipe moved to 9:
-   * an inherited fd would be shared with the outside, and a low one could be
-   * overwritten by the dup2 calls below. */
-  dup2 (notify, 9);
-  notify = 9;
-  close_range (3, 8, 0);
-  close_range (10, ~0U, 0);
-  null = open ("/dev/null", O_RDWR);
-  setsid ();
-  prctl (PR_SET_NAME, "cryo-sleeper");
-  for (int fd = 0; fd < 3; fd++)
-    dup2 (null, fd);
-  dup2 (open ("/etc/hostname", O_RDONLY), 10);
-  if (pipe (p) < 0 || socketpair (AF_UNIX, SOCK_STREAM, 0, sp) < 0)
-    _exit (1);
-  dup2 (p[0], 11), dup2 (p[1], 12), dup2 (sp[0], 14), dup2 (sp[1], 15);
-  s = socket (AF_INET, SOCK_STREAM, 0);
-  if (bind (s, (struct sockaddr *) &addr, sizeof (addr)) < 0 || listen (s, 4) < 0
-      || getsockname (s, (struct sockaddr *) &addr, &len) < 0)
-    _exit (1);
-  dup2 (s, 13);
-  close_range (3, 8, 0); /* the originals of what was just moved */
-  touched = malloc (mem);
-  memset (touched, 0x5a, mem);
-  pthread_create (&t, NULL, sleeper, NULL);
-  dprintf (notify, "%u\n", ntohs (addr.sin_port));
-  close (notify); /* CRIU refuses a pipe shared with the outside */
-  for (;;)
-    pause ();
-}
-
-static int
-run_criu_dump (pid_t pid, const char *dir)
-{
-  cleanup_free char *tree = xasprintf ("%d", pid);
-  char *argv[]
-      = { (char *) CRIU_BINARY, "dump", "-t", tree, "-D", (char *) dir, "-o", "dump.log", "-v4", NULL };
-  int status;
-  pid_t c = fork ();
-
-  if (c == 0)
-    {
-      int null = open ("/dev/null", O_RDWR);
-      dup2 (null, 0), dup2 (null, 1), dup2 (null, 2);
-      execv (argv[0], argv);
-      _exit (127);
-    }
-  if (c < 0 || waitpid (c, &status, 0) != c)
-    return -1;
-  return WIFEXITED (status) && WEXITSTATUS (status) == 0 ? 0 : -1;
-}
-
 /* Dump once; every test reads the same images. */
 static int
 make_dump (void)
 {
-  int notify[2], status;
-  char line[32] = "";
-  FILE *f;
-
   if (geteuid () != 0 || access (CRIU_BINARY, X_OK) < 0)
     return 77;
   dump_dir = xasprintf ("%s/dump", base);
-  if (mkdir (dump_dir, 0700) < 0 || pipe (notify) < 0)
+  if (mkdir (dump_dir, 0700) < 0)
     return 1;
-  dumped_pid = fork ();
-  if (dumped_pid == 0)
-    {
-      close (notify[0]);
-      child (notify[1]);
-    }
-  close (notify[1]);
-  f = fdopen (notify[0], "r");
-  if (f == NULL || fgets (line, sizeof (line), f) == NULL)
+  dumped_pid = dumpee_start (&listen_port);
+  if (dumped_pid < 0)
     return 1;
-  fclose (f);
-  listen_port = atoi (line);
-  if (run_criu_dump (dumped_pid, dump_dir) < 0)
+  if (dumpee_dump (dumped_pid, dump_dir, "dump.log") < 0)
     {
       cleanup_free char *log = xasprintf ("%s/dump.log", dump_dir), *text = NULL;
       if (read_all_file (log, &text, NULL, NULL) == 0)
         printf ("# criu dump failed:\n# %s\n", strstr (text, "Error") ? strstr (text, "Error") : text);
-      kill (dumped_pid, SIGKILL);
-      waitpid (dumped_pid, &status, 0);
       return 1;
     }
-  /* CRIU killed the dumped task: reap it. */
-  waitpid (dumped_pid, &status, 0);
   return 0;
 }
 
@@ -173,11 +76,11 @@ test_real_dump (void)
   CHECK (d != NULL && d->n_procs == 1 && d->img_version >= 2);
   p = &d->procs[0];
   CHECK (p->pid == (uint32_t) dumped_pid && p->sid == p->pid);
-  CHECK_STR (p->comm, "cryo-sleeper");
+  CHECK_STR (p->comm, DUMPEE_COMM);
   CHECK_STR (criu_task_state_name (p->task_state), "alive");
   CHECK (p->n_threads == 2 && p->threads[0] == p->pid);
-  CHECK (p->pages >= (4 << 20) / d->page_size); /* the 4 MiB it touched */
-  CHECK (p->n_vmas > 5 && p->vma_bytes >= (4 << 20));
+  CHECK (p->pages >= DUMPEE_TOUCHED / d->page_size); /* the memory it touched */
+  CHECK (p->n_vmas > 5 && p->vma_bytes >= DUMPEE_TOUCHED);
   CHECK (criu_dump_total_pages (d) == p->pages);
   fd = find_fd (p, 10);
   CHECK (fd && fd->kind == CRIU_FD_FILE);
