@@ -14,34 +14,16 @@
 # A measurement, not a test: it never fails on a slow result.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-builddir=${CRYO_BUILDDIR:-$top/build}
-cryo_bin=${CRYO_BIN:-$builddir/cryo}
-runc_bin=${RUNC:-$(command -v runc || true)}
+. "$(dirname "$0")/lib.sh"
 iterations=${1:-5}
 shift || true
 sizes=("${@:-0 256 1024}")
 read -ra sizes <<<"${sizes[*]}"
 
-[ "$(id -u)" -eq 0 ] || { echo "checkpoint.sh: run as root" >&2; exit 2; }
-[ -x "$cryo_bin" ] || { echo "checkpoint.sh: no cryo binary at $cryo_bin (set CRYO_BUILDDIR)" >&2; exit 2; }
-[ -x "$runc_bin" ] || { echo "checkpoint.sh: runc is not installed (set RUNC)" >&2; exit 2; }
+bench_require
 [ -x "$builddir/tests/helpers/cr-bench" ] || { echo "checkpoint.sh: build the helpers (make check TESTS=)" >&2; exit 2; }
 
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/cryo-bench-cr.XXXXXX")
-declare -A roots=([cryo]=$work/state-cryo [runc]=$work/state-runc)
-declare -A bins=([cryo]=$cryo_bin [runc]=$runc_bin)
-
-cleanup() {
-    local rt id
-    for rt in cryo runc; do
-        for id in $("${bins[$rt]}" --root "${roots[$rt]}" list -q 2>/dev/null); do
-            "${bins[$rt]}" --root "${roots[$rt]}" delete --force "$id" >/dev/null 2>&1 || true
-        done
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir "${BENCH_DIR:-/tmp}/cryo-bench-cr.XXXXXX"
 
 # One bundle per runtime: both write into the rootfs (results, the gap file).
 make_bundle() {
@@ -53,11 +35,6 @@ make_bundle() {
     jq ".process.args = [\"/bin/cr-bench\", \"$mib\"] | .process.terminal = false | .root.readonly = false" \
         "$b/config.json" >"$b/config.new"
     mv "$b/config.new" "$b/config.json"
-}
-
-now_us() {
-    local t=${EPOCHREALTIME/./}
-    echo "$((10#$t))"
 }
 
 wait_file() {
@@ -108,10 +85,6 @@ iteration() {
     t1=$(now_us)
     restore=$(((t1 - t0) / 1000))
     echo "$leave $size $gap $dump $restore" >>"$out"
-}
-
-median() {
-    sort -n | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'
 }
 
 column_median() {

@@ -13,31 +13,13 @@
 # This is a measurement, not a test: it never fails on a slow result.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-builddir=${CRYO_BUILDDIR:-$top/build}
-cryo_bin=${CRYO_BIN:-$builddir/cryo}
-runc_bin=${RUNC:-$(command -v runc || true)}
+. "$(dirname "$0")/lib.sh"
 iterations=${1:-50}
 
-[ "$(id -u)" -eq 0 ] || { echo "start.sh: run as root" >&2; exit 2; }
-[ -x "$cryo_bin" ] || { echo "start.sh: no cryo binary at $cryo_bin (set CRYO_BUILDDIR)" >&2; exit 2; }
-[ -x "$runc_bin" ] || { echo "start.sh: runc is not installed (set RUNC)" >&2; exit 2; }
+bench_require
 
-work=$(mktemp -d /tmp/cryo-bench.XXXXXX)
+bench_workdir /tmp/cryo-bench.XXXXXX
 bundle=$work/bundle
-declare -A roots=([cryo]=$work/state-cryo [runc]=$work/state-runc)
-declare -A bins=([cryo]=$cryo_bin [runc]=$runc_bin)
-
-cleanup() {
-    local rt id
-    for rt in cryo runc; do
-        for id in $("${bins[$rt]}" --root "${roots[$rt]}" list -q 2>/dev/null); do
-            "${bins[$rt]}" --root "${roots[$rt]}" delete --force "$id" >/dev/null 2>&1 || true
-        done
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 mkdir -p "$bundle/rootfs"/{bin,proc,dev,sys,tmp}
 cp "${BUSYBOX:-/bin/busybox}" "$bundle/rootfs/bin/busybox"
@@ -45,11 +27,6 @@ ln -s busybox "$bundle/rootfs/bin/true"
 (cd "$bundle" && "$cryo_bin" spec)
 jq '.process.args = ["/bin/true"] | .process.terminal = false' "$bundle/config.json" >"$work/config.json"
 mv "$work/config.json" "$bundle/config.json"
-
-now_us() {
-    local t=${EPOCHREALTIME/./}
-    echo "$((10#$t))"
-}
 
 # Wait until pid $1 has exited, polling every 0.2 ms.  A zombie counts as
 # exited: the orphaned init is reaped by the host's pid 1, which may be slow
@@ -81,10 +58,6 @@ lifecycle_once() {
     wait_exited "$pid"
     "$b" --root "$r" delete "$id" || { echo "start.sh: $rt delete failed" >&2; return 1; }
     echo $(($(now_us) - t0))
-}
-
-median() {
-    sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 measure() {
