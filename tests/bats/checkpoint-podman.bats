@@ -3,84 +3,22 @@
 # --export / --import under a new name; conmon's stdio pipes carry the
 # container's output on after the restore.
 #
-# The same private podman set-up as podman.bats (its own containers.conf and
-# storage.conf under the file's tmpdir, vfs storage, no network, cgroupfs).
+# The same private podman set-up as podman.bats (podman-helpers.bash).
 
 load helpers
-
-bats_require_minimum_version 1.5.0
-
-IMAGE=localhost/cryo-test-busybox:latest
-
-pm() {
-    timeout 120 podman "$@"
-}
+load podman-helpers
 
 setup_file() {
-    command -v podman >/dev/null || skip "podman is not installed"
-    command -v conmon >/dev/null || skip "conmon is not installed"
     command -v criu >/dev/null || skip "criu is not installed"
-    export PODMAN_DIR="$BATS_FILE_TMPDIR/podman"
-    mkdir -p "$PODMAN_DIR"/{storage,run,tmp,cni}
-    [ -d /sys/fs/cgroup/pids/libpod_parent ] && export PODMAN_HAD_PARENT=1
-    [ -e /var/lib/containers ] && export PODMAN_HAD_VARLIB=1
-    [ -e /var/lib/containers/cache/blob-info-cache-v1.boltdb ] && export PODMAN_HAD_BLOBCACHE=1
-    cat >"$PODMAN_DIR/containers.conf" <<EOF
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = "$PODMAN_DIR/tmp"
-volume_path = "$PODMAN_DIR/storage/volumes"
-EOF
-    sed -e '/^\[engine\]$/d' -e "s|/usr/local/bin/cryo|$CRYO_BIN|" \
-        "$CRYO_TOP/contrib/podman/containers.conf" >>"$PODMAN_DIR/containers.conf"
-    cat >>"$PODMAN_DIR/containers.conf" <<EOF
-
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-netns = "none"
-
-[network]
-network_config_dir = "$PODMAN_DIR/cni"
-EOF
-    cat >"$PODMAN_DIR/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$PODMAN_DIR/storage"
-runroot = "$PODMAN_DIR/run"
-EOF
-    export CONTAINERS_CONF="$PODMAN_DIR/containers.conf"
-    export CONTAINERS_STORAGE_CONF="$PODMAN_DIR/storage.conf"
-    make_rootfs "$PODMAN_DIR/rootfs"
-    tar -C "$PODMAN_DIR/rootfs" -cf "$PODMAN_DIR/rootfs.tar" .
-    pm import -q "$PODMAN_DIR/rootfs.tar" "$IMAGE" >/dev/null
+    podman_setup_file
 }
 
 teardown_file() {
-    [ -n "${PODMAN_DIR:-}" ] || return 0
-    local id mnt
-    for id in $(pm ps -aq --no-trunc 2>/dev/null); do
-        pm rm -f -t 0 "$id" >/dev/null 2>&1 || true
-        "$CRYO_BIN" delete --force "$id" >/dev/null 2>&1 || true
-    done
-    pm system reset -f >/dev/null 2>&1 || true
-    for mnt in $(awk -v d="$PODMAN_DIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
-        umount -l "$mnt" 2>/dev/null || true
-    done
-    [ -n "${PODMAN_HAD_BLOBCACHE:-}" ] || rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
-    [ -n "${PODMAN_HAD_VARLIB:-}" ] || rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
-    if [ -z "${PODMAN_HAD_PARENT:-}" ]; then
-        rmdir /sys/fs/cgroup/*/libpod_parent/conmon /sys/fs/cgroup/*/libpod_parent 2>/dev/null || true
-    fi
-    rm -rf "$PODMAN_DIR"
+    podman_teardown_file
 }
 
 teardown() {
-    local id
-    for id in $(pm ps -aq --no-trunc 2>/dev/null); do
-        pm rm -f -t 0 "$id" >/dev/null 2>&1 || true
-    done
-    cryo_teardown
+    podman_teardown
 }
 
 # The last number the counting container logged.
