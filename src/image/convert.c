@@ -1,11 +1,13 @@
-/* Upgrading old image layouts to the current one (FORMAT.md describes both).
+/* Upgrading old image layouts to the current one (FORMAT.md describes them).
  *
  * Version 1 kept all of cryo's metadata in one cryo.json, CRIU's images and
  * tmpfs-<n>.tar archives at the top level, and had no checksums.  Version 2
  * splits the metadata into files, moves CRIU's images to criu/ and tmpfs
  * archives to tmpfs/, and lists every file with its size and sha256 in
- * manifest.json.  The conversion builds the new image next to the old one
- * with the image writer (hard links, no copies) and swaps it in. */
+ * manifest.json.  Version 3 holds tmpfs contents in cryo's own archive
+ * format (tmpfs/<n>.tree) instead of tar.
+ * The conversion builds the new image next to the old one with the image
+ * writer (hard links, no copies, tar archives rewritten) and swaps it in. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "image/digest.h"
 #include "image/image-internal.h"
+#include "image/tree.h"
 #include "util.h"
 
 #define V1_METADATA "cryo.json"
@@ -174,8 +178,6 @@ v1_files (struct image_writer *w, int src, json_value_t *root, cryo_error_t *err
                       l.dirs ? l.dirs[0] : l.others[0]);
   if (ret == 0)
     ret = v1_check_tmpfs (tmpfs, l.files, err);
-  if (ret == 0 && image_mkdir_parents_at (image_writer_dirfd (w), IMAGE_DIR_TMPFS "/", err) < 0)
-    ret = -1;
   for (size_t i = 0; ret == 0 && l.files && l.files[i]; i++)
     {
       const char *name = l.files[i];
@@ -184,15 +186,16 @@ v1_files (struct image_writer *w, int src, json_value_t *root, cryo_error_t *err
 
       if (strcmp (name, V1_METADATA) == 0)
         continue;
-      dest = t >= 0 ? xasprintf ("%s/%d.tar", IMAGE_DIR_TMPFS, t) : xasprintf ("%s/%s", IMAGE_DIR_CRIU, name);
-      if (linkat (src, name, image_writer_dirfd (w), dest, 0) < 0)
+      dest = t >= 0 ? xasprintf ("%s/%d%s", IMAGE_DIR_TMPFS, t, TREE_SUFFIX)
+                    : xasprintf ("%s/%s", IMAGE_DIR_CRIU, name);
+      if (t >= 0)
+        ret = image_tmpfs_tar_to_tree (src, name, image_writer_dirfd (w), image_writer_tmp_path (w), dest, err);
+      else if (linkat (src, name, image_writer_dirfd (w), dest, 0) < 0)
         ret = cryo_error (err, errno, "link `%s` to `%s`", name, dest);
-      else if (t >= 0)
+      if (ret == 0 && t >= 0)
         image_writer_add_tmpfs_file (w, json_string (json_get (json_at (tmpfs, t), "destination")), dest);
     }
   image_listing_release (&l);
-  if (ret == 0)
-    unlinkat (image_writer_dirfd (w), IMAGE_DIR_TMPFS, AT_REMOVEDIR); /* if it stayed empty */
   return ret;
 }
 
@@ -209,6 +212,96 @@ convert_v1 (const char *path, int src, json_value_t *root, cryo_error_t *err)
   if (v1_files (w, src, root, err) < 0)
     return cryo_error_wrap (err, "image `%s`", path);
   return image_writer_commit (w, err);
+}
+
+/* Version 2: its checksums hold before anything is carried over (the
+ * commit hashes the new image, a corrupt file would pass as good). */
+static int
+v2_verify (int src, const struct image_manifest *m, cryo_error_t *err)
+{
+  cleanup_free struct digest_job *jobs = xzalloc ((m->n_files + 1) * sizeof (*jobs));
+
+  for (size_t i = 0; i < m->n_files; i++)
+    jobs[i].name = m->files[i].name;
+  if (digest_files_at (src, jobs, m->n_files, 0, 0, err) < 0)
+    return -1;
+  for (size_t i = 0; i < m->n_files; i++)
+    if (jobs[i].size != m->files[i].size || strcmp (jobs[i].sha256, m->files[i].sha256) != 0)
+      return cryo_error (err, 0, "%s: checksum mismatch (file corrupt)", m->files[i].name);
+  return 0;
+}
+
+static bool
+is_tmpfs_file (const struct image_manifest *m, const char *name)
+{
+  for (size_t i = 0; i < m->n_tmpfs; i++)
+    if (strcmp (m->tmpfs[i].file, name) == 0)
+      return true;
+  return false;
+}
+
+/* Everything is hard-linked but the tmpfs tar archives, rewritten as trees. */
+static int
+v2_files (struct image_writer *w, int src, const struct image_manifest *m, cryo_error_t *err)
+{
+  int dst = image_writer_dirfd (w);
+
+  for (size_t i = 0; i < m->n_files; i++)
+    {
+      const char *name = m->files[i].name;
+      if (is_tmpfs_file (m, name))
+        continue;
+      if (image_mkdir_parents_at (dst, name, err) < 0)
+        return -1;
+      if (linkat (src, name, dst, name, 0) < 0)
+        return cryo_error (err, errno, "link `%s`", name);
+    }
+  for (size_t i = 0; i < m->n_tmpfs; i++)
+    {
+      cleanup_free char *tree = xasprintf ("%s/%zu%s", IMAGE_DIR_TMPFS, i, TREE_SUFFIX);
+      if (image_tmpfs_tar_to_tree (src, m->tmpfs[i].file, dst, image_writer_tmp_path (w), tree, err) < 0)
+        return -1;
+      image_writer_add_tmpfs_file (w, m->tmpfs[i].destination, tree);
+    }
+  return 0;
+}
+
+static int
+convert_v2 (const char *path, int src, json_value_t *root, cryo_error_t *err)
+{
+  cleanup_image_writer struct image_writer *w = NULL;
+  struct image_writer_options opts = { .replace = true };
+  struct image_manifest m = { 0 };
+  int ret = -1;
+
+  if (manifest_from_json (root, &m, err) < 0)
+    {
+      cryo_error_wrap (err, "image `%s`: %s", path, IMAGE_MANIFEST);
+      goto out;
+    }
+  if (v2_verify (src, &m, err) < 0 || image_writer_begin (path, &opts, &w, err) < 0)
+    {
+      cryo_error_wrap (err, "image `%s`", path);
+      goto out;
+    }
+  image_writer_set_container (w, m.container_id, m.mode);
+  image_writer_set_origin (w, m.created, m.cryo_version, m.kernel_release);
+  if (m.criu_version)
+    image_writer_set_criu_version (w, m.criu_version);
+  for (size_t i = 0; i < m.n_namespaces; i++)
+    image_writer_add_namespace (w, &m.namespaces[i]);
+  if (m.cgroup_path || m.cgroup_version)
+    image_writer_set_cgroup (w, m.cgroup_path, m.cgroup_version);
+  image_writer_set_options (w, &m.options);
+  if (v2_files (w, src, &m, err) < 0)
+    {
+      cryo_error_wrap (err, "image `%s`", path);
+      goto out;
+    }
+  ret = image_writer_commit (w, err);
+out:
+  manifest_release (&m);
+  return ret;
 }
 
 /* The version of the image in @dirfd; *root gets the v1 metadata. */
@@ -255,5 +348,5 @@ image_convert (const char *path, int to_version, int *from_version, cryo_error_t
     return cryo_error (err, 0,
                        "image `%s`: format version %d is newer than this cryo reads (%d): upgrade cryo", path,
                        version, IMAGE_FORMAT_VERSION);
-  return convert_v1 (path, fd, root, err);
+  return version == 1 ? convert_v1 (path, fd, root, err) : convert_v2 (path, fd, root, err);
 }

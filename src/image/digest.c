@@ -1,11 +1,12 @@
 /* SHA-256 of image files over libcrypto's EVP interface (the one that picks
- * the SHA-NI code path at run time). */
+ * the SHA-NI code path at run time), plain or by chunks (digest.h). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,9 @@
 
 struct digest
 {
-  EVP_MD_CTX *ctx;
+  EVP_MD_CTX *ctx;   /* the data, or the current chunk */
+  EVP_MD_CTX *outer; /* chunked: over the chunk digests */
+  uint64_t chunk_size, in_chunk;
   bool failed;
 };
 
@@ -34,8 +37,23 @@ fetch_sha256 (void)
   sha256_md = EVP_MD_fetch (NULL, "SHA256", NULL);
 }
 
+static EVP_MD_CTX *
+new_ctx (void)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
+
+  if (ctx == NULL)
+    oom ();
+  if (EVP_DigestInit_ex (ctx, sha256_md, NULL) != 1)
+    {
+      EVP_MD_CTX_free (ctx);
+      return NULL;
+    }
+  return ctx;
+}
+
 int
-digest_new (digest_t **out, cryo_error_t *err)
+digest_new_chunked (uint64_t chunk_size, digest_t **out, cryo_error_t *err)
 {
   digest_t *d;
 
@@ -45,10 +63,11 @@ digest_new (digest_t **out, cryo_error_t *err)
   if (sha256_md == NULL)
     return cryo_error (err, 0, "sha256: not available from libcrypto");
   d = xzalloc (sizeof (*d));
-  d->ctx = EVP_MD_CTX_new ();
-  if (d->ctx == NULL)
-    oom ();
-  if (EVP_DigestInit_ex (d->ctx, sha256_md, NULL) != 1)
+  d->chunk_size = chunk_size;
+  d->ctx = new_ctx ();
+  if (chunk_size)
+    d->outer = new_ctx ();
+  if (d->ctx == NULL || (chunk_size && d->outer == NULL))
     {
       digest_free (d);
       return cryo_error (err, 0, "sha256: libcrypto failed to initialize the digest");
@@ -57,28 +76,79 @@ digest_new (digest_t **out, cryo_error_t *err)
   return 0;
 }
 
+int
+digest_new (digest_t **out, cryo_error_t *err)
+{
+  return digest_new_chunked (0, out, err);
+}
+
+/* The raw digest of the current chunk into the outer one; a new chunk. */
+static void
+end_chunk (digest_t *d)
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+
+  if (EVP_DigestFinal_ex (d->ctx, md, &len) != 1 || len != DIGEST_RAW_SIZE
+      || EVP_DigestUpdate (d->outer, md, len) != 1 || EVP_DigestInit_ex (d->ctx, sha256_md, NULL) != 1)
+    d->failed = true;
+  d->in_chunk = 0;
+}
+
 void
 digest_update (digest_t *d, const void *data, size_t len)
 {
-  if (!d->failed && EVP_DigestUpdate (d->ctx, data, len) != 1)
-    d->failed = true;
+  const unsigned char *p = data;
+
+  while (len > 0 && !d->failed)
+    {
+      size_t take = len;
+      if (d->chunk_size && take > d->chunk_size - d->in_chunk)
+        take = d->chunk_size - d->in_chunk;
+      if (EVP_DigestUpdate (d->ctx, p, take) != 1)
+        d->failed = true;
+      p += take;
+      len -= take;
+      d->in_chunk += take;
+      if (d->chunk_size && d->in_chunk == d->chunk_size)
+        end_chunk (d);
+    }
+}
+
+static void
+to_hex (const unsigned char *md, char hex[DIGEST_HEX_SIZE])
+{
+  static const char digits[] = "0123456789abcdef";
+
+  for (unsigned int i = 0; i < DIGEST_RAW_SIZE; i++)
+    {
+      hex[2 * i] = digits[md[i] >> 4];
+      hex[2 * i + 1] = digits[md[i] & 0xf];
+    }
+  hex[2 * DIGEST_RAW_SIZE] = '\0';
+}
+
+static int
+final_raw (digest_t *d, unsigned char md[EVP_MAX_MD_SIZE], cryo_error_t *err)
+{
+  unsigned int len = 0;
+
+  if (d->chunk_size && d->in_chunk > 0)
+    end_chunk (d);
+  if (d->failed || EVP_DigestFinal_ex (d->chunk_size ? d->outer : d->ctx, md, &len) != 1
+      || len != DIGEST_RAW_SIZE)
+    return cryo_error (err, 0, "sha256: libcrypto failed to compute the digest");
+  return 0;
 }
 
 int
 digest_final (digest_t *d, char hex[DIGEST_HEX_SIZE], cryo_error_t *err)
 {
-  static const char digits[] = "0123456789abcdef";
   unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
 
-  if (d->failed || EVP_DigestFinal_ex (d->ctx, md, &len) != 1 || len != 32)
-    return cryo_error (err, 0, "sha256: libcrypto failed to compute the digest");
-  for (unsigned int i = 0; i < len; i++)
-    {
-      hex[2 * i] = digits[md[i] >> 4];
-      hex[2 * i + 1] = digits[md[i] & 0xf];
-    }
-  hex[2 * len] = '\0';
+  if (final_raw (d, md, err) < 0)
+    return -1;
+  to_hex (md, hex);
   return 0;
 }
 
@@ -88,6 +158,7 @@ digest_free (digest_t *d)
   if (d == NULL)
     return;
   EVP_MD_CTX_free (d->ctx);
+  EVP_MD_CTX_free (d->outer);
   free (d);
 }
 
@@ -109,19 +180,17 @@ digest_buffer (const void *data, size_t len, char hex[DIGEST_HEX_SIZE], cryo_err
   return digest_final (d, hex, err);
 }
 
-int
-digest_fd (int fd, const char *what, char hex[DIGEST_HEX_SIZE], uint64_t *size, cryo_error_t *err)
+/* Read from @fd (at @off, or its position when @off < 0) into @d until
+ * @limit bytes (UINT64_MAX: end of file); the bytes read in *got. */
+static int
+hash_range (int fd, const char *what, digest_t *d, off_t off, uint64_t limit, char *buf, uint64_t *got,
+            cryo_error_t *err)
 {
-  cleanup_digest digest_t *d = NULL;
-  cleanup_free char *buf = xmalloc (READ_CHUNK);
-  uint64_t total = 0;
-
-  if (digest_new (&d, err) < 0)
-    return -1;
-  (void) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  for (;;)
+  *got = 0;
+  while (*got < limit)
     {
-      ssize_t r = read (fd, buf, READ_CHUNK);
+      size_t want = limit - *got < READ_CHUNK ? (size_t)(limit - *got) : READ_CHUNK;
+      ssize_t r = off < 0 ? read (fd, buf, want) : pread (fd, buf, want, off + (off_t)*got);
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
@@ -129,56 +198,136 @@ digest_fd (int fd, const char *what, char hex[DIGEST_HEX_SIZE], uint64_t *size, 
       if (r == 0)
         break;
       digest_update (d, buf, r);
-      total += r;
+      *got += r;
     }
+  return 0;
+}
+
+int
+digest_fd (int fd, const char *what, uint64_t chunk_size, char hex[DIGEST_HEX_SIZE], uint64_t *size,
+           cryo_error_t *err)
+{
+  cleanup_digest digest_t *d = NULL;
+  cleanup_free char *buf = xmalloc (READ_CHUNK);
+  uint64_t total = 0;
+
+  if (digest_new_chunked (chunk_size, &d, err) < 0)
+    return -1;
+  (void)posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (hash_range (fd, what, d, -1, UINT64_MAX, buf, &total, err) < 0)
+    return -1;
   if (size)
     *size = total;
   return digest_final (d, hex, err);
 }
 
-static int
-digest_one (int dirfd, struct digest_job *job, int flags, cryo_error_t *err)
-{
-  cleanup_close int fd = openat (dirfd, job->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+/* ---- many files, many threads ---- */
 
-  if (fd < 0)
-    return cryo_error (err, errno, "open `%s`", job->name);
-  /* Start writeback now, so the disk works while we hash. */
-  if (flags & DIGEST_FSYNC)
-    (void) sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  if (digest_fd (fd, job->name, job->sha256, &job->size, err) < 0)
-    return -1;
-  if ((flags & DIGEST_FSYNC) && fsync (fd) < 0)
-    return cryo_error (err, errno, "fsync `%s`", job->name);
-  return 0;
-}
+struct job_state
+{
+  unsigned char (*chunks)[DIGEST_RAW_SIZE]; /* chunked: one digest per chunk */
+  size_t n_items;
+  size_t left;    /* atomic: items not done yet */
+  uint64_t bytes; /* atomic: bytes hashed */
+  cryo_error_t err;
+};
+
+struct item
+{
+  size_t job;
+  size_t chunk;      /* index, chunked jobs only */
+  uint64_t off, len; /* len UINT64_MAX: to the end of the file */
+};
 
 struct digest_queue
 {
   int dirfd;
   int flags;
   struct digest_job *jobs;
-  size_t *order; /* job indexes, largest file first */
-  size_t n;
+  struct job_state *state;
+  struct item *items;
+  size_t n_items;
   size_t next; /* atomic */
   bool stop;   /* atomic: a job failed, take no more */
-  cryo_error_t *errs;
 };
+
+/* The digest of digests of a chunked job, or nothing to do for a plain one
+ * (its item wrote the hex already); then fsync when asked. */
+static int
+finish_job (struct digest_queue *q, size_t j, cryo_error_t *err)
+{
+  struct digest_job *job = &q->jobs[j];
+  struct job_state *s = &q->state[j];
+
+  job->size = __atomic_load_n (&s->bytes, __ATOMIC_ACQUIRE);
+  if (job->chunk_size)
+    {
+      cleanup_digest digest_t *outer = NULL;
+      if (digest_new (&outer, err) < 0)
+        return -1;
+      digest_update (outer, s->chunks, s->n_items * DIGEST_RAW_SIZE);
+      if (digest_final (outer, job->sha256, err) < 0)
+        return -1;
+    }
+  if (q->flags & DIGEST_FSYNC)
+    {
+      cleanup_close int fd = openat (q->dirfd, job->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || fsync (fd) < 0)
+        return cryo_error (err, errno, "fsync `%s`", job->name);
+    }
+  return 0;
+}
+
+static int
+run_item (struct digest_queue *q, const struct item *it, char *buf, cryo_error_t *err)
+{
+  struct digest_job *job = &q->jobs[it->job];
+  struct job_state *s = &q->state[it->job];
+  cleanup_close int fd = openat (q->dirfd, job->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  cleanup_digest digest_t *d = NULL;
+  uint64_t got;
+
+  if (fd < 0)
+    return cryo_error (err, errno, "open `%s`", job->name);
+  (void)posix_fadvise (fd, (off_t)it->off, it->len == UINT64_MAX ? 0 : (off_t)it->len, POSIX_FADV_SEQUENTIAL);
+  if (digest_new (&d, err) < 0 || hash_range (fd, job->name, d, (off_t)it->off, it->len, buf, &got, err) < 0)
+    return -1;
+  __atomic_add_fetch (&s->bytes, got, __ATOMIC_RELEASE);
+  if (job->chunk_size)
+    {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      if (final_raw (d, md, err) < 0)
+        return -1;
+      memcpy (s->chunks[it->chunk], md, DIGEST_RAW_SIZE);
+    }
+  else if (digest_final (d, job->sha256, err) < 0)
+    return -1;
+  /* The last item of a job to finish completes it. */
+  if (__atomic_sub_fetch (&s->left, 1, __ATOMIC_ACQ_REL) == 0)
+    return finish_job (q, it->job, err);
+  return 0;
+}
 
 static void *
 digest_worker (void *arg)
 {
   struct digest_queue *q = arg;
+  cleanup_free char *buf = xmalloc (READ_CHUNK);
 
   while (!__atomic_load_n (&q->stop, __ATOMIC_RELAXED))
     {
       size_t i = __atomic_fetch_add (&q->next, 1, __ATOMIC_RELAXED);
-      size_t j;
-      if (i >= q->n)
+      cryo_error_t e = NULL, none = NULL;
+      struct job_state *s;
+      if (i >= q->n_items)
         break;
-      j = q->order[i];
-      if (digest_one (q->dirfd, &q->jobs[j], q->flags, &q->errs[j]) < 0)
-        __atomic_store_n (&q->stop, true, __ATOMIC_RELAXED);
+      if (run_item (q, &q->items[i], buf, &e) == 0)
+        continue;
+      s = &q->state[q->items[i].job];
+      /* Keep one error per job (the first); stop taking work. */
+      if (!__atomic_compare_exchange_n (&s->err, &none, e, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        cryo_error_release (&e);
+      __atomic_store_n (&q->stop, true, __ATOMIC_RELAXED);
     }
   return NULL;
 }
@@ -191,48 +340,87 @@ pick_threads (unsigned threads, size_t n)
   if (threads == 0)
     {
       cpus = sysconf (_SC_NPROCESSORS_ONLN);
-      threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned) cpus;
+      threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned)cpus;
     }
-  return threads > n ? (unsigned) (n ? n : 1) : threads;
+  return threads > n ? (unsigned)(n ? n : 1) : threads;
 }
 
 static int
 by_size_desc (const void *a, const void *b, void *arg)
 {
   const uint64_t *sizes = arg;
-  uint64_t sa = sizes[*(const size_t *) a], sb = sizes[*(const size_t *) b];
+  uint64_t sa = sizes[*(const size_t *)a], sb = sizes[*(const size_t *)b];
   return sa < sb ? 1 : sa > sb ? -1 : 0;
 }
 
-/* Largest first, so the long files start early and the threads end together. */
-static size_t *
-order_by_size (int dirfd, struct digest_job *jobs, size_t n)
+/* One item per plain job, one per chunk of a chunked one; largest jobs
+ * first, so the long ones start early and the threads end together.  The
+ * last item of a job reads to the end of the file (a file that grew since
+ * the stat then fails its check instead of passing on a prefix). */
+static void
+plan_items (struct digest_queue *q, size_t n)
 {
   cleanup_free uint64_t *sizes = xreallocarray (NULL, n ? n : 1, sizeof (uint64_t));
-  size_t *order = xreallocarray (NULL, n ? n : 1, sizeof (size_t));
+  cleanup_free size_t *order = xreallocarray (NULL, n ? n : 1, sizeof (size_t));
+  size_t total = 0;
   struct stat st;
 
   for (size_t i = 0; i < n; i++)
     {
+      struct digest_job *job = &q->jobs[i];
       order[i] = i;
-      sizes[i] = fstatat (dirfd, jobs[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t) st.st_size : 0;
+      sizes[i] = fstatat (q->dirfd, job->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size : 0;
+      if (q->flags & DIGEST_AUTO_CHUNK)
+        job->chunk_size = sizes[i] > DIGEST_CHUNK_SIZE ? DIGEST_CHUNK_SIZE : 0;
+      q->state[i].n_items = job->chunk_size ? (sizes[i] + job->chunk_size - 1) / job->chunk_size : 1;
+      if (q->state[i].n_items == 0)
+        q->state[i].n_items = 1;
+      q->state[i].left = q->state[i].n_items;
+      if (job->chunk_size)
+        q->state[i].chunks = xzalloc (q->state[i].n_items * DIGEST_RAW_SIZE);
+      total += q->state[i].n_items;
     }
   qsort_r (order, n, sizeof (size_t), by_size_desc, sizes);
-  return order;
+  q->items = xreallocarray (NULL, total ? total : 1, sizeof (struct item));
+  for (size_t k = 0; k < n; k++)
+    {
+      size_t j = order[k], m = q->state[j].n_items;
+      for (size_t c = 0; c < m; c++)
+        q->items[q->n_items++] = (struct item){ .job = j,
+                                                .chunk = c,
+                                                .off = c * q->jobs[j].chunk_size,
+                                                .len = c + 1 < m ? q->jobs[j].chunk_size : UINT64_MAX };
+    }
+}
+
+/* Writeback of every file starts now, so the disk works while we hash. */
+static void
+start_writeback (int dirfd, struct digest_job *jobs, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_close int fd = openat (dirfd, jobs[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd >= 0)
+        (void)sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    }
 }
 
 int
 digest_files_at (int dirfd, struct digest_job *jobs, size_t n, unsigned threads, int flags, cryo_error_t *err)
 {
-  cleanup_free size_t *order = order_by_size (dirfd, jobs, n);
-  cleanup_free cryo_error_t *errs = xzalloc ((n ? n : 1) * sizeof (cryo_error_t));
+  cleanup_free struct job_state *state = xzalloc ((n ? n : 1) * sizeof (*state));
   cleanup_free pthread_t *tids = NULL;
-  struct digest_queue q
-      = { .dirfd = dirfd, .flags = flags, .jobs = jobs, .order = order, .n = n, .errs = errs };
+  struct digest_queue q = { .dirfd = dirfd, .flags = flags, .jobs = jobs, .state = state };
   unsigned started = 0;
   int ret = 0;
 
-  threads = pick_threads (threads, n);
+  /* Load libcrypto here, not racing in the workers. */
+  if (digest_libcrypto_load (err) < 0)
+    return -1;
+  if (flags & DIGEST_FSYNC)
+    start_writeback (dirfd, jobs, n);
+  plan_items (&q, n);
+  threads = pick_threads (threads, q.n_items);
   tids = xzalloc (threads * sizeof (pthread_t));
   /* The calling thread is one of the workers. */
   for (unsigned t = 1; t < threads; t++)
@@ -243,16 +431,17 @@ digest_files_at (int dirfd, struct digest_job *jobs, size_t n, unsigned threads,
     pthread_join (tids[t], NULL);
 
   for (size_t i = 0; i < n; i++)
-    if (errs[i] != NULL)
-      {
-        if (ret == 0)
-          {
-            cryo_error_release (err);
-            if (err)
-              *err = cryo_error_steal (&errs[i]);
-            ret = -1;
-          }
-        cryo_error_release (&errs[i]);
-      }
+    {
+      if (state[i].err != NULL && ret == 0)
+        {
+          cryo_error_release (err);
+          if (err)
+            *err = cryo_error_steal (&state[i].err);
+          ret = -1;
+        }
+      cryo_error_release (&state[i].err);
+      free (state[i].chunks);
+    }
+  free (q.items);
   return ret;
 }

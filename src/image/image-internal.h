@@ -8,7 +8,7 @@
 struct image_tmpfs
 {
   char *destination; /* "/dev/shm" */
-  char *file;        /* "tmpfs/0.tar" */
+  char *file;        /* "tmpfs/0.tree" */
 };
 
 struct image_manifest
@@ -107,6 +107,12 @@ int image_verify_flags (struct image *img, int digest_flags, cryo_error_t *err);
 void image_writer_set_origin (struct image_writer *w, const char *created, const char *cryo_version,
                               const char *kernel_release);
 void image_writer_add_tmpfs_file (struct image_writer *w, const char *destination, const char *file);
+
+/* A format 1 or 2 tmpfs tar archive @tar (under @src_dirfd) rewritten as
+ * the tree archive @tree under @dst_dirfd (@dst_path: its path), through a
+ * private tmpfs in a child process (tmpfs.c). */
+int image_tmpfs_tar_to_tree (int src_dirfd, const char *tar, int dst_dirfd, const char *dst_path,
+                             const char *tree, cryo_error_t *err);
 size_t image_writer_n_tmpfs (struct image_writer *w);
 
 #endif

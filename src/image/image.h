@@ -27,7 +27,7 @@
 #include "ns/namespaces.h"
 
 #define IMAGE_FORMAT_MAGIC "cryo-image"
-#define IMAGE_FORMAT_VERSION 2     /* what this cryo writes and restores */
+#define IMAGE_FORMAT_VERSION 3     /* what this cryo writes and restores */
 #define IMAGE_FORMAT_VERSION_MIN 1 /* oldest `cryo image convert` upgrades */
 
 /* Well-known files of an image (relative to the image directory). */
@@ -38,7 +38,7 @@
 #define IMAGE_FILE_NETWORK "network.json"
 #define IMAGE_FILE_CGROUP "cgroup.json"
 #define IMAGE_FILE_LEAKS "leaks.json" /* subtree checkpoints: what was not guaranteed */
-#define IMAGE_DIR_TMPFS "tmpfs"       /* tmpfs/<n>.tar, see image_writer_add_tmpfs() */
+#define IMAGE_DIR_TMPFS "tmpfs"       /* tmpfs/<n>.tree, see image_writer_add_tmpfs() */
 #define IMAGE_DIR_CRIU "criu"         /* CRIU's own images */
 
 enum image_mode
@@ -74,7 +74,8 @@ struct image_file
 {
   char *name; /* relative path, "criu/pages-1.img" */
   uint64_t size;
-  char sha256[65]; /* lower-case hex */
+  uint64_t chunk_size; /* 0: sha256 is the file's SHA-256; else of its chunks' (FORMAT.md) */
+  char sha256[65];     /* lower-case hex */
 };
 
 /* ---- Writing ---------------------------------------------------------- */
@@ -124,8 +125,10 @@ int image_writer_set_config (struct image_writer *w, const void *data, size_t le
  * @destination: where it is mounted in the container ("/dev/shm")
  * @source: a path to its contents from here (e.g. /proc/PID/root/dev/shm)
  *
- * Stored as tmpfs/<n>.tar (regular files, directories, symlinks with modes,
- * owners and times); restore brings it back with image_extract_tmpfs().
+ * Stored as tmpfs/<n>.tree (src/image/tree.h: directories, files with their
+ * holes, symlinks, hard links, device nodes, fifos, with modes, owners,
+ * times and xattrs; sockets are skipped); restore brings it back with
+ * image_extract_tmpfs().
  */
 int image_writer_add_tmpfs (struct image_writer *w, const char *destination, const char *source,
                             cryo_error_t *err);
@@ -220,8 +223,9 @@ const struct image_checkpoint_options *image_options (struct image *img);
 const struct image_namespace *image_namespaces (struct image *img, size_t *n);
 const struct image_file *image_files (struct image *img, size_t *n);
 uint64_t image_total_size (struct image *img);
-/* tmpfs archives: destination of the i-th, NULL past the end. */
+/* tmpfs archives: destination and file of the i-th, NULL past the end. */
 const char *image_tmpfs_destination (struct image *img, size_t i);
+const char *image_tmpfs_file (struct image *img, size_t i);
 
 /* ---- Whole-image operations (`cryo image pack|unpack|convert`) -------- */
 

@@ -1,5 +1,5 @@
-/* libarchive, loaded when `cryo image pack|unpack` or the restore of an
- * image with tar tmpfs archives (format 2) needs it (src/dynlib.h).  Only
+/* libarchive, loaded when `cryo image pack|unpack` or the conversion of
+ * tmpfs tar archives (formats 1 and 2) needs it (src/dynlib.h).  Only
  * the functions cryo and its tests use are here: a call to another one is
  * a link error until it gets its line below. */
 #include "config.h"
@@ -34,12 +34,6 @@
   F (la_ssize_t, archive_read_data, (A, void *buf, size_t n), (a, buf, n), FAIL)                             \
   F (int, archive_read_data_block, (A, const void **buf, size_t *n, la_int64_t *off), (a, buf, n, off),      \
      FAIL)                                                                                                   \
-  F (struct archive *, archive_read_disk_new, (void), (), NULL)                                              \
-  F (int, archive_read_disk_open, (A, const char *p), (a, p), FAIL)                                          \
-  F (int, archive_read_disk_set_behavior, (A, int flags), (a, flags), FAIL)                                  \
-  F (int, archive_read_disk_set_symlink_physical, (A), (a), FAIL)                                            \
-  F (int, archive_read_disk_descend, (A), (a), FAIL)                                                         \
-  F (int, archive_read_next_header2, (A, E), (a, e), FAIL)                                                   \
   F (struct archive *, archive_write_new, (void), (), NULL)                                                  \
   F (int, archive_write_free, (A), (a), FAIL)                                                                \
   F (int, archive_write_add_filter_zstd, (A), (a), FAIL)                                                     \

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "image/image-internal.h"
+#include "image/tree.h"
 #include "util.h"
 
 static const char *const mode_names[] = {
@@ -128,6 +129,8 @@ gen_files (json_gen_t *g, const struct image_manifest *m)
       jg_open_map (g);
       jg_kv_str (g, "name", m->files[i].name);
       jg_kv_uint (g, "size", m->files[i].size);
+      if (m->files[i].chunk_size)
+        jg_kv_uint (g, "chunk_size", m->files[i].chunk_size);
       jg_kv_str (g, "sha256", m->files[i].sha256);
       jg_close_map (g);
     }
@@ -349,8 +352,24 @@ manifest_parse_options (json_value_t *v, struct image_checkpoint_options *o, cry
   return 0;
 }
 
+/* Since version 3 a big file's sha256 is over its chunks (digest.h). */
 static int
-parse_file (json_value_t *v, size_t i, struct image_file *f, cryo_error_t *err)
+parse_chunk_size (json_value_t *v, const char *field, int version, struct image_file *f, cryo_error_t *err)
+{
+  if (json_get (v, "chunk_size") == NULL)
+    return 0;
+  if (version < 3)
+    return cryo_error (err, 0, "field `%schunk_size`: not in format version %d", field, version);
+  if (get_uint (v, field, "chunk_size", true, &f->chunk_size, err) < 0)
+    return -1;
+  if (f->chunk_size < 4096 || f->chunk_size > (1ull << 40) || f->size <= f->chunk_size)
+    return cryo_error (err, 0, "field `%schunk_size`: must be 4096 bytes to 1 TiB, and less than the size",
+                       field);
+  return 0;
+}
+
+static int
+parse_file (json_value_t *v, size_t i, int version, struct image_file *f, cryo_error_t *err)
 {
   cleanup_free char *field = xasprintf ("files[%zu].", i);
   cleanup_free char *sha = NULL;
@@ -366,7 +385,7 @@ parse_file (json_value_t *v, size_t i, struct image_file *f, cryo_error_t *err)
   if (strcmp (f->name, IMAGE_MANIFEST) == 0)
     return cryo_error (err, 0, "field `%sname`: the manifest cannot list itself", field);
   if (get_uint (v, field, "size", true, &f->size, err) < 0
-      || get_string (v, field, "sha256", true, &sha, err) < 0)
+      || parse_chunk_size (v, field, version, f, err) < 0 || get_string (v, field, "sha256", true, &sha, err) < 0)
     return -1;
   if (!is_hex_digest (sha))
     return cryo_error (err, 0, "field `%ssha256`: must be 64 lower-case hex digits", field);
@@ -392,7 +411,7 @@ parse_files (json_value_t *root, struct image_manifest *m, cryo_error_t *err)
   for (size_t i = 0; i < json_len (v); i++)
     {
       m->n_files++;
-      if (parse_file (json_at (v, i), i, &m->files[i], err) < 0)
+      if (parse_file (json_at (v, i), i, m->version, &m->files[i], err) < 0)
         return -1;
     }
   /* Duplicates would let one entry hide another. */
@@ -412,6 +431,13 @@ check_listed (const struct image_manifest *m, const char *field, const char *nam
   if (manifest_find_file (m, name) == NULL)
     return cryo_error (err, 0, "field `%s`: `%s` is not in `files`", field, name);
   return 0;
+}
+
+static bool
+has_suffix (const char *s, const char *suffix)
+{
+  size_t n = strlen (s), k = strlen (suffix);
+  return n > k && strcmp (s + n - k, suffix) == 0;
 }
 
 static int
@@ -437,6 +463,8 @@ parse_tmpfs (json_value_t *root, struct image_manifest *m, cryo_error_t *err)
         return cryo_error (err, 0, "field `%sdestination`: must be an absolute path", field);
       if (check_listed (m, "tmpfs", file, err) < 0)
         return -1;
+      if (m->version >= 3 && !has_suffix (file, TREE_SUFFIX))
+        return cryo_error (err, 0, "field `%sfile`: `%s` is not a tmpfs archive (*%s)", field, file, TREE_SUFFIX);
       manifest_add_tmpfs (m, dest, file);
     }
   return 0;

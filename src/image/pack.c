@@ -83,7 +83,7 @@ pack_file (struct archive *a, struct image *img, const struct image_file *f, cha
 
   if (fd < 0)
     return cryo_error (err, errno, "image `%s`: open %s", image_path (img), f->name);
-  if (digest_new (&d, err) < 0 || write_header (a, f->name, AE_IFREG, f->size, err) < 0)
+  if (digest_new_chunked (f->chunk_size, &d, err) < 0 || write_header (a, f->name, AE_IFREG, f->size, err) < 0)
     return -1;
   (void) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   while (done < f->size)

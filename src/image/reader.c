@@ -222,7 +222,10 @@ image_verify_flags (struct image *img, int digest_flags, cryo_error_t *err)
     return -1;
   jobs = xzalloc ((n + 1) * sizeof (*jobs));
   for (size_t i = 0; i < n; i++)
-    jobs[i].name = img->m.files[i].name;
+    {
+      jobs[i].name = img->m.files[i].name;
+      jobs[i].chunk_size = img->m.files[i].chunk_size;
+    }
   if (digest_files_at (img->dirfd, jobs, n, 0, digest_flags, err) < 0)
     return cryo_error_wrap (err, "image `%s`", img->path);
   for (size_t i = 0; i < n; i++)
@@ -241,6 +244,7 @@ int
 image_read_file (struct image *img, const char *name, char **data, size_t *len, cryo_error_t *err)
 {
   const struct image_file *f = manifest_find_file (&img->m, name);
+  cleanup_digest digest_t *d = NULL;
   char hex[DIGEST_HEX_SIZE];
   cleanup_free char *buf = NULL;
   size_t got;
@@ -253,7 +257,10 @@ image_read_file (struct image *img, const char *name, char **data, size_t *len, 
     return cryo_error_wrap (err, "image `%s`", img->path);
   if (got != f->size)
     return cryo_error (err, 0, "image `%s`: %s: size changed while reading", img->path, name);
-  if (digest_buffer (buf, got, hex, err) < 0)
+  if (digest_new_chunked (f->chunk_size, &d, err) < 0)
+    return -1;
+  digest_update (d, buf, got);
+  if (digest_final (d, hex, err) < 0)
     return -1;
   if (strcmp (hex, f->sha256) != 0)
     return cryo_error (err, 0, "image `%s`: %s: checksum mismatch (file corrupt)", img->path, name);
@@ -389,6 +396,12 @@ const char *
 image_tmpfs_destination (struct image *img, size_t i)
 {
   return i < img->m.n_tmpfs ? img->m.tmpfs[i].destination : NULL;
+}
+
+const char *
+image_tmpfs_file (struct image *img, size_t i)
+{
+  return i < img->m.n_tmpfs ? img->m.tmpfs[i].file : NULL;
 }
 
 const struct image_manifest *

@@ -215,7 +215,7 @@ checksum_tree (struct image_writer *w, cryo_error_t *err)
   jobs = xzalloc ((n + 1) * sizeof (*jobs));
   for (size_t i = 0; i < n; i++)
     jobs[i].name = l.files[i];
-  if (digest_files_at (w->t.fd, jobs, n, 0, DIGEST_FSYNC, err) < 0)
+  if (digest_files_at (w->t.fd, jobs, n, 0, DIGEST_FSYNC | DIGEST_AUTO_CHUNK, err) < 0)
     {
       cryo_error_wrap (err, "image `%s`", w->t.path);
       goto out;
@@ -225,6 +225,7 @@ checksum_tree (struct image_writer *w, cryo_error_t *err)
     {
       w->m.files[i].name = xstrdup (jobs[i].name);
       w->m.files[i].size = jobs[i].size;
+      w->m.files[i].chunk_size = jobs[i].chunk_size;
       memcpy (w->m.files[i].sha256, jobs[i].sha256, DIGEST_HEX_SIZE);
     }
   w->m.n_files = n;

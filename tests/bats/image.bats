@@ -57,7 +57,7 @@ leftovers() {
 
     run cryo image inspect --format json "$dir/img"
     [ "$status" -eq 0 ]
-    [ "$(jq -r .version <<<"$output")" = 2 ]
+    [ "$(jq -r .version <<<"$output")" = 3 ]
     [ "$(jq -r '.criu.processes[0].pid' <<<"$output")" = "$pid" ]
     [ "$(jq -r '.criu.processes[0].comm' <<<"$output")" = cryo-dumpee ]
     [ "$(jq -r '.criu.processes[0].threads | length' <<<"$output")" = 2 ]
@@ -138,7 +138,7 @@ leftovers() {
     jq '.version = 7' "$dir/manifest.orig" >"$dir/img/manifest.json"
     run cryo image verify "$dir/img"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"format version 7 is newer than this cryo reads (2): upgrade cryo" ]]
+    [[ "$output" == *"format version 7 is newer than this cryo reads (3): upgrade cryo" ]]
     jq 'del(.container_id)' "$dir/manifest.orig" >"$dir/img/manifest.json"
     run cryo image verify "$dir/img"
     [ "$status" -eq 1 ]
@@ -240,17 +240,17 @@ leftovers() {
     ino=$(stat -c %i "$dir/old/pages-1.img")
     run cryo image verify "$dir/old"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"format version 1 is older than this cryo reads (2): upgrade it with \`cryo image convert $dir/old\`" ]]
+    [[ "$output" == *"format version 1 is older than this cryo reads (3): upgrade it with \`cryo image convert $dir/old\`" ]]
 
     run cryo image convert "$dir/old"
     [ "$status" -eq 0 ]
-    [ "$output" = "image \`$dir/old\`: converted from format version 1 to 2" ]
+    [ "$output" = "image \`$dir/old\`: converted from format version 1 to 3" ]
     run cryo image verify "$dir/old"
     [ "$status" -eq 0 ]
     [ "$(jq -r .container_id "$dir/old/manifest.json")" = legacy ]
     [ "$(jq -r .created "$dir/old/manifest.json")" = 2025-01-02T03:04:05Z ]
     [ "$(jq -r .options.leave_running "$dir/old/manifest.json")" = true ]
-    [ "$(jq -r '.tmpfs[0].file' "$dir/old/manifest.json")" = tmpfs/0.tar ]
+    [ "$(jq -r '.tmpfs[0].file' "$dir/old/manifest.json")" = tmpfs/0.tree ]
     [ "$(jq -r .process.args[0] "$dir/old/config.json")" = sleep ]
     [ ! -e "$dir/old/cryo.json" ]
     # CRIU's images were moved by hard link, not copied
@@ -259,10 +259,10 @@ leftovers() {
 
     run cryo image convert "$dir/old"
     [ "$status" -eq 0 ]
-    [ "$output" = "image \`$dir/old\`: already format version 2" ]
+    [ "$output" = "image \`$dir/old\`: already format version 3" ]
     run cryo image convert --to 1 "$dir/old"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"cannot convert to format version 1: this cryo writes version 2 only" ]]
+    [[ "$output" == *"cannot convert to format version 1: this cryo writes version 3 only" ]]
 }
 
 @test "image convert leaves a broken version 1 image as it was" {

@@ -11,6 +11,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "image/archive-util.h"
+#include "image/digest.h"
 #include "image/image-internal.h"
 #include "json.h"
 #include "tap.h"
@@ -292,15 +294,76 @@ static const char v1_json[]
       "  \"tmpfs\": [{\"destination\": \"/dev/shm\", \"file\": \"tmpfs-0.tar\"}]\n"
       "}\n";
 
+/* A tmpfs tar archive as formats 1 and 2 held them: the root, a file, a
+ * symlink. */
+static int
+write_tmpfs_tar (const char *file)
+{
+  struct archive *a;
+  struct archive_entry *e;
+  int ok;
+
+  if (image_libarchive_load (NULL) < 0 || (a = archive_write_new ()) == NULL)
+    return -1;
+  e = archive_entry_new ();
+  ok = archive_write_set_format_pax_restricted (a) == ARCHIVE_OK
+       && archive_write_open_filename (a, file) == ARCHIVE_OK;
+  archive_entry_set_pathname (e, ".");
+  archive_entry_set_filetype (e, AE_IFDIR);
+  archive_entry_set_perm (e, 01777);
+  ok = ok && archive_write_header (a, e) == ARCHIVE_OK;
+  archive_entry_clear (e);
+  archive_entry_set_pathname (e, "data");
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_perm (e, 0640);
+  archive_entry_set_size (e, 10);
+  ok = ok && archive_write_header (a, e) == ARCHIVE_OK && archive_write_data (a, "tmpfs data", 10) == 10;
+  archive_entry_clear (e);
+  archive_entry_set_pathname (e, "link");
+  archive_entry_set_filetype (e, AE_IFLNK);
+  archive_entry_set_symlink (e, "data");
+  ok = ok && archive_write_header (a, e) == ARCHIVE_OK && archive_write_close (a) == ARCHIVE_OK;
+  archive_entry_free (e);
+  archive_write_free (a);
+  return ok ? 0 : -1;
+}
+
+/* The tmpfs of a converted image: what write_tmpfs_tar put in. */
+static int
+check_converted_tmpfs (struct image *img)
+{
+  cleanup_free char *dst = new_path ("-tmpfs"), *data = NULL, *f = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  char target[8];
+  struct stat st;
+
+  CHECK (mkdir (dst, 0700) == 0);
+  CHECK_STR (image_tmpfs_file (img, 0), "tmpfs/0.tree");
+  if (image_extract_tmpfs (img, "/dev/shm", dst, &err) < 0)
+    {
+      printf ("# %s\n", err->msg);
+      return 1;
+    }
+  CHECK (stat (dst, &st) == 0 && (st.st_mode & 07777) == 01777);
+  f = xasprintf ("%s/data", dst);
+  CHECK (read_all_file (f, &data, NULL, NULL) == 0 && strcmp (data, "tmpfs data") == 0);
+  CHECK (stat (f, &st) == 0 && (st.st_mode & 07777) == 0640);
+  free (f);
+  f = xasprintf ("%s/link", dst);
+  CHECK (readlink (f, target, sizeof target) == 4 && memcmp (target, "data", 4) == 0);
+  return 0;
+}
+
 static int
 make_v1 (const char *path, const char *metadata)
 {
+  cleanup_free char *tar = xasprintf ("%s/tmpfs-0.tar", path);
+
   if (mkdir (path, 0700) < 0)
     return -1;
   if (write_file (path, "cryo.json", metadata, strlen (metadata)) < 0
       || write_file (path, "inventory.img", "inventory", 9) < 0
-      || write_file (path, "pages-1.img", "pages pages pages", 17) < 0
-      || write_file (path, "tmpfs-0.tar", "not really a tar", 16) < 0)
+      || write_file (path, "pages-1.img", "pages pages pages", 17) < 0 || write_tmpfs_tar (tar) < 0)
     return -1;
   return 0;
 }
@@ -339,7 +402,8 @@ test_convert_v1 (void)
   CHECK (n == 2 && ns[1].type == NS_NET && !ns[1].created);
   CHECK_STR (image_mount_plan_file (img), IMAGE_FILE_MOUNTS);
   CHECK_STR (image_tmpfs_destination (img, 0), "/dev/shm");
-  CHECK (image_has_file (img, "tmpfs/0.tar") && image_has_file (img, "criu/inventory.img"));
+  CHECK (image_has_file (img, "tmpfs/0.tree") && image_has_file (img, "criu/inventory.img"));
+  CHECK (check_converted_tmpfs (img) == 0);
   CHECK (image_has_file (img, IMAGE_FILE_NAMESPACES) && image_has_file (img, IMAGE_FILE_CGROUP));
   CHECK (!image_has_file (img, "cryo.json") && !image_has_file (img, "criu/cryo.json"));
   CHECK (image_read_file (img, IMAGE_FILE_CONFIG, &data, &len, &err) == 0);
@@ -349,9 +413,79 @@ test_convert_v1 (void)
   CHECK (stat (new_pages, &after) == 0 && after.st_ino == before.st_ino);
 
   /* Already current: nothing to do. */
-  CHECK (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) == 0 && from == 2);
-  CHECK (image_convert (path, 3, &from, &err) < 0);
-  CHECK_ERR_CONTAINS (err, "cannot convert to format version 3");
+  CHECK (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) == 0 && from == IMAGE_FORMAT_VERSION);
+  CHECK (image_convert (path, IMAGE_FORMAT_VERSION + 1, &from, &err) < 0);
+  CHECK_ERR_CONTAINS (err, "cannot convert to format version");
+  return 0;
+}
+
+/* A version 2 image: the manifest with checksums, a tar for /dev/shm. */
+static int
+make_v2 (const char *path, bool corrupt)
+{
+  cleanup_free char *tar = xasprintf ("%s/tmpfs/0.tar", path), *tar_data = NULL, *manifest = NULL;
+  cleanup_free char *criu = xasprintf ("%s/criu", path), *tmpfs = xasprintf ("%s/tmpfs", path);
+  char h_config[65], h_pages[65], h_tar[65];
+  size_t tar_len;
+
+  if (mkdir (path, 0700) < 0 || mkdir (criu, 0700) < 0 || mkdir (tmpfs, 0700) < 0)
+    return -1;
+  if (write_file (path, "config.json", "{}", 2) < 0 || write_file (path, "criu/pages-1.img", "pages", 5) < 0
+      || write_tmpfs_tar (tar) < 0 || read_all_file (tar, &tar_data, &tar_len, NULL) < 0
+      || digest_buffer ("{}", 2, h_config, NULL) < 0 || digest_buffer ("pages", 5, h_pages, NULL) < 0
+      || digest_buffer (tar_data, tar_len, h_tar, NULL) < 0)
+    return -1;
+  manifest = xasprintf (
+      "{\"format\": \"cryo-image\", \"version\": 2, \"cryo_version\": \"0.1.0\", \"kernel\": \"6.1\",\n"
+      " \"created\": \"2026-01-02T03:04:05Z\", \"container_id\": \"two\", \"mode\": \"container\",\n"
+      " \"config_digest\": \"sha256:%s\", \"namespaces\": [{\"type\": \"pid\", \"created\": true}],\n"
+      " \"options\": {\"leave_running\": true}, \"cgroup\": {\"path\": \"/cryo/two\", \"version\": \"v1\"},\n"
+      " \"tmpfs\": [{\"destination\": \"/dev/shm\", \"file\": \"tmpfs/0.tar\"}],\n"
+      " \"files\": [{\"name\": \"config.json\", \"size\": 2, \"sha256\": \"%s\"},\n"
+      "           {\"name\": \"criu/pages-1.img\", \"size\": 5, \"sha256\": \"%s\"},\n"
+      "           {\"name\": \"tmpfs/0.tar\", \"size\": %zu, \"sha256\": \"%s\"}]}\n",
+      h_config, h_config, corrupt ? h_config : h_pages, tar_len, h_tar);
+  return write_file (path, "manifest.json", manifest, strlen (manifest));
+}
+
+static int
+test_convert_v2 (void)
+{
+  cleanup_free char *path = new_path (""), *bad = new_path (""), *pages = NULL, *moved = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_image struct image *img = NULL;
+  struct stat before, after;
+  int from = 0, entries;
+
+  CHECK (make_v2 (path, false) == 0);
+  CHECK (image_open (path, &img, &err) < 0);
+  CHECK_ERR_CONTAINS (err, "format version 2 is older than this cryo reads");
+  pages = xasprintf ("%s/criu/pages-1.img", path);
+  CHECK (stat (pages, &before) == 0);
+  entries = count_entries ();
+  if (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) < 0)
+    {
+      printf ("# %s\n", err->msg);
+      return 1;
+    }
+  CHECK (from == 2 && count_entries () == entries);
+  CHECK (image_open (path, &img, &err) == 0 && image_verify (img, &err) == 0);
+  CHECK (image_version (img) == IMAGE_FORMAT_VERSION);
+  CHECK_STR (image_container_id (img), "two");
+  CHECK_STR (image_created (img), "2026-01-02T03:04:05Z");
+  CHECK_STR (image_cgroup_path (img), "/cryo/two");
+  CHECK (image_options (img)->leave_running);
+  CHECK (!image_has_file (img, "tmpfs/0.tar"));
+  CHECK (check_converted_tmpfs (img) == 0);
+  moved = xasprintf ("%s/criu/pages-1.img", path);
+  CHECK (stat (moved, &after) == 0 && after.st_ino == before.st_ino);
+
+  /* A corrupt version 2 image is not blessed with new checksums. */
+  CHECK (make_v2 (bad, true) == 0);
+  entries = count_entries ();
+  CHECK (image_convert (bad, IMAGE_FORMAT_VERSION, &from, &err) < 0);
+  CHECK_ERR_CONTAINS (err, "criu/pages-1.img: checksum mismatch (file corrupt)");
+  CHECK (count_entries () == entries);
   return 0;
 }
 
@@ -392,7 +526,7 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (12);
+  TAP_PLAN (13);
   RUN_TEST (test_roundtrip_zstd);
   RUN_TEST (test_roundtrip_gzip);
   RUN_TEST (test_roundtrip_none);
@@ -405,5 +539,6 @@ main (void)
   RUN_TEST (test_unpack_bad_entries);
   RUN_TEST (test_convert_v1);
   RUN_TEST (test_convert_bad_v1);
+  RUN_TEST (test_convert_v2);
   return tap_exit ();
 }
