@@ -191,17 +191,28 @@ process_reset_signals (void)
   sigprocmask (SIG_SETMASK, &none, NULL);
 }
 
+/* Without no_new_privs loading a filter needs CAP_SYS_ADMIN in the
+ * effective set, which the change to a non-root uid clears: runc loads it
+ * then before setting the user, and the filter also confines the steps
+ * that follow (setresuid, capset, chdir). */
+int
+process_load_seccomp_privileged (const struct spec_process *p, struct cryo_seccomp *seccomp,
+                                 cryo_error_t *err)
+{
+  if (p->no_new_privileges)
+    return 0;
+  return cryo_seccomp_load (seccomp, err);
+}
+
 int
 process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp, cryo_error_t *err)
 {
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return cryo_error (err, errno, "process.noNewPrivileges: prctl PR_SET_NO_NEW_PRIVS");
-  /* Without no_new_privs loading a filter needs CAP_SYS_ADMIN: load it
-   * before the capabilities go (runc's order). */
-  if (!p->no_new_privileges && cryo_seccomp_load (seccomp, err) < 0)
-    return -1;
   if (caps_apply (p->capabilities, err) < 0)
     return -1;
+  /* With no_new_privs as late as possible: the fewest syscalls run under
+   * the filter before execve (runc's order). */
   if (p->no_new_privileges && cryo_seccomp_load (seccomp, err) < 0)
     return -1;
   return lsm_apply_exec_label (p, err);

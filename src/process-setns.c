@@ -134,6 +134,10 @@ child_setup (struct exec_ctx *ctx, char **exe, cryo_error_t *err)
   if (join_keyring (ctx, err) < 0 || setup_console (ctx, err) < 0
       || process_set_rlimits (p, err) < 0 || personality_apply (ctx->spec, err) < 0)
     return -1;
+  /* Before any filter is loaded: it may not allow close_range. */
+  if (process_close_fds (ctx->n_pass_fds, err) < 0
+      || process_load_seccomp_privileged (p, ctx->seccomp, err) < 0)
+    return -1;
   if (process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
@@ -143,9 +147,6 @@ child_setup (struct exec_ctx *ctx, char **exe, cryo_error_t *err)
     return -1;
   process_env_add_home (&ctx->env, p->user.uid);
   if (process_find_executable (p->args[0], ctx->env, exe, err) < 0)
-    return -1;
-  /* Before the filter is loaded: it may not allow close_range. */
-  if (process_close_fds (ctx->n_pass_fds, err) < 0)
     return -1;
   if (process_apply_security (p, ctx->seccomp, err) < 0)
     return -1;

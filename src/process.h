@@ -74,8 +74,14 @@ _Noreturn void process_exec_stage1 (struct exec_ctx *ctx);
 /* Default dispositions and an empty mask, as a fresh process has them. */
 void process_reset_signals (void);
 
-/* NO_NEW_PRIVS, seccomp, capabilities and the LSM label, in runc's order:
- * the last steps before closing fds and execve. */
+/* Without process.noNewPrivileges: load the seccomp filter, before the
+ * user is set (then the process still has CAP_SYS_ADMIN).  With it: nothing
+ * (process_apply_security loads it). */
+int process_load_seccomp_privileged (const struct spec_process *p, struct cryo_seccomp *seccomp,
+                                     cryo_error_t *err);
+
+/* NO_NEW_PRIVS, capabilities, the seccomp filter when NO_NEW_PRIVS is set,
+ * and the LSM label, in runc's order: the last steps before execve. */
 int process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp,
                             cryo_error_t *err);
 

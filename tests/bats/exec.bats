@@ -140,6 +140,21 @@ status_field() {
     [ ! -e "$b/rootfs/tmp/denied" ]
 }
 
+@test "exec --user 1000 without noNewPrivileges is confined by the filter (podman exec --user)" {
+    # The filter is loaded while the process still has CAP_SYS_ADMIN, as runc.
+    start_container seccomp-user '.process.noNewPrivileges = false | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 122}]}'
+    run cryo exec --user 1000:1000 "$id" sh -c 'id -u; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status; mkdir /tmp/denied'
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = 1000 ]
+    [ "$(status_field Seccomp)" = 2 ]
+    [ "$(status_field NoNewPrivs)" = 0 ]
+    [ "$(status_field CapEff)" = 0000000000000000 ]
+    [[ "$output" == *"can't create directory '/tmp/denied': Disk quota exceeded"* ]]
+    [ ! -e "$b/rootfs/tmp/denied" ]
+}
+
 @test "exec returns the process's exit code, 128+N for signal N; a missing command fails" {
     start_container codes
     run -0 cryo exec "$id" true

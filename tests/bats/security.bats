@@ -86,6 +86,26 @@ status_field() {
     [ "$status" -eq 159 ]
 }
 
+@test "seccomp: without noNewPrivileges a non-root user runs under the filter (podman run --user)" {
+    # Without no_new_privs loading a filter needs CAP_SYS_ADMIN, which uid
+    # 1000 no longer has: the runtime must load it before the uid change.
+    bundle_edit "$bundle" '.root.readonly = false | .process.noNewPrivileges = false
+        | .process.user = {"uid": 1000, "gid": 1000}
+        | .process.args = ["sh", "-c", "id -u; grep -E \"^(Seccomp|NoNewPrivs|CapEff):\" /proc/self/status; mkdir /tmp/denied"]
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 122}]}'
+    id=$(new_id)
+    run cryo run -b "$bundle" "$id"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = 1000 ]
+    [ "$(status_field Seccomp)" = 2 ]
+    [ "$(status_field NoNewPrivs)" = 0 ]
+    [ "$(status_field CapEff)" = 0000000000000000 ]
+    # 122 is EDQUOT: nothing but the filter gives that on a tmp directory
+    [[ "$output" == *"can't create directory '/tmp/denied': Disk quota exceeded"* ]]
+}
+
 @test "seccomp: a bad profile fails create naming the field" {
     bundle_edit "$bundle" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
             "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}'
