@@ -164,7 +164,9 @@ apply_flags (const struct container_exec_options *o, struct spec_process *p, cry
 }
 
 /* runc ignores these flags beside --process; a command line that says two
- * things is refused instead. */
+ * things is refused instead.  --tty is not among them: conmon passes it with
+ * --process for a terminal exec, and it only asks for what the file may
+ * also say (exec_process_build). */
 static int
 check_process_file_alone (const struct container_exec_options *o, cryo_error_t *err)
 {
@@ -180,8 +182,8 @@ check_process_file_alone (const struct container_exec_options *o, cryo_error_t *
     flag = o->user ? "--user" : "--additional-gids";
   else if (o->caps)
     flag = "--cap";
-  else if (o->tty || o->no_new_privs)
-    flag = o->tty ? "--tty" : "--no-new-privs";
+  else if (o->no_new_privs)
+    flag = "--no-new-privs";
   else if (o->apparmor || o->process_label)
     flag = o->apparmor ? "--apparmor" : "--process-label";
   if (flag)
@@ -210,6 +212,9 @@ exec_process_build (const struct container_exec_options *o, const struct spec *s
   if (check_process_file_alone (o, err) < 0 || read_process_file (o->process_file, &p, &has_nnp, err) < 0)
     return -1;
   inherit (p, base, has_nnp);
+  /* A terminal when the file or the flag asks for one: runc takes the
+   * file's alone, but a -t that silently gives no terminal helps nobody. */
+  p->terminal = p->terminal || o->tty;
   *out = steal_pointer (&p);
   return 0;
 }

@@ -276,6 +276,28 @@ EOF
     [[ "$output" == *"cannot be used with it"* ]]
 }
 
+@test "exec --process FILE --tty, as conmon passes it: the terminal goes to the console socket" {
+    start_container process-tty
+    p="$BATS_TEST_TMPDIR/process.json"
+    echo '{"args": ["sh", "-c", "tty; read l; echo got:$l"], "cwd": "/", "terminal": true}' >"$p"
+    sock="$BATS_TEST_TMPDIR/console.sock"
+    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" &
+    track_pid $!
+    wait_for 10 test -S "$sock"
+    # conmon's argv: exec --pid-file F --process F --detach --tty --console-socket S ID
+    run -0 cryo exec --pid-file "$BATS_TEST_TMPDIR/pid" --process "$p" --detach --tty \
+        --console-socket "$sock" "$id"
+    wait_for 10 grep -q got:ping1 "$BATS_TEST_TMPDIR/console.log"
+    grep -q /dev/pts/ "$BATS_TEST_TMPDIR/console.log"
+
+    # in the foreground -t with a file that says nothing of a terminal gives one
+    echo '{"args": ["tty"], "cwd": "/"}' >"$p.2"
+    run -0 bash -c "'$CRYO_BIN' --root '$CRYO_ROOT' exec -t -p '$p.2' $id </dev/null"
+    [[ "$output" == */dev/pts/* ]]
+    run -1 cryo exec -p "$p.2" "$id" </dev/null
+    [ "$output" = "not a tty" ]
+}
+
 @test "--preserve-fds passes fds to the exec'd process, no other fd of the runtime leaks" {
     start_container fds
     echo three >"$BATS_TEST_TMPDIR/f3"
