@@ -59,6 +59,8 @@ struct restore_options
   bool detach;
   bool no_pivot;
   bool systemd_cgroup;
+  bool no_new_keyring; /* the restored processes keep the runtime's session keyring */
+  bool no_subreaper;   /* runc's; cryo is never a subreaper (see cmd-restore.c) */
 };
 
 /**

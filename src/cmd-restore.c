@@ -31,6 +31,15 @@ CRYO_COMMAND (restore)
       "create the namespace, but leave its properties to hooks (network)" },
     { "no-pivot", 0, OPT_FLAG, O (no_pivot), NULL, "accepted for runc compatibility (CRIU does the mounts)" },
     { "lazy-pages", 0, OPT_FLAG, C (lazy_pages), NULL, "fetch memory pages lazily from a page server" },
+    { "no-new-keyring", 0, OPT_FLAG, O (no_new_keyring), NULL,
+      "the restored container keeps the caller's session keyring (conmon passes it)" },
+    /* runc restore makes itself a subreaper, in the foreground, to reap
+     * what gets reparented to it.  cryo needs none: CRIU restores init as
+     * cryo's own child (restore-sibling), in a new pid namespace (required),
+     * whose orphans go to that init and never to cryo.  Accepted because
+     * containerd's go-runc passes it. */
+    { "no-subreaper", 0, OPT_FLAG, O (no_subreaper), NULL,
+      "accepted for runc compatibility (cryo never acts as a subreaper)" },
     OPT_END,
   };
   struct restore_options o

@@ -21,6 +21,7 @@
 #include "image/image.h"
 #include "log.h"
 #include "ns/netconf.h"
+#include "process.h"
 #include "restore-internal.h"
 #include "terminal.h"
 #include "util.h"
@@ -151,6 +152,7 @@ fill_state (struct restore *r)
   s->annotation_values = strv_dup (r->spec->annotation_values);
   s->systemd_cgroup = r->o->systemd_cgroup;
   s->no_pivot = r->o->no_pivot;
+  s->no_new_keyring = r->o->no_new_keyring;
   s->terminal = r->x.terminal;
   s->creator_pid = getpid ();
   process_start_time (s->creator_pid, &s->creator_start_time);
@@ -336,6 +338,19 @@ rollback (struct restore *r)
   put_back_state (r);
 }
 
+/* CRIU does not save keyrings: the restored processes inherit the session
+ * keyring of CRIU, which is ours.  Without --no-new-keyring they get one of
+ * their own, "_ses.<id>" as `cryo create` gives (exec joins it by name), so
+ * the caller's keys stay out of reach; with it they keep the caller's.  The
+ * runtime has no further use for its own: post-restore hooks run in it. */
+static int
+join_keyring (struct restore *r, cryo_error_t *err)
+{
+  if (r->o->no_new_keyring)
+    return 0;
+  return process_join_session_keyring (r->o->c.id, err);
+}
+
 static int
 restore_locked (struct restore *r, cryo_error_t *err)
 {
@@ -358,7 +373,7 @@ restore_locked (struct restore *r, cryo_error_t *err)
       || cr_fault ("restore-mounts", err) < 0)
     return -1;
   cr_timer_step (&r->t, "mounts");
-  if (cr_restore_engine (r, err) < 0 || finish (r, err) < 0)
+  if (join_keyring (r, err) < 0 || cr_restore_engine (r, err) < 0 || finish (r, err) < 0)
     return -1;
   if (run_hooks (r, CR_HOOK_POST_RESTORE, &hook_err) < 0)
     log_warning ("%s", hook_err->msg);

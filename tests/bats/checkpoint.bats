@@ -340,6 +340,42 @@ SCRIPT
     assert_no_leftovers "$id" "$b"
 }
 
+# with_session_keyring NAME CMD...: run CMD in a new session keyring NAME
+# (keyctl(KEYCTL_JOIN_SESSION_KEYRING); SYS_keyctl is 250 on x86_64).
+with_session_keyring() {
+    python3 -c 'import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(250, 1, sys.argv[1].encode(), 0, 0, 0) < 0:
+    sys.exit("join session keyring: " + os.strerror(ctypes.get_errno()))
+os.execvp(sys.argv[2], sys.argv[2:])' "$@"
+}
+
+@test "restore gives the container its own session keyring; --no-new-keyring keeps the caller's; --no-subreaper" {
+    [ -e /proc/keys ] || skip "no keyring support in this kernel"
+    id=$(new_id)
+    b=$(cr_bundle keys sleep 3600)
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
+    cryo delete --force "$id"
+    for opt in --no-subreaper --no-new-keyring; do
+        new=$(new_id)
+        # containerd passes -no-subreaper with one dash, conmon --no-new-keyring
+        with_session_keyring "caller-$new" "$CRYO_BIN" --root "$CRYO_ROOT" restore --detach \
+            --image-path "$BATS_TEST_TMPDIR/img" --bundle "$b" --work-path "$BATS_TEST_TMPDIR/w-$new" \
+            "${opt/#--no-sub/-no-sub}" "$new" </dev/null >"$BATS_TEST_TMPDIR/$new.out" 2>"$BATS_TEST_TMPDIR/$new.err" \
+            || { cat "$BATS_TEST_TMPDIR/$new.err"; false; }
+        cr_alive "$new" sleep
+        # cryo and CRIU are gone: a keyring still there is held by the container
+        if [ "$opt" = --no-new-keyring ]; then
+            grep -q " keyring  *caller-$new:" /proc/keys
+            ! grep -q "_ses\.$new:" /proc/keys
+        else
+            [ "$(grep -c " keyring  *_ses\.$new:" /proc/keys)" = 1 ]
+        fi
+        cryo delete --force "$new"
+    done
+}
+
 @test "the restored container is a normal one: exec, ps, a copy of the bundle elsewhere" {
     cryo --help | grep -qw exec || skip "this cryo has no exec"
     id=$(new_id)
