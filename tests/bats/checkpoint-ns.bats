@@ -78,12 +78,7 @@ in_ns() {
         | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
         | .mounts |= map(select(.type != "cgroup"))'
     chown -R 200000:200000 "$b/rootfs/tmp"
-    # the container's root must reach its rootfs
-    d=$b
-    while [ "$d" != / ] && [ "$d" != /tmp ]; do
-        chmod o+x "$d"
-        d=$(dirname "$d")
-    done
+    open_path_to "$b"
     cr_run "$id" "$b"
     cr_wait_file "$b/rootfs/tmp/ready"
     in_ns "$id" -n ip addr add 10.7.0.1/24 dev lo

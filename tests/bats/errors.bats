@@ -148,11 +148,7 @@ fails_cleanly() {
         | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 1000}]
         | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
         | .process.user = {"uid": 5000, "gid": 0}'
-    d=$b
-    while [ "$d" != / ] && [ "$d" != /tmp ]; do
-        chmod o+x "$d"
-        d=$(dirname "$d")
-    done
+    open_path_to "$b"
     fails_cleanly "$id" "$b" '*uid 5000 (not mapped in the user namespace)*'
 }
 

@@ -126,12 +126,7 @@ teardown() {
     id=$(new_id)
     b=$(bundle_for userns sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /tmp/x; sleep 3600')
     chmod 1777 "$b/rootfs/tmp"
-    # the container's root (uid 200000 on the host) must reach its rootfs
-    d=$b
-    while [ "$d" != / ] && [ "$d" != /tmp ]; do
-        chmod o+x "$d"
-        d=$(dirname "$d")
-    done
+    open_path_to "$b"
     bundle_edit "$b" '.linux.namespaces += [{"type": "user"}]
         | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
         | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]

@@ -13,6 +13,17 @@ bundle_for() {
     echo "$dir"
 }
 
+# open_path_to DIR: o+x on DIR and every directory above it up to / or
+# /tmp, so that a container's root mapped to an unprivileged host uid (a
+# user namespace) can reach its bundle.
+open_path_to() {
+    local d=$1
+    while [ "$d" != / ] && [ "$d" != /tmp ]; do
+        chmod o+x "$d"
+        d=$(dirname "$d")
+    done
+}
+
 # wait_file_lines FILE N: wait until FILE has N lines.
 wait_file_lines() {
     wait_for 10 bash -c "[ \"\$(wc -l <'$1' 2>/dev/null)\" = '$2' ]"

@@ -5,15 +5,6 @@
 load helpers
 load lifecycle-helpers
 
-# The container's root (uid 200000 on the host) must reach its bundle.
-open_path_to() {
-    local d=$1
-    while [ "$d" != / ] && [ "$d" != /tmp ]; do
-        chmod o+x "$d"
-        d=$(dirname "$d")
-    done
-}
-
 @test "tmpcopyup: the tmpfs starts with the rootfs's files and their metadata; the rootfs is untouched" {
     id=$(new_id)
     # (make_bundle takes one argument per line)
