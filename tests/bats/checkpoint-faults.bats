@@ -20,8 +20,10 @@ counting_container() {
 }
 
 assert_counting() {
-    local before
-    before=$(cat "$b/rootfs/tmp/count")
+    local before=
+    # `echo > file` truncates before it writes: an empty read is a race.
+    wait_for 5 bash -c "test -s '$b/rootfs/tmp/count'"
+    while [ -z "$before" ]; do before=$(cat "$b/rootfs/tmp/count"); done
     wait_for 10 bash -c "[ \$(cat '$b/rootfs/tmp/count') -gt $before ]"
 }
 
