@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "cgroup-internal.h"
 #include "container.h"
 #include "log.h"
+#include "spec.h"
 #include "state.h"
 #include "util.h"
 
@@ -76,6 +78,23 @@ container_resume (const char *root, const char *id, cryo_error_t *err)
   return set_frozen (root, id, false, err);
 }
 
+/* Into the stored config.json: checkpoint records it in the image and
+ * restore applies its limits, so an update survives checkpoint/restore
+ * (runc keeps updated resources in its state.json). */
+static int
+persist_resources (const struct container_state *s, const struct spec_resources *r, cryo_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/" STATE_CONFIG_FILE, s->dir);
+  cleanup_free char *text = NULL;
+  cleanup_free char *updated = NULL;
+
+  if (read_all_file (path, &text, NULL, err) < 0
+      || spec_text_update_resources (text, r, &updated, err) < 0
+      || write_file_atomic_at (AT_FDCWD, path, updated, strlen (updated), err) < 0)
+    return cryo_error_wrap (err, "container `%s`: the limits are set, but not saved for a restore", s->id);
+  return 0;
+}
+
 int
 container_update (const char *root, const char *id, const struct spec_resources *r, cryo_error_t *err)
 {
@@ -92,7 +111,7 @@ container_update (const char *root, const char *id, const struct spec_resources 
     return -1;
   if (cgroup_update (cg, r, err) < 0)
     return cryo_error_wrap (err, "update container `%s`", id);
-  return 0;
+  return persist_resources (s, r, err);
 }
 
 static int

@@ -115,13 +115,38 @@ check_cg_mode (struct restore *r, cryo_error_t *err)
   return 0;
 }
 
+/* The limits the container had at checkpoint (its stored config, which
+ * `cryo update` keeps current) win over the bundle's: they are part of the
+ * container's state, as in runc's state.json.  A later update changes them. */
+static int
+take_image_resources (struct restore *r, cryo_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  cleanup_free char *merged = NULL;
+  cleanup_json json_value_t *tree = NULL;
+  json_value_t *res;
+  struct spec *spec = NULL;
+
+  if (image_read_file (r->img, IMAGE_FILE_CONFIG, &text, NULL, err) < 0 || json_parse (text, &tree, err) < 0)
+    return cryo_error_wrap (err, "the image's %s", IMAGE_FILE_CONFIG);
+  res = json_get (json_get (tree, "linux"), "resources");
+  if (res == NULL)
+    return 0;
+  if (spec_text_set_resources (r->spec->text, res, &merged, err) < 0
+      || spec_parse (merged, r->spec->bundle, &spec, err) < 0)
+    return cryo_error_wrap (err, "the bundle's config with the image's linux.resources");
+  spec_free (r->spec);
+  r->spec = spec;
+  return 0;
+}
+
 static int
 load_bundle (struct restore *r, cryo_error_t *err)
 {
   const struct spec_process *p;
 
-  if (spec_load (r->o->bundle ? r->o->bundle : ".", &r->spec, err) < 0 || cr_hooks_validate (r->spec, err) < 0
-      || check_cg_mode (r, err) < 0)
+  if (spec_load (r->o->bundle ? r->o->bundle : ".", &r->spec, err) < 0 || take_image_resources (r, err) < 0
+      || cr_hooks_validate (r->spec, err) < 0 || check_cg_mode (r, err) < 0)
     return -1;
   p = r->spec->process;
   if (p == NULL || !spec_has_ns (r->spec, NS_MNT) || !spec_ns_is_new (r->spec, NS_PID))

@@ -258,6 +258,13 @@ void spec_process_free (struct spec_process *p);
 int spec_parse_resources (json_value_t *obj, const char *field, struct spec_resources *out, cryo_error_t *err);
 void spec_resources_clear (struct spec_resources *r);
 
+/* spec-resources-json.c: config.json @text again, with the fields @update
+ * sets written over linux.resources (cryo update), or with linux.resources
+ * replaced by @resources (restore); *@out is the caller's. */
+int spec_text_update_resources (const char *text, const struct spec_resources *update, char **out,
+                                cryo_error_t *err);
+int spec_text_set_resources (const char *text, json_value_t *resources, char **out, cryo_error_t *err);
+
 /* Whether the config asks for a new namespace of this type (present without
  * a path); and the path to join, or NULL. */
 bool spec_ns_is_new (const struct spec *spec, enum cryo_ns ns);

@@ -326,6 +326,34 @@ SCRIPT
     assert_no_leftovers "$id" "$b"
 }
 
+@test "cgroup: limits changed by update survive checkpoint and restore (same id, new id)" {
+    id=$(new_id)
+    b=$(cr_bundle cgu sleep 3600)
+    bundle_edit "$b" '.linux.resources.memory = {"limit": 67108864, "reservation": 33554432}
+        | .linux.resources.pids = {"limit": 77}'
+    cr_run "$id" "$b"
+    cryo update --memory 96m --pids-limit 99 "$id"
+    # the stored config holds the new limits, and what update did not touch
+    jq -e '.linux.resources | .memory.limit == 100663296 and .memory.reservation == 33554432
+        and .pids.limit == 99' "$CRYO_ROOT/$id/config.json"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
+    cryo delete --force "$id"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
+    [ "$(cat "/sys/fs/cgroup/memory/cryo/$id/memory.limit_in_bytes")" = 100663296 ]
+    [ "$(cat "/sys/fs/cgroup/memory/cryo/$id/memory.soft_limit_in_bytes")" = 33554432 ]
+    [ "$(cat "/sys/fs/cgroup/pids/cryo/$id/pids.max")" = 99 ]
+    # and on through the next round trip, under a new id
+    cryo update --pids-limit 55 "$id"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
+    new=$(new_id)
+    cr_restore "$new" "$BATS_TEST_TMPDIR/img2" "$b" r2
+    [ "$(cat "/sys/fs/cgroup/memory/cryo/$new/memory.limit_in_bytes")" = 100663296 ]
+    [ "$(cat "/sys/fs/cgroup/pids/cryo/$new/pids.max")" = 55 ]
+    cryo delete --force "$new"
+    cryo delete --force "$id"
+    assert_no_leftovers "$new" "$b"
+}
+
 @test "--manage-cgroups-mode ignore: a container without a cgroup namespace still lands in its cgroup" {
     id=$(new_id)
     b=$(cr_bundle cgi sleep 3600)
