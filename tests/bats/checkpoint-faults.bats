@@ -23,7 +23,11 @@ assert_counting() {
     local before=
     # `echo > file` truncates before it writes: an empty read is a race.
     wait_for 5 bash -c "test -s '$b/rootfs/tmp/count'"
-    while [ -z "$before" ]; do before=$(cat "$b/rootfs/tmp/count"); done
+    for _ in $(seq 100); do
+        before=$(cat "$b/rootfs/tmp/count")
+        [ -n "$before" ] && break
+    done
+    [ -n "$before" ]
     wait_for 10 bash -c "[ \$(cat '$b/rootfs/tmp/count') -gt $before ]"
 }
 
