@@ -146,16 +146,6 @@ wait_loop (struct wait_loop *l, cryo_error_t *err)
   return 0;
 }
 
-static int
-exit_code (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 1;
-}
-
 int
 foreground_wait (struct foreground *f, int *exit_status, cryo_error_t *err)
 {
@@ -179,7 +169,7 @@ foreground_wait (struct foreground *f, int *exit_status, cryo_error_t *err)
     terminal_restore (STDIN_FILENO, &saved);
   cleanup_closep (&f->pty_master);
   cleanup_closep (&f->sync_fd);
-  *exit_status = exit_code (l.status);
+  *exit_status = wait_status_exit_code (l.status);
   if (ret == 0 && l.exec_error)
     {
       cryo_error_release (err);

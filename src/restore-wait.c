@@ -17,16 +17,6 @@
 #include "util.h"
 
 static int
-exit_code (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return 1;
-}
-
-static int
 wait_loop (pid_t init, int sigfd, int *status, cryo_error_t *err)
 {
   struct signalfd_siginfo si;
@@ -79,6 +69,6 @@ cr_restore_wait (struct restore *r, int *exit_status, cryo_error_t *err)
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (ret < 0)
     return -1;
-  *exit_status = exit_code (status);
+  *exit_status = wait_status_exit_code (status);
   return container_delete (r->o->c.root, r->o->c.id, true, err);
 }

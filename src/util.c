@@ -410,3 +410,13 @@ process_state (pid_t pid)
     return 0;
   return state;
 }
+
+int
+wait_status_exit_code (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return 1;
+}

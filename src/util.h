@@ -95,6 +95,9 @@ uint64_t now_ns (void);
 /* Start time of a process (field 22 of /proc/PID/stat, clock ticks since boot).
  * Returns 0 on success, -1 if the process does not exist. */
 int process_start_time (pid_t pid, unsigned long long *start);
+
+/* A wait status as a shell reports it: the exit code, 128+N for signal N. */
+int wait_status_exit_code (int status);
 /* Process state letter from /proc/PID/stat ('R', 'S', 'Z', ...), 0 if gone. */
 char process_state (pid_t pid);
 
