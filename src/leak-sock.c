@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,7 +354,7 @@ append_dump (struct lk_socks *s, const struct sockdiag *d, uint64_t netns)
 /* Enter the network namespace of @pid, dump it, come back to @home.
  * Returns 1 when the process is gone (another one may stand in). */
 static int
-dump_netns (pid_t pid, uint64_t netns, int home, struct lk_socks *s, cryo_error_t *err)
+dump_netns (pid_t pid, uint64_t netns, unsigned int what, int home, struct lk_socks *s, cryo_error_t *err)
 {
   cleanup_free char *path = xasprintf ("/proc/%d/ns/net", pid);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -364,7 +365,7 @@ dump_netns (pid_t pid, uint64_t netns, int home, struct lk_socks *s, cryo_error_
     return errno == ENOENT || errno == ESRCH ? 1 : cryo_error (err, errno, "open `%s`", path);
   if (setns (fd, CLONE_NEWNET) < 0)
     return cryo_error (err, errno, "enter the network namespace of pid %d", pid);
-  ret = sockdiag_dump (&d, err);
+  ret = sockdiag_dump_some (&d, what, err);
   /* Back home before anything else: the runtime must not stay inside. */
   if (setns (home, CLONE_NEWNET) < 0)
     return cryo_error (err, errno, "return to the runtime's network namespace");
@@ -381,10 +382,26 @@ struct netns_set
   size_t n;
 };
 
-/* Dump the network namespaces of the processes that @want, each once. */
+static void
+netns_set_init (struct netns_set *set, size_t n_procs)
+{
+  set->done = xzalloc ((n_procs + 1) * sizeof (uint64_t));
+  set->n = 0;
+  lk_hash_init (&set->seen, n_procs);
+}
+
+static void
+netns_set_free (struct netns_set *set)
+{
+  free (set->done);
+  lk_hash_free (&set->seen);
+}
+
+/* Dump @what of the network namespaces of the container's processes
+ * (@covered_only) or of every process, each namespace once per @set. */
 static int
-dump_namespaces (struct lk_ctx *c, struct lk_socks *s, struct netns_set *set, bool covered_only, int home,
-                 cryo_error_t *err)
+dump_namespaces (struct lk_ctx *c, struct lk_socks *s, struct netns_set *set, bool covered_only, unsigned int what,
+                 int home, cryo_error_t *err)
 {
   struct lk_index *idx = c->idx;
 
@@ -399,7 +416,7 @@ dump_namespaces (struct lk_ctx *c, struct lk_socks *s, struct netns_set *set, bo
         known = set->done[k] == netns;
       if (known)
         continue;
-      ret = dump_netns (idx->procs[i].pid, netns, home, s, err);
+      ret = dump_netns (idx->procs[i].pid, netns, what, home, s, err);
       if (ret < 0)
         return -1;
       if (ret == 0)
@@ -437,23 +454,59 @@ needs_other_namespaces (const struct lk_ctx *c, const struct lk_socks *s)
   return more;
 }
 
-/* The sockets of the container's network namespaces, and of every other
- * one on the host when a partner may be there; each namespace is dumped
- * once, through whichever process is in it. */
+/* Whether the container holds a socket that is not among the unix sockets
+ * dumped so far: a TCP or UDP one maybe (or a netlink, packet... one, or a
+ * unix socket of another namespace).  Without any, no inet socket can be
+ * the container's and the TCP dumps, the costliest part, are not needed. */
+static bool
+has_other_sockets (const struct lk_ctx *c, const struct lk_socks *s)
+{
+  const struct lk_index *idx = c->idx;
+  struct lk_hash h;
+  bool other = false;
+
+  lk_hash_init (&h, s->n_unix);
+  for (size_t i = 0; i < s->n_unix; i++)
+    lk_hash_add (&h, s->unix_[i].ino, i);
+  for (size_t i = 0; i < idx->n_fds && !other; i++)
+    {
+      const struct lk_fd *f = &idx->fds[i];
+      bool unix_ = false;
+      if (!S_ISSOCK (f->mode) || !lk_covered (c, f->proc))
+        continue;
+      for (uint32_t k = lk_hash_first (&h, f->ino); k != LK_NONE && !unix_; k = lk_hash_next (&h, k))
+        unix_ = s->unix_[k].ino == f->ino;
+      other = !unix_;
+    }
+  lk_hash_free (&h);
+  return other;
+}
+
+/* The sockets of the container's network namespaces (unix first, TCP and
+ * UDP only when the container may hold one), and of every other one on the
+ * host when a partner may be there; each namespace is dumped once, through
+ * whichever process is in it. */
 int
 lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err)
 {
   cleanup_close int home = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  cleanup_free uint64_t *done = xzalloc ((c->idx->n_procs + 1) * sizeof (uint64_t));
-  struct netns_set set = { .done = done };
+  struct netns_set unix_set, inet_set;
+  unsigned int what = SOCKDIAG_UNIX;
   int ret;
 
   if (home < 0)
     return cryo_error (err, errno, "open `/proc/self/ns/net`");
-  lk_hash_init (&set.seen, c->idx->n_procs);
-  ret = dump_namespaces (c, s, &set, true, home, err);
+  netns_set_init (&unix_set, c->idx->n_procs);
+  netns_set_init (&inet_set, c->idx->n_procs);
+  ret = dump_namespaces (c, s, &unix_set, true, SOCKDIAG_UNIX, home, err);
+  if (ret == 0 && has_other_sockets (c, s))
+    {
+      what |= SOCKDIAG_INET;
+      ret = dump_namespaces (c, s, &inet_set, true, SOCKDIAG_INET, home, err);
+    }
   if (ret == 0 && needs_other_namespaces (c, s))
-    ret = dump_namespaces (c, s, &set, false, home, err);
-  lk_hash_free (&set.seen);
+    ret = dump_namespaces (c, s, &unix_set, false, what, home, err);
+  netns_set_free (&unix_set);
+  netns_set_free (&inet_set);
   return ret;
 }

@@ -222,6 +222,12 @@ dump_inet (struct nl_sock *s, struct sockdiag *d, uint8_t family, uint8_t protoc
 int
 sockdiag_dump (struct sockdiag **out, cryo_error_t *err)
 {
+  return sockdiag_dump_some (out, SOCKDIAG_UNIX | SOCKDIAG_INET, err);
+}
+
+int
+sockdiag_dump_some (struct sockdiag **out, unsigned int what, cryo_error_t *err)
+{
   static const struct
   {
     uint8_t family, protocol;
@@ -232,9 +238,9 @@ sockdiag_dump (struct sockdiag **out, cryo_error_t *err)
   cleanup_nl_sock struct nl_sock *s = NULL;
   cleanup_sockdiag struct sockdiag *d = xzalloc (sizeof (*d));
 
-  if (nl_open (NETLINK_SOCK_DIAG, &s, err) < 0 || dump_unix (s, d, err) < 0)
+  if (nl_open (NETLINK_SOCK_DIAG, &s, err) < 0 || ((what & SOCKDIAG_UNIX) && dump_unix (s, d, err) < 0))
     return cryo_error_wrap (err, "sock_diag");
-  for (size_t i = 0; i < ARRAY_SIZE (inet); i++)
+  for (size_t i = 0; i < ARRAY_SIZE (inet) && (what & SOCKDIAG_INET); i++)
     if (dump_inet (s, d, inet[i].family, inet[i].protocol, err) < 0)
       return cryo_error_wrap (err, "sock_diag");
   *out = steal_pointer (&d);

@@ -69,6 +69,16 @@ struct sockdiag
  * client's peer is 0 and the client is named in the listener's icons.
  */
 int sockdiag_dump (struct sockdiag **out, cryo_error_t *err);
+
+/* Only part of it: every dump of TCP sockets walks the whole established
+ * hash table of the host (262,144 buckets on a 24 GiB machine), whatever
+ * the namespace holds. */
+enum
+{
+  SOCKDIAG_UNIX = 1 << 0,
+  SOCKDIAG_INET = 1 << 1, /* TCP and UDP, v4 and v6 */
+};
+int sockdiag_dump_some (struct sockdiag **out, unsigned int what, cryo_error_t *err);
 void sockdiag_free (struct sockdiag *d);
 void cleanup_sockdiagp (struct sockdiag **d);
 #define cleanup_sockdiag __attribute__ ((cleanup (cleanup_sockdiagp)))
