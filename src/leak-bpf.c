@@ -387,15 +387,15 @@ task_program (const struct offsets *o, struct prog *p)
   finish (p, o->tctx_meta, o->meta_seq, rec, sizeof (struct lk_bpf_task));
 }
 
-/* Load @p for iterator @target, link it, open an iterator: its fd, or -1
- * (the reason logged). */
+/* Load @p for iterator @target and link it: the link's fd, or -1 (the
+ * reason logged). */
 static int
-open_iterator (const struct prog *p, uint32_t target, const char *what)
+load_link (const struct prog *p, uint32_t target, const char *what)
 {
   static char log[4096];
-  cleanup_close int prog_fd = -1, link_fd = -1;
+  cleanup_close int prog_fd = -1;
   union bpf_attr a;
-  int iter;
+  int link_fd;
 
   /* Without a log first: a verifier log that does not fit fails the load
    * with ENOSPC; with one only to say why it failed. */
@@ -427,33 +427,44 @@ open_iterator (const struct prog *p, uint32_t target, const char *what)
   a.link_create.prog_fd = prog_fd;
   a.link_create.attach_type = BPF_TRACE_ITER;
   if ((link_fd = lk_sys_bpf (BPF_LINK_CREATE, &a)) < 0)
-    {
-      log_debug ("BPF %s iterator link: %s", what, strerror (errno));
-      return -1;
-    }
+    log_debug ("BPF %s iterator link: %s", what, strerror (errno));
+  return link_fd;
+}
+
+/* A new iterator over linked program @link: its fd, or -1. */
+static int
+open_iterator (int link, const char *what)
+{
+  union bpf_attr a;
+  int iter;
+
   memset (&a, 0, sizeof (a));
-  a.iter_create.link_fd = link_fd;
+  a.iter_create.link_fd = link;
   iter = lk_sys_bpf (BPF_ITER_CREATE, &a);
   if (iter < 0)
     log_debug ("BPF %s iterator: %s", what, strerror (errno));
   return iter;
 }
 
-/* Read every record of @size bytes; NULL when the read fails midway. */
+/* Read every record of @size bytes; NULL when the read fails midway.
+ * @check (may be NULL) sees the first @len bytes after each read, while the
+ * new records are still in the cache. */
 static void *
-read_records (int iter, size_t size, size_t *n, size_t cap)
+read_records (int iter, size_t size, size_t *n, size_t cap, void (*check) (const char *buf, size_t len, void *data),
+              void *data)
 {
   size_t len = 0;
-  char *buf = xmalloc (cap);
+  char *buf = lk_alloc_big (cap);
 
-  lk_prefault (buf, cap);
   for (;;)
     {
       ssize_t r;
       if (cap - len < 65536)
         {
-          buf = xrealloc (buf, cap * 2);
-          lk_prefault (buf + cap, cap);
+          char *more = lk_alloc_big (cap * 2);
+          memcpy (more, buf, len);
+          free (buf);
+          buf = more;
           cap *= 2;
         }
       r = read (iter, buf + len, cap - len);
@@ -468,6 +479,8 @@ read_records (int iter, size_t size, size_t *n, size_t cap)
       if (r == 0)
         break;
       len += r;
+      if (check)
+        check (buf, len, data);
     }
   *n = len / size;
   return buf;
@@ -489,55 +502,106 @@ cmp_file_rec (const void *a, const void *b)
   return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-static struct lk_bpf_task *
-dump_tasks (const struct offsets *o, size_t *n)
+/* What the task_file records must show: our own iterator's fd (the
+ * kernel's pids are those of the initial pid namespace: in any other one
+ * they would not be ours), and tasks and fds in order, as the iterator goes
+ * through them. */
+struct file_check
 {
-  struct prog p = { .n = 0 };
-  cleanup_close int iter = -1;
+  uint32_t self, iter_fd;
+  bool seen_self, sorted;
+  size_t done;          /* records checked */
+};
 
-  task_program (o, &p);
-  iter = open_iterator (&p, o->task_iter, "task");
-  return iter < 0 ? NULL : read_records (iter, sizeof (struct lk_bpf_task), n, 256 << 10);
+static void
+check_files (const char *buf, size_t len, void *data)
+{
+  struct file_check *k = data;
+  const struct lk_bpf_file *r = (const struct lk_bpf_file *) buf;
+  size_t n = len / sizeof (*r);
+
+  for (size_t i = k->done; i < n; i++)
+    {
+      k->seen_self |= r[i].pid == k->self && r[i].fd == k->iter_fd;
+      k->sorted &= i == 0 || cmp_file_rec (&r[i - 1], &r[i]) <= 0;
+    }
+  k->done = n;
+}
+
+struct lk_bpf
+{
+  int file_link; /* the task_file program */
+  int task_link; /* the task program, -1 when it cannot be built here */
+};
+
+void
+lk_bpf_free (struct lk_bpf *b)
+{
+  if (b == NULL)
+    return;
+  close (b->file_link);
+  if (b->task_link >= 0)
+    close (b->task_link);
+  free (b);
+}
+
+struct lk_bpf *
+lk_bpf_prepare (const char *cache)
+{
+  struct lk_bpf *b;
+  struct offsets o;
+  struct prog p = { .n = 0 };
+  int found, link;
+
+  if (getenv ("CRYO_LEAKS_NO_BPF") || (found = find_offsets (&o, cache)) < 0)
+    return NULL;
+  file_program (&o, &p);
+  if ((link = load_link (&p, o.file_iter, "task_file")) < 0)
+    return NULL;
+  b = xmalloc (sizeof (*b));
+  b->file_link = link;
+  b->task_link = -1;
+  if (found > 0)
+    {
+      p.n = 0;
+      task_program (&o, &p);
+      b->task_link = load_link (&p, o.task_iter, "task");
+    }
+  return b;
+}
+
+static struct lk_bpf_task *
+dump_tasks (const struct lk_bpf *b, size_t *n)
+{
+  cleanup_close int iter = b->task_link < 0 ? -1 : open_iterator (b->task_link, "task");
+
+  return iter < 0 ? NULL : read_records (iter, sizeof (struct lk_bpf_task), n, 256 << 10, NULL, NULL);
 }
 
 int
-lk_bpf_dump (const char *cache, struct lk_bpf_file **files, size_t *n_files, struct lk_bpf_task **tasks,
+lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_files, struct lk_bpf_task **tasks,
              size_t *n_tasks)
 {
-  struct offsets o;
-  struct prog p = { .n = 0 };
   cleanup_close int iter = -1;
   struct lk_bpf_file *recs;
-  bool seen_self = false;
-  uint32_t self = (uint32_t) getpid ();
-  int found;
+  struct file_check k = { .self = (uint32_t) getpid (), .sorted = true };
 
   *tasks = NULL;
-  if (getenv ("CRYO_LEAKS_NO_BPF") || (found = find_offsets (&o, cache)) < 0)
+  if (b == NULL)
     return 1;
-  file_program (&o, &p);
-  iter = open_iterator (&p, o.file_iter, "task_file");
-  if (iter < 0 || (recs = read_records (iter, sizeof (*recs), n_files, 1 << 20)) == NULL)
+  iter = open_iterator (b->file_link, "task_file");
+  k.iter_fd = (uint32_t) iter;
+  if (iter < 0 || (recs = read_records (iter, sizeof (*recs), n_files, 2 << 20, check_files, &k)) == NULL)
     return 1;
-  /* The kernel's pids are those of the initial pid namespace: in any
-   * other one they would not be ours. */
-  for (size_t i = 0; i < *n_files && !seen_self; i++)
-    seen_self = recs[i].pid == self && recs[i].fd == (uint32_t) iter;
-  if (!seen_self)
+  if (!k.seen_self)
     {
       log_debug ("BPF task_file iterator: pids are not those of /proc here");
       free (recs);
       return 1;
     }
-  /* The iterator goes through tasks and fds in order already. */
-  for (size_t i = 1; i < *n_files; i++)
-    if (cmp_file_rec (&recs[i - 1], &recs[i]) > 0)
-      {
-        qsort (recs, *n_files, sizeof (*recs), cmp_file_rec);
-        break;
-      }
+  if (!k.sorted)
+    qsort (recs, *n_files, sizeof (*recs), cmp_file_rec);
   *files = recs;
-  if (found > 0)
-    *tasks = dump_tasks (&o, n_tasks);
+  *tasks = dump_tasks (b, n_tasks);
   return 0;
 }

@@ -33,10 +33,10 @@ lk_hash_init (struct lk_hash *h, size_t cap)
   while (n < cap * 2)
     n <<= 1;
   h->mask = n - 1;
-  h->head = xzalloc (n * sizeof (uint32_t));
-  h->next = xzalloc ((cap + 1) * sizeof (uint32_t));
-  lk_prefault (h->head, n * sizeof (uint32_t));
-  lk_prefault (h->next, (cap + 1) * sizeof (uint32_t));
+  h->head = lk_alloc_big (n * sizeof (uint32_t));
+  h->next = lk_alloc_big ((cap + 1) * sizeof (uint32_t));
+  memset (h->head, 0, n * sizeof (uint32_t));
+  memset (h->next, 0, (cap + 1) * sizeof (uint32_t));
   h->cap = cap;
 }
 
@@ -186,6 +186,28 @@ lk_prefault (void *p, size_t len)
 #endif
 }
 
+void *
+lk_alloc_big (size_t size)
+{
+  const size_t huge = 2 << 20;
+  void *p;
+
+  if (size < huge / 2)
+    {
+      p = xmalloc (size ? size : 1);
+      lk_prefault (p, size);
+      return p;
+    }
+  size = (size + huge - 1) & ~(huge - 1);
+  if (posix_memalign (&p, huge, size) != 0)
+    oom ();
+#ifdef MADV_HUGEPAGE
+  madvise (p, size, MADV_HUGEPAGE);
+#endif
+  lk_prefault (p, size);
+  return p;
+}
+
 static struct lk_fd *
 new_fd (struct lk_index *idx)
 {
@@ -255,15 +277,21 @@ lk_parse_maps_line (const char *line, struct lk_map *m, bool *shared)
   return true;
 }
 
-static void
-read_maps (struct lk_index *idx, int dirfd, const char *path, uint32_t pi)
+/* The shared mappings of process @pi, once (zombies and kernel threads have
+ * none).  Each process's mappings stay contiguous in idx->maps. */
+void
+lk_index_read_maps (struct lk_index *idx, uint32_t pi)
 {
   cleanup_free char *text = NULL;
-  char *save = NULL;
+  char *save = NULL, path[32];
   struct lk_proc *p = &idx->procs[pi];
 
+  if (p->flags & (LK_MAPS_READ | LK_KTHREAD) || p->state == 'Z')
+    return;
+  p->flags |= LK_MAPS_READ;
   p->map_first = idx->n_maps;
-  if (read_all_file_at (dirfd, path, &text, NULL, NULL) < 0)
+  snprintf (path, sizeof (path), "/proc/%d/maps", p->pid);
+  if (read_all_file (path, &text, NULL, NULL) < 0)
     return;
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
@@ -327,32 +355,109 @@ read_proc (struct lk_index *idx, pid_t pid, bool with_fds)
   read_ns (idx, pdir, p);
   if (with_fds)
     read_fds (idx, pdir, idx->n_procs - 1);
-  read_maps (idx, pdir, "maps", idx->n_procs - 1);
 }
 
-/* The BPF records (sorted by pid) of each process found under /proc. */
-static void
-attach_files (struct lk_index *idx, const struct lk_bpf_file *files, size_t n)
+/* The first of the BPF records (sorted by pid) of @pid. */
+static size_t
+first_record (const struct lk_bpf_file *files, size_t n, pid_t pid)
 {
-  idx->cap_fds = n + 1;
-  idx->fds = xreallocarray (idx->fds, idx->cap_fds, sizeof (*idx->fds));
-  lk_prefault (idx->fds, idx->cap_fds * sizeof (*idx->fds));
+  size_t lo = 0, hi = n;
+
+  while (lo < hi)
+    {
+      size_t mid = lo + (hi - lo) / 2;
+      if (files[mid].pid < (uint32_t) pid)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* The (device, inode) of the container's objects that an outside fd can
+ * meet: what its fds refer to, what it maps, and every locked file. */
+struct keep_set
+{
+  struct lk_hash h;
+  uint64_t (*keys)[2];
+  size_t n;
+};
+
+static void
+keep_add (struct keep_set *k, uint64_t dev, uint64_t ino)
+{
+  k->keys[k->n][0] = dev;
+  k->keys[k->n][1] = ino;
+  lk_hash_add (&k->h, lk_key (dev, ino), (uint32_t) k->n++);
+}
+
+static void
+keep_build (struct keep_set *k, const struct lk_index *idx, const struct lk_bpf_file *files, size_t n)
+{
+  size_t cap = idx->n_maps + idx->n_locks;
+
+  for (uint32_t pi = 0; pi < idx->n_procs; pi++)
+    for (size_t i = first_record (files, n, idx->procs[pi].pid);
+         (idx->procs[pi].flags & LK_COVERED) && i < n && files[i].pid == (uint32_t) idx->procs[pi].pid; i++)
+      cap++;
+  lk_hash_init (&k->h, cap);
+  k->keys = xmalloc ((cap + 1) * sizeof (*k->keys));
+  for (uint32_t pi = 0; pi < idx->n_procs; pi++)
+    for (size_t i = first_record (files, n, idx->procs[pi].pid);
+         (idx->procs[pi].flags & LK_COVERED) && i < n && files[i].pid == (uint32_t) idx->procs[pi].pid; i++)
+      keep_add (k, lk_kdev (files[i].kdev), files[i].ino);
+  for (size_t i = 0; i < idx->n_maps; i++)
+    if (idx->procs[idx->maps[i].proc].flags & LK_COVERED)
+      keep_add (k, idx->maps[i].dev, idx->maps[i].ino);
+  for (size_t i = 0; i < idx->n_locks; i++)
+    keep_add (k, idx->locks[i].dev, idx->locks[i].ino);
+}
+
+/* Whether an outside fd can meet the container's objects: a socket may be
+ * any container socket's partner (sock_diag names it by inode), an nsfs
+ * file may name a container namespace, anything else must be one of the
+ * container's objects (the checks look outside fds up by nothing else). */
+static bool
+keep_outside (const struct keep_set *k, const struct lk_index *idx, const struct lk_bpf_file *r)
+{
+  uint64_t dev = lk_kdev (r->kdev);
+
+  if (S_ISSOCK (r->mode) || dev == idx->nsfs_dev)
+    return true;
+  for (uint32_t i = lk_hash_first (&k->h, lk_key (dev, r->ino)); i != LK_NONE; i = lk_hash_next (&k->h, i))
+    if (k->keys[i][0] == dev && k->keys[i][1] == r->ino)
+      return true;
+  return false;
+}
+
+/* The BPF records of each process found under /proc; of the outside
+ * processes only what keep_outside() wants when @filter. */
+static void
+attach_files (struct lk_index *idx, const struct lk_bpf_file *files, size_t n, bool filter)
+{
+  struct keep_set k = { 0 };
+
+  if (filter)
+    keep_build (&k, idx, files, n);
+  if (idx->fds == NULL)
+    {
+      idx->cap_fds = n + 1;
+      idx->fds = lk_alloc_big (idx->cap_fds * sizeof (*idx->fds));
+    }
   for (uint32_t pi = 0; pi < idx->n_procs; pi++)
     {
       struct lk_proc *p = &idx->procs[pi];
-      size_t lo = 0, hi = n;
-      while (lo < hi)
-        {
-          size_t mid = lo + (hi - lo) / 2;
-          if (files[mid].pid < (uint32_t) p->pid)
-            lo = mid + 1;
-          else
-            hi = mid;
-        }
+      bool all = !filter || (p->flags & LK_COVERED);
       p->fd_first = idx->n_fds;
-      for (size_t i = lo; i < n && files[i].pid == (uint32_t) p->pid; i++)
+      for (size_t i = first_record (files, n, p->pid); i < n && files[i].pid == (uint32_t) p->pid; i++)
         {
-          struct lk_fd *f = new_fd (idx);
+          struct lk_fd *f;
+          if (!all && !keep_outside (&k, idx, &files[i]))
+            {
+              idx->n_fds_skipped++;
+              continue;
+            }
+          f = new_fd (idx);
           f->proc = pi;
           f->fd = (int) files[i].fd;
           f->dev = lk_kdev (files[i].kdev);
@@ -366,18 +471,19 @@ attach_files (struct lk_index *idx, const struct lk_bpf_file *files, size_t n)
         }
       p->n_fds = idx->n_fds - p->fd_first;
     }
+  lk_hash_free (&k.h);
+  free (k.keys);
 }
 
 #define PF_KTHREAD 0x00200000
 #define EXIT_ZOMBIE 0x00000020
 
-/* A process as the BPF task iterator saw it; its shared mappings from
- * /proc.  Deeper than 3 nested pid namespaces, /proc tells the rest. */
+/* A process as the BPF task iterator saw it.  Deeper than 3 nested pid
+ * namespaces, /proc tells the rest. */
 static void
 add_task (struct lk_index *idx, const struct lk_bpf_task *t)
 {
   struct lk_proc *p;
-  char path[48];
 
   if (t->level > 3)
     {
@@ -399,10 +505,6 @@ add_task (struct lk_index *idx, const struct lk_bpf_task *t)
   for (int i = 0; i < NS_MAX && p->state != 'Z' && !(p->flags & LK_KTHREAD); i++)
     p->ns[i] = t->ns[i];
   idx->n_procs++;
-  if (p->flags & LK_KTHREAD)
-    return;
-  snprintf (path, sizeof (path), "/proc/%u/maps", t->tgid);
-  read_maps (idx, AT_FDCWD, path, idx->n_procs - 1);
 }
 
 /* Every process: from the BPF task iterator, or /proc (@with_fds when the
@@ -434,15 +536,59 @@ read_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf_task *task
   return 0;
 }
 
-int
-lk_index_scan (struct lk_index *idx, pid_t skip, const char *cache, cryo_error_t *err)
+void
+lk_index_hash_maps (struct lk_index *idx)
 {
-  cleanup_free struct lk_bpf_file *files = NULL;
+  lk_hash_free (&idx->map_by_obj);
+  lk_hash_init (&idx->map_by_obj, idx->n_maps);
+  for (size_t i = 0; i < idx->n_maps; i++)
+    lk_hash_add (&idx->map_by_obj, lk_key (idx->maps[i].dev, idx->maps[i].ino ^ idx->maps[i].sysv_ipcns), i);
+}
+
+static void
+hash_pids (struct lk_index *idx)
+{
+  lk_hash_free (&idx->by_pid);
+  lk_hash_init (&idx->by_pid, idx->n_procs);
+  for (size_t i = 0; i < idx->n_procs; i++)
+    lk_hash_add (&idx->by_pid, (uint64_t) idx->procs[i].pid, i);
+}
+
+static void
+hash_fds (struct lk_index *idx)
+{
+  lk_hash_free (&idx->fd_by_obj);
+  lk_hash_init (&idx->fd_by_obj, idx->n_fds);
+  for (size_t i = 0; i < idx->n_fds; i++)
+    lk_hash_add (&idx->fd_by_obj, lk_key (idx->fds[i].dev, idx->fds[i].ino), i);
+}
+
+static void
+hash_locks (struct lk_index *idx)
+{
+  lk_hash_free (&idx->lock_by_obj);
+  lk_hash_init (&idx->lock_by_obj, idx->n_locks);
+  for (size_t i = 0; i < idx->n_locks; i++)
+    lk_hash_add (&idx->lock_by_obj, lk_key (idx->locks[i].dev, idx->locks[i].ino), i);
+}
+
+void
+lk_index_build (struct lk_index *idx)
+{
+  hash_pids (idx);
+  hash_fds (idx);
+  lk_index_hash_maps (idx);
+  hash_locks (idx);
+}
+
+int
+lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, cryo_error_t *err)
+{
   cleanup_free struct lk_bpf_task *tasks = NULL;
-  size_t n_files = 0, n_tasks = 0;
+  size_t n_tasks = 0;
   int p[2];
   struct stat st;
-  bool bpf;
+  bool fast;
 
   idx->cmp_file = lk_cmp_file;
   if (stat ("/proc/self/ns/net", &st) == 0)
@@ -455,37 +601,35 @@ lk_index_scan (struct lk_index *idx, pid_t skip, const char *cache, cryo_error_t
   close (p[1]);
   /* Fds first: a process started in between has no fds here and is looked
    * at without them, never the other way round. */
-  bpf = lk_bpf_dump (cache, &files, &n_files, &tasks, &n_tasks) == 0;
-  if (read_processes (idx, skip, tasks, n_tasks, !bpf, err) < 0)
+  fast = lk_bpf_dump (bpf, &idx->pending, &idx->n_pending, &tasks, &n_tasks) == 0;
+  if (read_processes (idx, skip, tasks, n_tasks, !fast, err) < 0)
     return -1;
-  if (bpf)
-    attach_files (idx, files, n_files);
-  log_debug ("processes from %s, fds from %s", tasks ? "BPF" : "/proc", bpf ? "BPF" : "/proc");
+  log_debug ("processes from %s, fds from %s", tasks ? "BPF" : "/proc", fast ? "BPF" : "/proc");
   if (lk_index_read_locks (idx, err) < 0)
     return -1;
-  lk_index_build (idx);
+  hash_pids (idx);
+  hash_locks (idx);
   return 0;
 }
 
 void
-lk_index_build (struct lk_index *idx)
+lk_index_attach_fds (struct lk_index *idx, bool filter)
 {
-  lk_hash_free (&idx->by_pid);
-  lk_hash_free (&idx->fd_by_obj);
-  lk_hash_free (&idx->map_by_obj);
-  lk_hash_free (&idx->lock_by_obj);
-  lk_hash_init (&idx->by_pid, idx->n_procs);
-  for (size_t i = 0; i < idx->n_procs; i++)
-    lk_hash_add (&idx->by_pid, (uint64_t) idx->procs[i].pid, i);
-  lk_hash_init (&idx->fd_by_obj, idx->n_fds);
-  for (size_t i = 0; i < idx->n_fds; i++)
-    lk_hash_add (&idx->fd_by_obj, lk_key (idx->fds[i].dev, idx->fds[i].ino), i);
-  lk_hash_init (&idx->map_by_obj, idx->n_maps);
-  for (size_t i = 0; i < idx->n_maps; i++)
-    lk_hash_add (&idx->map_by_obj, lk_key (idx->maps[i].dev, idx->maps[i].ino ^ idx->maps[i].sysv_ipcns), i);
-  lk_hash_init (&idx->lock_by_obj, idx->n_locks);
-  for (size_t i = 0; i < idx->n_locks; i++)
-    lk_hash_add (&idx->lock_by_obj, lk_key (idx->locks[i].dev, idx->locks[i].ino), i);
+  if (idx->pending)
+    attach_files (idx, idx->pending, idx->n_pending, filter);
+  free (idx->pending);
+  idx->pending = NULL;
+  idx->n_pending = 0;
+  hash_fds (idx);
+}
+
+int
+lk_index_scan (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, cryo_error_t *err)
+{
+  if (lk_index_scan_processes (idx, skip, bpf, err) < 0)
+    return -1;
+  lk_index_attach_fds (idx, false);
+  return 0;
 }
 
 static void
@@ -609,6 +753,7 @@ lk_index_clear (struct lk_index *idx)
       free (idx->nsmounts[i].ns_name);
       free (idx->nsmounts[i].mountpoint);
     }
+  free (idx->pending);
   free (idx->procs);
   free (idx->fds);
   free (idx->maps);

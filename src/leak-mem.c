@@ -69,6 +69,35 @@ check_map (struct lk_ctx *c, const struct lk_map *m)
     }
 }
 
+/* Whether container mapping @m could be shared with anyone: private and
+ * anonymous memory (ino 0, not SysV) cannot. */
+static bool
+shareable (const struct lk_map *m)
+{
+  return m->ino != 0 || m->sysv_ipcns != 0;
+}
+
+/* The container's shared mappings, and the outside's only when the
+ * container has one that can be shared: another process's mappings can only
+ * meet the container's on an object the container maps too, and reading the
+ * maps of every process on the host is most of the cost of the memory
+ * check (the outside fds on memory-only objects are in the index already). */
+void
+lk_read_maps (struct lk_ctx *c)
+{
+  struct lk_index *idx = c->idx;
+  bool any = false;
+
+  for (uint32_t p = 0; p < idx->n_procs; p++)
+    if (lk_covered (c, p))
+      lk_index_read_maps (idx, p);
+  for (size_t i = 0; i < idx->n_maps && !any; i++)
+    any = lk_covered (c, idx->maps[i].proc) && shareable (&idx->maps[i]);
+  for (uint32_t p = 0; p < idx->n_procs && any; p++)
+    lk_index_read_maps (idx, p);
+  lk_index_hash_maps (idx);
+}
+
 void
 lk_check_memory (struct lk_ctx *c)
 {
@@ -79,7 +108,7 @@ lk_check_memory (struct lk_ctx *c)
       if (!lk_covered (c, p))
         continue;
       for (size_t i = idx->procs[p].map_first; i < idx->procs[p].map_first + idx->procs[p].n_maps; i++)
-        if (idx->maps[i].ino != 0 || idx->maps[i].sysv_ipcns != 0)
+        if (shareable (&idx->maps[i]))
           check_map (c, &idx->maps[i]);
     }
 }

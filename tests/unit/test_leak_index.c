@@ -1,13 +1,16 @@
 /* The host index of the leak scan against the real host: the maps and locks
- * parsers, this process as /proc and the BPF iterators see it, and the two
- * paths agreeing with each other. */
+ * parsers, this process as /proc and the BPF iterators see it, the two
+ * paths agreeing with each other, and which outside fds the scan keeps. */
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "leak-internal.h"
@@ -40,6 +43,7 @@ test_real_index (void)
 {
   struct lk_index idx = { 0 };
   cleanup_error cryo_error_t err = NULL;
+  struct lk_bpf *bpf = lk_bpf_prepare (NULL);
   uint32_t me;
   int p[2], nul;
   bool seen = false;
@@ -48,7 +52,8 @@ test_real_index (void)
   CHECK (pipe (p) == 0);
   CHECK (fstat (p[0], &st) == 0);
   CHECK ((nul = open ("/dev/null", O_RDONLY)) >= 0);
-  CHECK (lk_index_scan (&idx, 0, NULL, &err) == 0);
+  CHECK (lk_index_scan (&idx, 0, bpf, &err) == 0);
+  lk_bpf_free (bpf);
   me = lk_proc_find (&idx, getpid ());
   CHECK (me != LK_NONE);
   CHECK (idx.procs[me].ppid == getppid ());
@@ -98,6 +103,7 @@ test_bpf_matches_proc (void)
 {
   struct lk_index viaproc = { 0 }, fast = { 0 };
   cleanup_error cryo_error_t err = NULL;
+  struct lk_bpf *prepared;
   int p[2], d, nul, fds[5];
   uint32_t a, b;
   bool bpf = false;
@@ -105,9 +111,12 @@ test_bpf_matches_proc (void)
   CHECK (pipe (p) == 0 && (d = dup (p[0])) >= 0 && (nul = open ("/dev/null", O_RDONLY)) >= 0);
   fds[0] = p[0], fds[1] = p[1], fds[2] = d, fds[3] = 1, fds[4] = nul;
   setenv ("CRYO_LEAKS_NO_BPF", "1", 1);
+  CHECK (lk_bpf_prepare (NULL) == NULL);
   CHECK (lk_index_scan (&viaproc, 0, NULL, &err) == 0);
   unsetenv ("CRYO_LEAKS_NO_BPF");
-  CHECK (lk_index_scan (&fast, 0, NULL, &err) == 0);
+  prepared = lk_bpf_prepare (NULL);
+  CHECK (lk_index_scan (&fast, 0, prepared, &err) == 0);
+  lk_bpf_free (prepared);
   a = lk_proc_find (&viaproc, getpid ());
   b = lk_proc_find (&fast, getpid ());
   CHECK (a != LK_NONE && b != LK_NONE);
@@ -161,12 +170,94 @@ test_bpf_matches_proc (void)
   return 0;
 }
 
+/* A child holding: our fds (inherited), a pipe and a socketpair
+ * of its own, and our network namespace; it writes the fd numbers of the
+ * last three and waits to be killed. */
+static pid_t
+spawn_holder (int fds[3])
+{
+  int report[2];
+  pid_t pid;
+
+  if (pipe (report) < 0 || (pid = fork ()) < 0)
+    return -1;
+  if (pid == 0)
+    {
+      int q[2], sp[2], ns;
+      close (report[0]);
+      if (pipe (q) < 0 || socketpair (AF_UNIX, SOCK_STREAM, 0, sp) < 0
+          || (ns = open ("/proc/self/ns/net", O_RDONLY)) < 0)
+        _exit (1);
+      fds[0] = q[0], fds[1] = sp[0], fds[2] = ns;
+      if (write (report[1], fds, 3 * sizeof (int)) != 3 * sizeof (int))
+        _exit (1);
+      for (;;)
+        pause ();
+    }
+  close (report[1]);
+  if (read (report[0], fds, 3 * sizeof (int)) != 3 * sizeof (int))
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      pid = -1;
+    }
+  close (report[0]);
+  return pid;
+}
+
+/* With the "container" (this process) flagged, the outside fds that cannot
+ * meet any of its objects are left out (the child's own pipe), and those
+ * that can are kept: our pipe, any socket, a namespace. */
+static int
+check_filtered (struct lk_index *idx, const struct lk_bpf *bpf, pid_t pid, const int p[2], const int held[3])
+{
+  cleanup_error cryo_error_t err = NULL;
+  uint32_t me, child;
+
+  CHECK (lk_index_scan_processes (idx, 0, bpf, &err) == 0);
+  me = lk_proc_find (idx, getpid ());
+  child = lk_proc_find (idx, pid);
+  CHECK (me != LK_NONE && child != LK_NONE);
+  idx->procs[me].flags |= LK_COVERED;
+  lk_index_attach_fds (idx, true);
+  CHECK (fd_of (idx, me, p[0]) && fd_of (idx, me, p[1]));
+  CHECK (fd_of (idx, child, p[0]) && fd_of (idx, child, p[1]));
+  CHECK (fd_of (idx, child, held[1]) && fd_of (idx, child, held[2]));
+  if (bpf)
+    CHECK (fd_of (idx, child, held[0]) == NULL && idx->n_fds_skipped > 0);
+  else
+    printf ("# no BPF here: the /proc path keeps every fd\n");
+  return 0;
+}
+
+static int
+test_filtered_fds (void)
+{
+  struct lk_index idx = { 0 };
+  struct lk_bpf *bpf = lk_bpf_prepare (NULL);
+  int p[2], held[3], ret;
+  pid_t pid;
+
+  CHECK (pipe (p) == 0);
+  pid = spawn_holder (held);
+  CHECK (pid > 0);
+  ret = check_filtered (&idx, bpf, pid, p, held);
+  lk_index_clear (&idx);
+  lk_bpf_free (bpf);
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  close (p[0]);
+  close (p[1]);
+  return ret;
+}
+
 int
 main (void)
 {
-  TAP_PLAN (3);
+  TAP_PLAN (4);
   RUN_TEST (test_parsers);
   RUN_TEST (test_real_index);
   RUN_TEST (test_bpf_matches_proc);
+  RUN_TEST (test_filtered_fds);
   return tap_exit ();
 }
