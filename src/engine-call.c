@@ -126,6 +126,8 @@ exec_swrk (struct engine_call *c, pid_t parent, int sk, int out, int devnull, ch
     _exit (127);
   if (c->own_pgrp)
     setpgid (0, 0);
+  if (c->kdat_ns)
+    engine_kdat_enter (c->e, c->work_dir_fd);
   for (int s = 1; s < NSIG; s++)
     signal (s, SIG_DFL);
   sigemptyset (&none);
@@ -152,10 +154,11 @@ exec_swrk (struct engine_call *c, pid_t parent, int sk, int out, int devnull, ch
 static int
 spawn_swrk (struct engine_call *c, int *sk_out, int *out_fd, cryo_error_t *err)
 {
-  cleanup_close int devnull = -1, out = -1;
-  int sks[2];
+  cleanup_close int devnull = -1, out = -1, sync_r = -1, sync_w = -1;
+  int sks[2], p[2];
   cleanup_strv char **envp = engine_swrk_env (c->e);
   pid_t parent = getpid (), pid;
+  char byte;
 
   devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull < 0)
@@ -163,6 +166,11 @@ spawn_swrk (struct engine_call *c, int *sk_out, int *out_fd, cryo_error_t *err)
   out = memfd_create ("criu-output", MFD_CLOEXEC);
   if (out < 0)
     return cryo_error (err, errno, "memfd_create");
+  /* Closed by the child's exec: by then it is in its mount namespace. */
+  if (c->kdat_ns && pipe2 (p, O_CLOEXEC) < 0)
+    c->kdat_ns = false;
+  else if (c->kdat_ns)
+    sync_r = p[0], sync_w = p[1];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sks) < 0)
     return cryo_error (err, errno, "socketpair for criu swrk");
   pid = fork ();
@@ -178,6 +186,13 @@ spawn_swrk (struct engine_call *c, int *sk_out, int *out_fd, cryo_error_t *err)
   if (c->own_pgrp)
     setpgid (pid, pid);
   close (sks[1]);
+  if (sync_r >= 0)
+    {
+      close (sync_w);
+      sync_w = -1;
+      while (read (sync_r, &byte, 1) < 0 && errno == EINTR)
+        ;
+    }
   c->swrk_pid = pid;
   *sk_out = sks[0];
   *out_fd = move_fd (&out);
@@ -349,7 +364,7 @@ run_captured (criu_opts *opts, engine_rpc_fn fn, void *arg)
 int
 engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *rpc_ret, cryo_error_t *err)
 {
-  cleanup_close int sk = -1, out = -1;
+  cleanup_close int sk = -1, out = -1, ns_work = -1;
   struct watchdog w;
   siginfo_t si;
   int lib_sk, status;
@@ -360,6 +375,8 @@ engine_call_run (struct engine_call *c, criu_opts *opts, engine_rpc_fn fn, int *
                        c->e->binary);
   if (spawn_swrk (c, &sk, &out, err) < 0)
     return -1;
+  if (c->kdat_ns && (ns_work = engine_kdat_work_dir (c->swrk_pid, c->work_dir_fd)) >= 0)
+    criu_local_set_work_dir_fd (opts, ns_work);
   /* libcriu closes the fd it is given; cryo keeps its own to shut it down. */
   lib_sk = fcntl (sk, F_DUPFD_CLOEXEC, 3);
   if (lib_sk < 0 || watchdog_start (&w, c, sk, err) < 0)

@@ -360,6 +360,8 @@ engine_criu_dump (struct engine *e, const struct engine_dump_opts *o, cryo_error
     return -1;
   call_init (&c, e, o->pre_dump ? "pre-dump" : "dump", o->c.deadline_ms);
   c.own_pgrp = !o->c.shell_job;
+  c.kdat_ns = engine_kdat_ns_for_pid (e, o->pid);
+  c.work_dir_fd = o->c.work_fd >= 0 ? o->c.work_fd : o->c.images_fd;
   c.notify = o->c.notify;
   c.notify_data = o->c.notify_data;
   engine_snapshot_take (&snap, o->pid, o->freeze_cgroup);
@@ -442,6 +444,8 @@ engine_criu_restore (struct engine *e, const struct engine_restore_opts *o, pid_
     keep[i] = o->inherit_fds[i].fd;
   call_init (&c, e, "restore", o->c.deadline_ms);
   c.own_pgrp = !o->c.shell_job;
+  c.kdat_ns = engine_kdat_ns_for_images (e, o->c.images_fd);
+  c.work_dir_fd = o->c.work_fd >= 0 ? o->c.work_fd : o->c.images_fd;
   c.track_notify = true; /* the restored root's pid, to clean up after a deadline */
   c.keep_fds = keep;
   c.n_keep_fds = o->n_inherit_fds;
@@ -549,6 +553,7 @@ engine_free (struct engine *e)
   free (e->state_root);
   free (e->cache_dir);
   free (e->kdat_path);
+  free (e->kdat_bind);
   free (e);
 }
 

@@ -22,6 +22,7 @@ struct engine
   bool no_kdat_cache;
   bool kdat_checked; /* engine_kdat_ensure ran in this process */
   char *kdat_path;   /* where CRIU loads kdat from, once known */
+  char *kdat_bind;   /* our copy, bound onto kdat_path in CRIU's own mount namespace; NULL if not */
   bool kdat_cached;
   int hw_breakpoints;            /* -2: not asked yet */
   int soft_dirty;                /* -1: not probed yet */
@@ -37,6 +38,8 @@ struct engine_call
   const int *keep_fds; /* inherited by CRIU at the same numbers */
   size_t n_keep_fds;
   bool own_pgrp;     /* put CRIU in its own process group (not for shell jobs) */
+  bool kdat_ns;      /* CRIU in a mount namespace of its own that shows the kdat cache */
+  int work_dir_fd;   /* with kdat_ns: the directory CRIU works in (the work dir, else the images) */
   bool track_notify; /* ask for notifications even without a callback (restore) */
   engine_notify_cb notify;
   void *notify_data;
@@ -79,6 +82,18 @@ int engine_libcriu_load (cryo_error_t *err);
 /* engine-kdat.c: make CRIU find a kdat cache (see the file's comment).
  * Never fails the call: problems are logged at debug level. */
 void engine_kdat_ensure (struct engine *e);
+/* May CRIU run in a mount namespace of its own (engine_call.kdat_ns) to
+ * load the cache?  Only for a tree whose mount namespace is not cryo's:
+ * the tree rooted at @pid (dump), the tree in the images (restore). */
+bool engine_kdat_ns_for_pid (struct engine *e, pid_t pid);
+bool engine_kdat_ns_for_images (struct engine *e, int images_fd);
+/* In the forked child that becomes CRIU: that mount namespace, entered
+ * from @work_dir_fd.  CRIU mounts relative to its work dir (its cgroup
+ * yard), which must therefore be a mount of its namespace: the parent
+ * hands it the directory as the child sees it, engine_kdat_work_dir (the
+ * child's cwd, once the child has executed CRIU), or -1 to keep its own. */
+void engine_kdat_enter (const struct engine *e, int work_dir_fd);
+int engine_kdat_work_dir (pid_t child, int work_dir_fd);
 
 /* engine-log.c: the first error in CRIU's log at @path, translated when
  * cryo knows the cause; NULL when the log has none or cannot be read. */

@@ -12,21 +12,35 @@
  *
  * So cryo, once per boot, CRIU binary and state root:
  *  1. asks CRIU where it looks: a run with -v4 logs "File <path> does not
- *     exist" (or "Loaded kdat cache from <path>": when that is a mount
- *     point, another state root did the work, and its file is adopted);
+ *     exist" (or "Loaded kdat cache from <path>");
  *  2. if that directory is a tmpfs, CRIU caches by itself: nothing to do;
  *  3. otherwise, in a private mount namespace with a tmpfs over that
  *     directory, lets CRIU probe and save, and copies the file to
  *     <root>/.engine-cache/criu.kdat;
- *  4. bind-mounts that copy onto <path> in the host mount namespace (CRIU
- *     must run there to dump host-namespace trees).
- * The cache is keyed by boot id and the binary's identity; after a reboot
- * the bind mount is gone and CRIU itself discards the empty mount point as
- * stale.  Nothing here may fail a call: problems are logged at debug level
- * and CRIU simply probes as before. */
+ *  4. on each dump or restore of a tree with a mount namespace of its own,
+ *     the forked child that becomes CRIU unshares a mount namespace, makes
+ *     it a recursive slave of the host's and bind-mounts that copy onto
+ *     <path> there only (engine_kdat_enter).  Nothing is mounted on the
+ *     host: the namespace dies with CRIU (even when the watchdog kills it).
+ *     A slave, not private: a mount the host makes later (a netns under a
+ *     shared /run/netns) still reaches CRIU, and the mounts a restored tree
+ *     gets from CRIU's copies stay slaves of the host's, as they would be
+ *     (cryo's default rootfs propagation is rslave; restore binds from
+ *     private directories anyway); nothing CRIU mounts (kdat, its root and
+ *     cgroup yards) can propagate back.
+ * CRIU must share cryo's mount namespace when the tree does (a host-
+ * namespace subtree, the unit tests): in another one it would dump the
+ * host's mounts as the tree's, or restore the tree into its own namespace.
+ * Those calls run CRIU as before and it probes.  The bind needs an existing
+ * file at <path>: cryo leaves an empty one there (a CRIU run on the host
+ * calls it stale and removes it; the next call creates it again).
+ * The cache is keyed by boot id and the binary's identity.  Nothing here
+ * may fail a call: problems are logged at debug level and CRIU simply
+ * probes as before. */
 #define _GNU_SOURCE
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -120,16 +134,13 @@ run_criu_probe (const char *binary, const char *log)
   return WIFEXITED (status) && WEXITSTATUS (status) != 127 ? 0 : -1;
 }
 
-/* The kdat path CRIU names in its log; *loaded when it loaded it. */
+/* The kdat path CRIU names in its log. */
 static char *
-kdat_path_from_log (const char *log, bool *loaded)
+kdat_path_from_log (const char *log)
 {
-  static const struct
-  {
-    const char *head, *pattern;
-  } says[] = {
+  static const char *const says[][2] = {
     { "File ", "File %4095s does not exist" },
-    { "Loaded kdat cache from ", "Loaded kdat cache from %4095s" }, /* the only "loaded" */
+    { "Loaded kdat cache from ", "Loaded kdat cache from %4095s" },
     { "Stale ", "Stale %4095s file" },
     { "Can't load ", "Can't load %4095s" },
   };
@@ -142,12 +153,9 @@ kdat_path_from_log (const char *log, bool *loaded)
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     for (size_t i = 0; i < ARRAY_SIZE (says); i++)
       {
-        const char *p = strstr (line, says[i].head);
-        if (p && sscanf (p, says[i].pattern, path) == 1 && path[0] == '/' && strstr (path, "kdat"))
-          {
-            *loaded = i == 1;
-            return xstrdup (path);
-          }
+        const char *p = strstr (line, says[i][0]);
+        if (p && sscanf (p, says[i][1], path) == 1 && path[0] == '/' && strstr (path, "kdat"))
+          return xstrdup (path);
       }
   return NULL;
 }
@@ -169,15 +177,6 @@ copy_file_to (const char *src, int dirfd, const char *name)
   return 0;
 }
 
-static bool
-mount_root (const char *path)
-{
-  struct statx stx;
-
-  return statx (AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) == 0
-         && (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
 /* Step 3, in a private mount namespace: CRIU probes and saves on a tmpfs. */
 static int
 probe_on_tmpfs (struct engine *e, int cachefd, const char *path, const char *dir)
@@ -192,9 +191,7 @@ probe_on_tmpfs (struct engine *e, int cachefd, const char *path, const char *dir
 }
 
 /* In a forked child, inside the cache dir: steps 1-3 of the file comment.
- * A kdat another state root already put in place (a mount point CRIU
- * loads) is adopted instead of probed again.  Writes "kdat.path" and,
- * unless CRIU caches by itself, "criu.kdat". */
+ * Writes "kdat.path" and, unless CRIU caches by itself, "criu.kdat". */
 static _Noreturn void
 generate_child (struct engine *e, int cachefd)
 {
@@ -203,25 +200,19 @@ generate_child (struct engine *e, int cachefd)
   cleanup_free char *info = NULL;
   cryo_error_t ignored = NULL;
   const char *mode = "bind";
-  bool loaded = false;
 
   if (fchdir (cachefd) < 0)
     _exit (2);
   unlinkat (cachefd, "kdat-where.log", 0);
   if (run_criu_probe (e->binary, "kdat-where.log") < 0)
     _exit (3);
-  path = kdat_path_from_log ("kdat-where.log", &loaded);
+  path = kdat_path_from_log ("kdat-where.log");
   if (path == NULL)
     _exit (4);
   dir = xstrdup (path);
   dirname (dir);
   if (on_tmpfs (dir))
     mode = "native";
-  else if (loaded && mount_root (path))
-    {
-      if (copy_file_to (path, cachefd, "criu.kdat") < 0)
-        _exit (5);
-    }
   else if (probe_on_tmpfs (e, cachefd, path, dir) < 0)
     _exit (6);
   info = xasprintf ("%s\n%s\n", path, mode);
@@ -250,64 +241,6 @@ generate (struct engine *e, int cachefd, const char *key)
   if (write_file_atomic_at (cachefd, "kdat.key", key, strlen (key), &ignored) < 0)
     return cryo_error_release (&ignored), -1;
   return 0;
-}
-
-static bool mount_root (const char *path);
-
-/* Does <path> hold a kdat CRIU will load and trust for this boot?  The
- * same size and magics as our copy (CRIU's second magic is its build time,
- * so a new binary does not match), and on a tmpfs or a mount point (gone at
- * reboot).  Byte equality is too strict: every CRIU probe differs a little,
- * and each state root (tests use many) generates its own copy. */
-static bool
-kdat_usable (const char *path, int cachefd)
-{
-  cleanup_free char *x = NULL;
-  cleanup_free char *y = NULL;
-  cryo_error_t ignored = NULL;
-  size_t lx, ly;
-
-  if (!mount_root (path))
-    {
-      cleanup_free char *dir = xstrdup (path);
-      if (!on_tmpfs (dirname (dir)))
-        return false;
-    }
-  if (read_all_file (path, &x, &lx, &ignored) < 0
-      || read_all_file_at (cachefd, "criu.kdat", &y, &ly, &ignored) < 0)
-    return cryo_error_release (&ignored), false;
-  return lx == ly && lx >= 8 && memcmp (x, y, 8) == 0;
-}
-
-/* Step 4: <path> shows our copy (whoever mounted it). */
-static bool
-ensure_bind (struct engine *e, const char *path, int cachefd)
-{
-  cleanup_free char *src = xasprintf ("%s/criu.kdat", e->cache_dir);
-  bool created = false;
-
-  if (kdat_usable (path, cachefd))
-    return true;
-  if (access (path, F_OK) < 0)
-    {
-      int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd < 0)
-        {
-          log_debug ("kdat cache: create `%s`: %s", path, strerror (errno));
-          return false;
-        }
-      close (fd);
-      created = true;
-    }
-  if (mount (src, path, NULL, MS_BIND, NULL) < 0)
-    {
-      log_debug ("kdat cache: bind `%s` on `%s`: %s", src, path, strerror (errno));
-      if (created)
-        unlink (path);
-      return false;
-    }
-  log_debug ("kdat cache: `%s` now shows `%s`", path, src);
-  return kdat_usable (path, cachefd);
 }
 
 /* The cache is current when kdat.key matches; returns kdat.path's lines. */
@@ -340,12 +273,43 @@ open_cache_dir (struct engine *e)
   return open (e->cache_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 }
 
+/* A bind needs a file at @path: whatever is there, or an empty one. */
 static bool
-in_place (struct engine *e, const char *path, const char *mode, int cachefd, bool fix)
+bind_target (const char *path, bool create)
+{
+  struct stat st;
+  int fd;
+
+  if (stat (path, &st) == 0)
+    return S_ISREG (st.st_mode);
+  if (!create || errno != ENOENT)
+    return false;
+  fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST)
+    {
+      log_debug ("kdat cache: create `%s`: %s", path, strerror (errno));
+      return false;
+    }
+  if (fd >= 0)
+    close (fd);
+  return true;
+}
+
+/* Our copy holds something CRIU may load (CRIU checks size and magics). */
+static bool
+copy_ready (int cachefd)
+{
+  struct stat st;
+
+  return fstatat (cachefd, "criu.kdat", &st, 0) == 0 && S_ISREG (st.st_mode) && st.st_size >= 8;
+}
+
+static bool
+in_place (const char *path, const char *mode, int cachefd, bool fix)
 {
   if (strcmp (mode, "native") == 0)
     return access (path, R_OK) == 0;
-  return fix ? ensure_bind (e, path, cachefd) : kdat_usable (path, cachefd);
+  return copy_ready (cachefd) && bind_target (path, fix);
 }
 
 void
@@ -366,22 +330,105 @@ engine_kdat_ensure (struct engine *e)
       log_debug ("kdat cache: no cache directory `%s`", e->cache_dir);
       return;
     }
-  if (read_state (cachefd, key, &path, &mode) && in_place (e, path, mode, cachefd, false))
+  if (read_state (cachefd, key, &path, &mode) && in_place (path, mode, cachefd, false))
     e->kdat_cached = true;
   else
     {
-      /* Serialise generation and mounting between concurrent cryo processes. */
+      /* Serialise generation between concurrent cryo processes. */
       if (flock (cachefd, LOCK_EX) < 0)
         return;
       free (path), free (mode);
       path = mode = NULL;
       if (read_state (cachefd, key, &path, &mode)
           || (generate (e, cachefd, key) == 0 && read_state (cachefd, key, &path, &mode)))
-        e->kdat_cached = in_place (e, path, mode, cachefd, true);
+        e->kdat_cached = in_place (path, mode, cachefd, true);
       flock (cachefd, LOCK_UN);
     }
   if (path == NULL)
     return;
   e->kdat_path = xstrdup (path);
+  if (e->kdat_cached && strcmp (mode, "bind") == 0)
+    e->kdat_bind = xasprintf ("%s/criu.kdat", e->cache_dir);
   log_debug ("kdat cache: `%s` (%s)%s", path, mode, e->kdat_cached ? "" : " not in place");
+}
+
+bool
+engine_kdat_ns_for_pid (struct engine *e, pid_t pid)
+{
+  char path[64];
+  struct stat tree, ours;
+
+  if (e->kdat_bind == NULL)
+    return false;
+  snprintf (path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+  return stat (path, &tree) == 0 && stat ("/proc/self/ns/mnt", &ours) == 0
+         && (tree.st_ino != ours.st_ino || tree.st_dev != ours.st_dev);
+}
+
+/* CRIU writes mountpoints-<id>.img exactly when the tree's root had a
+ * mount namespace other than CRIU's (criu/mount.c, dump_mnt_namespaces). */
+bool
+engine_kdat_ns_for_images (struct engine *e, int images_fd)
+{
+  cleanup_dir DIR *d = NULL;
+  struct dirent *de;
+  int fd;
+
+  if (e->kdat_bind == NULL)
+    return false;
+  fd = openat (images_fd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || (d = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return false;
+    }
+  while ((de = readdir (d)) != NULL)
+    if (strncmp (de->d_name, "mountpoints-", strlen ("mountpoints-")) == 0)
+      return true;
+  return false;
+}
+
+/* Step 4, in the forked child before it executes CRIU: only syscalls on
+ * strings made before the fork.  Any failure leaves CRIU to probe; a bind
+ * is made only once nothing can propagate back to the host.  unshare()
+ * moves the cwd to its copy in the new namespace. */
+void
+engine_kdat_enter (const struct engine *e, int work_dir_fd)
+{
+  int host;
+
+  if (e->kdat_bind == NULL || e->kdat_path == NULL || fchdir (work_dir_fd) < 0)
+    return;
+  host = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+  if (host < 0)
+    return;
+  if (unshare (CLONE_NEWNS) == 0)
+    {
+      if (mount (NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0)
+        mount (e->kdat_bind, e->kdat_path, NULL, MS_BIND, NULL);
+      else if (setns (host, CLONE_NEWNS) < 0)
+        (void)0; /* a full peer copy of the host's: CRIU works there as well, and probes */
+    }
+  close (host);
+}
+
+int
+engine_kdat_work_dir (pid_t child, int work_dir_fd)
+{
+  char path[64];
+  struct stat a, b;
+  int fd;
+
+  snprintf (path, sizeof path, "/proc/%d/cwd", (int)child);
+  fd = open (path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  /* The same directory, or CRIU moved already: then keep cryo's. */
+  if (fstat (fd, &a) < 0 || fstat (work_dir_fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
 }

@@ -38,6 +38,7 @@ engine_report_free (struct engine_report *r)
   free (r->cgroup_layout);
   free (r->cgroup_detail);
   free (r->kdat_cache);
+  free (r->kdat_source);
   for (size_t i = 0; i < r->n_features; i++)
     free (r->features[i].reason);
   memset (r, 0, sizeof *r);
@@ -82,8 +83,13 @@ check_call (struct engine *e, const char *what, engine_rpc_fn fn, void *arg, con
 {
   cleanup_close int dirfd = open (e->cache_dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   cleanup_free char *log_path = xasprintf ("%s/%s", e->cache_dir, log);
-  struct engine_call c
-      = { .e = e, .what = what, .deadline_ms = e->deadline_ms, .own_pgrp = true, .rpc_arg = arg };
+  struct engine_call c = { .e = e,
+                           .what = what,
+                           .deadline_ms = e->deadline_ms,
+                           .own_pgrp = true,
+                           .kdat_ns = e->kdat_bind != NULL && dirfd >= 0, /* no tree: any namespace serves */
+                           .work_dir_fd = dirfd,
+                           .rpc_arg = arg };
   cryo_error_t err = NULL;
   criu_opts *o = NULL;
   int rpc_ret = -1;
@@ -226,7 +232,12 @@ verdicts (struct engine_report *r)
                           : r->version.criu >= 40200 ? "they do not fire here: CRIU >= 4.2 detects it and "
                                                        "does without them"
                                                      : "they do not fire here"));
-  if (r->kdat_cached)
+  if (r->kdat_cached && r->kdat_source)
+    add_feature (r, "kdat-cache", ENGINE_SUPPORTED,
+                 xasprintf ("CRIU loads its kernel probe from `%s`, bound from `%s` in a mount namespace of "
+                            "its own (calls on trees outside cryo's mount namespace)",
+                            r->kdat_cache, r->kdat_source));
+  else if (r->kdat_cached)
     add_feature (r, "kdat-cache", ENGINE_SUPPORTED,
                  xasprintf ("CRIU loads its kernel probe from `%s`", r->kdat_cache));
   else
@@ -278,6 +289,7 @@ engine_criu_check (struct engine *e, struct engine_report *r, cryo_error_t *err)
   probe_cgroups (r);
   r->pipe_max_size = engine_pipe_max_size ();
   r->kdat_cache = xstrdup (e->kdat_path);
+  r->kdat_source = e->kdat_bind ? xstrdup (e->kdat_bind) : NULL;
   r->kdat_cached = e->kdat_cached;
   verdicts (r);
   return 0;
@@ -299,6 +311,7 @@ engine_report_to_json (const struct engine_report *r, json_gen_t *g)
   jg_kv_int (g, "hardwareBreakpoints", r->criu_hw_breakpoints);
   jg_kv_bool (g, "faultNoBreakpoints", r->criu_fault_no_breakpoints);
   jg_kv_str (g, "kdatCache", r->kdat_cache);
+  jg_kv_str (g, "kdatSource", r->kdat_source);
   jg_kv_bool (g, "kdatCached", r->kdat_cached);
   jg_close_map (g);
   jg_key (g, "host");

@@ -11,7 +11,8 @@
  *    breakpoints itself, CRIU_FAULT=130 is set when a probe says they do not
  *    fire (the probe result is cached under the state root);
  *  - CRIU's kernel-feature cache (kdat) is kept where CRIU finds it even when
- *    /run is not a tmpfs, so calls do not re-probe the kernel every time;
+ *    /run is not a tmpfs (bound there in a mount namespace of CRIU's own,
+ *    never on the host), so calls do not re-probe the kernel every time;
  *  - a failure is one line: the first "Error" line of CRIU's log (translated
  *    when cryo knows the cause better) plus the path of the full log.
  *
@@ -205,6 +206,7 @@ struct engine_report
   char *cgroup_detail;            /* e.g. "v1 controllers, empty cgroup2 at /sys/fs/cgroup/unified" */
   unsigned long pipe_max_size;    /* fs.pipe-max-size */
   char *kdat_cache;               /* where CRIU loads its kdat cache from, NULL if none */
+  char *kdat_source;              /* the copy bound there in CRIU's own mount namespace, or NULL */
   bool kdat_cached;               /* calls skip CRIU's kernel probing */
   struct engine_feature features[ENGINE_MAX_FEATURES];
   size_t n_features;

@@ -166,6 +166,19 @@ gone (pid_t pid)
   return false;
 }
 
+/* A tree of cryo's mount namespace must come back in it, not in one CRIU
+ * made for itself (the kdat cache's, engine-kdat.c). */
+static bool
+in_our_mntns (pid_t pid)
+{
+  char path[64];
+  struct stat a, b;
+
+  snprintf (path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+  return stat (path, &a) == 0 && stat ("/proc/self/ns/mnt", &b) == 0 && a.st_ino == b.st_ino
+         && a.st_dev == b.st_dev;
+}
+
 static bool
 alive_and_running (pid_t pid)
 {
@@ -289,6 +302,7 @@ test_dump_restore (void)
   CHECK (pid == old_root); /* same pid */
   CHECK (seen.pre_restore == 1 && seen.post_restore == 1 && seen.pid == pid);
   CHECK (getpgid (pid) == pid && getsid (pid) == pid);
+  CHECK (in_our_mntns (pid) && in_our_mntns (old_child));
   CHECK (alive_and_running (old_child));
   next = counter_moves_from (stopped);
   /* From where it stopped: the same counter (token) and a higher count. */
