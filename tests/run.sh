@@ -41,9 +41,11 @@ run_tap() {
     local name=$1 out rc
     shift
     out=$(mktemp)
+    local start=$SECONDS
     echo "# $name"
     timeout --kill-after=30 "$file_timeout" "$@" 2>&1 | tee "$out"
     rc=${PIPESTATUS[0]}
+    echo "# $name: $((SECONDS - start)) s"
     [ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${file_timeout}s"
     tally "$name" "$rc" "$out"
     [ "$rc" -eq 124 ] && failed=$((failed + 1))
