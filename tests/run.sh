@@ -17,6 +17,16 @@ file_timeout=${CRYO_TEST_FILE_TIMEOUT:-900}
 
 passed=0 failed=0 skipped=0
 
+# The containers' state root, this run's own: what a test program killed by
+# the timeout could not clean up is found there and removed.
+if [ -z "${CRYO_ROOT:-}" ]; then
+    export CRYO_ROOT=/run/cryo-tests.$$
+    own_root=true
+fi
+# The parent cgroups cryo makes ("/cryo" in each hierarchy) that were not
+# there before the run, removed at its end when empty.
+cgroups_before=$(ls -d /sys/fs/cgroup/cryo /sys/fs/cgroup/*/cryo 2>/dev/null)
+
 # Count one TAP stream; a program that ends early fails what it did not run.
 tally() {
     local name=$1 rc=$2 out=$3 planned=0 seen=0 line
@@ -60,6 +70,26 @@ run_unit() {
     done
 }
 
+# After each bats file: a container still in the state root was left behind
+# (the file's teardown did not run, or missed it): a failure.
+sweep_root() {
+    local name=$1 id
+    for id in $(ls "$CRYO_ROOT" 2>/dev/null); do
+        echo "not ok - $name left container $id behind (deleted now)"
+        failed=$((failed + 1))
+        "$builddir/cryo" --root "$CRYO_ROOT" delete --force "$id" >/dev/null 2>&1
+    done
+}
+
+sweep_end() {
+    local cg
+    [ "${own_root:-}" = true ] && rm -rf "$CRYO_ROOT"
+    for cg in /sys/fs/cgroup/cryo /sys/fs/cgroup/*/cryo; do
+        [ -d "$cg" ] && ! grep -qxF "$cg" <<<"$cgroups_before" && rmdir "$cg" 2>/dev/null
+    done
+    return 0
+}
+
 run_bats() {
     local f
     if [ "$(id -u)" -ne 0 ]; then
@@ -68,6 +98,7 @@ run_bats() {
     fi
     for f in "$@"; do
         run_tap "bats/$(basename "$f")" bats --tap "$f"
+        sweep_root "bats/$(basename "$f")"
     done
 }
 
@@ -85,5 +116,6 @@ unit) run_unit ;;
 *) run_bats "$@" ;;
 esac
 
+sweep_end
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
