@@ -1,8 +1,10 @@
-/* The host index of leak detection: one pass over /proc for every process
- * (status, namespaces, fds, shared mappings), /proc/locks, and hash tables
- * keyed by (device, inode), so that "who else holds this?" is one lookup.
+/* The host index of leak detection: every process and fd (BPF iterators,
+ * or one pass over /proc: status, namespaces, fds), shared mappings on
+ * demand, /proc/locks, and hash tables keyed by (device, inode), so that
+ * "who else holds this?" is one lookup.
  *
- * Outside processes get the cheap part only (one stat per fd); container
+ * Outside processes get the cheap part only (one stat per fd, and only the
+ * fds that can meet the container's objects are kept from BPF); container
  * processes also get their fd links and fdinfo (lk_index_detail).  Processes
  * that end during the pass are skipped: they hold nothing any more. */
 #include "config.h"
