@@ -206,12 +206,13 @@ cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spe
                    const struct cr_externals *x, struct image *img, struct cgroup_manager *cg,
                    cryo_error_t *err)
 {
-  cleanup_free char *parent = xasprintf ("%s.restore", state_root);
+  /* In the state root, under a dot name that `list` skips. */
+  cleanup_free char *parent = xasprintf ("%s/.restore", state_root);
   cleanup_free char *tmpl = xasprintf ("%s/@restore-XXXXXX", parent);
 
   m->external = xzalloc (sizeof (char *));
-  if (mkdir (parent, 0711) < 0 && errno != EEXIST)
-    return cryo_error (err, errno, "create `%s`", parent);
+  if (mkdir_p (parent, 0711, err) < 0)
+    return -1;
   if (mkdtemp (tmpl) == NULL || chmod (tmpl, 0711) < 0)
     return cryo_error (err, errno, "create a directory in `%s`", parent);
   m->dir = steal_pointer (&tmpl);

@@ -42,11 +42,11 @@ cr_alive() {
 # Nothing restore prepares on the host remains: no @restore-* directory
 # next to the state root, no mount of one.
 cr_no_restore_remains() {
-    if compgen -G "$CRYO_ROOT.restore/@restore-*" >/dev/null; then
-        echo "restore directories left: $(echo "$CRYO_ROOT".restore/@restore-*)" >&2
+    if compgen -G "$CRYO_ROOT/.restore/@restore-*" >/dev/null; then
+        echo "restore directories left: $(echo "$CRYO_ROOT"/.restore/@restore-*)" >&2
         return 1
     fi
-    if grep -qF "$CRYO_ROOT.restore/@restore-" /proc/self/mountinfo; then
+    if grep -qF "$CRYO_ROOT/.restore/@restore-" /proc/self/mountinfo; then
         echo "restore mounts left on the host" >&2
         return 1
     fi
