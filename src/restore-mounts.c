@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -201,21 +202,43 @@ prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_ext
   return 0;
 }
 
+/* <state root>.restore/@restore-XXXXXX: next to the state root, not in
+ * it, because the state root is 0700 and a container's mapped root user
+ * must reach its rootfs.  The parent goes with the last restore using it
+ * (cr_mounts_release), so a concurrent release may remove it between our
+ * mkdir and mkdtemp: then once more. */
+static int
+make_restore_dir (struct cr_mounts *m, const char *state_root, cryo_error_t *err)
+{
+  cleanup_free char *parent = xasprintf ("%s.restore", state_root);
+
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      cleanup_free char *tmpl = xasprintf ("%s/@restore-XXXXXX", parent);
+
+      if (mkdir (parent, 0711) < 0 && errno != EEXIST)
+        return cryo_error (err, errno, "create `%s`", parent);
+      if (mkdtemp (tmpl) != NULL)
+        {
+          m->dir = steal_pointer (&tmpl);
+          if (chmod (m->dir, 0711) < 0)
+            return cryo_error (err, errno, "chmod `%s`", m->dir);
+          return 0;
+        }
+      if (errno != ENOENT)
+        break;
+    }
+  return cryo_error (err, errno, "create a directory in `%s`", parent);
+}
+
 int
 cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spec *spec,
                    const struct cr_externals *x, struct image *img, struct cgroup_manager *cg,
                    cryo_error_t *err)
 {
-  /* In the state root, under a dot name that `list` skips. */
-  cleanup_free char *parent = xasprintf ("%s/.restore", state_root);
-  cleanup_free char *tmpl = xasprintf ("%s/@restore-XXXXXX", parent);
-
   m->external = xzalloc (sizeof (char *));
-  if (mkdir_p (parent, 0711, err) < 0)
+  if (make_restore_dir (m, state_root, err) < 0)
     return -1;
-  if (mkdtemp (tmpl) == NULL || chmod (tmpl, 0711) < 0)
-    return cryo_error (err, errno, "create a directory in `%s`", parent);
-  m->dir = steal_pointer (&tmpl);
   m->root = xasprintf ("%s/root", m->dir);
   if (mount_private (m, spec->rootfs, m->root, NULL, MS_BIND | MS_REC, NULL, err) < 0)
     return cryo_error_wrap (err, "rootfs");
@@ -240,8 +263,8 @@ cr_mounts_release (struct cr_mounts *m)
         log_warning ("detach `%s`: %s", m->mounted[n - 1], strerror (errno));
       rmdir (m->mounted[n - 1]);
     }
-  if (m->dir)
-    rmdir (m->dir);
+  if (m->dir && rmdir (m->dir) == 0)
+    rmdir (dirname (m->dir)); /* fails while another restore uses it */
   strv_free (m->mounted);
   strv_free (m->external);
   free (m->dir);

@@ -39,14 +39,14 @@ cr_alive() {
     [ "$pid" -gt 0 ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
 }
 
-# Nothing restore prepares on the host remains: no @restore-* directory
-# next to the state root, no mount of one.
+# Nothing restore prepares on the host remains: no directory next to the
+# state root, no mount of one.
 cr_no_restore_remains() {
-    if compgen -G "$CRYO_ROOT/.restore/@restore-*" >/dev/null; then
-        echo "restore directories left: $(echo "$CRYO_ROOT"/.restore/@restore-*)" >&2
+    if [ -e "$CRYO_ROOT.restore" ]; then
+        echo "restore directories left: $(ls -A "$CRYO_ROOT".restore)" >&2
         return 1
     fi
-    if grep -qF "$CRYO_ROOT/.restore/@restore-" /proc/self/mountinfo; then
+    if grep -qF "$CRYO_ROOT.restore/@restore-" /proc/self/mountinfo; then
         echo "restore mounts left on the host" >&2
         return 1
     fi
