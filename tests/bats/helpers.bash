@@ -116,3 +116,21 @@ cryo_teardown() {
 teardown() {
     cryo_teardown
 }
+
+# The hex value of a /proc/self/status field in $output.
+status_field() {
+    printf '%s\n' "$output" | awk -v f="$1:" '$1 == f { print $2 }'
+}
+
+# $output of `id -u; grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status;
+# mkdir /tmp/denied` run as uid 1000 without noNewPrivileges under a filter
+# that fails mkdir with errno 122: the filter holds, with no capabilities.
+assert_filtered_as_1000() {
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = 1000 ]
+    [ "$(status_field Seccomp)" = 2 ]
+    [ "$(status_field NoNewPrivs)" = 0 ]
+    [ "$(status_field CapEff)" = 0000000000000000 ]
+    # 122 is EDQUOT: nothing but the filter gives that on a tmp directory
+    [[ "$output" == *"can't create directory '/tmp/denied': Disk quota exceeded"* ]]
+}
