@@ -134,10 +134,7 @@ creds_bundle() {
     id=$(new_id)
     kind_bundle pty
     bundle_edit "$b" '.process.terminal = true'
-    sock="$BATS_TEST_TMPDIR/console.sock"
-    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
-    track_pid $!
-    wait_for 10 test -S "$sock"
+    start_console_server
     cryo run --detach --console-socket "$sock" --bundle "$b" "$id" </dev/null >/dev/null 2>&1
     RESTORE_OPTS=(--console-socket "$sock")
     round_trip_kind "$id"

@@ -175,10 +175,7 @@ setup() {
     id=$(new_id)
     b=$(cr_bundle tty sh -c 'while read line; do echo "got:$line"; done')
     bundle_edit "$b" '.process.terminal = true'
-    sock="$BATS_TEST_TMPDIR/console.sock"
-    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
-    track_pid $!
-    wait_for 10 test -S "$sock"
+    start_console_server
     cryo run --detach --console-socket "$sock" --bundle "$b" "$id" </dev/null >/dev/null 2>&1
     wait_for 10 grep -q got:ping1 "$BATS_TEST_TMPDIR/console.log"
     for round in 1 2; do

@@ -195,10 +195,7 @@ exec_detached() {
     [[ "$output" == */dev/pts/* ]]
     [[ "$output" == *got:hello* ]]
 
-    sock="$BATS_TEST_TMPDIR/console.sock"
-    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" &
-    track_pid $!
-    wait_for 10 test -S "$sock"
+    start_console_server
     run -0 cryo exec -d -t --console-socket "$sock" "$id" sh -c 'tty; read l; echo got:$l'
     wait_for 10 grep -q got:ping1 "$BATS_TEST_TMPDIR/console.log"
     grep -q /dev/pts/ "$BATS_TEST_TMPDIR/console.log"
@@ -270,10 +267,7 @@ EOF
     start_container process-tty
     p="$BATS_TEST_TMPDIR/process.json"
     echo '{"args": ["sh", "-c", "tty; read l; echo got:$l"], "cwd": "/", "terminal": true}' >"$p"
-    sock="$BATS_TEST_TMPDIR/console.sock"
-    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" &
-    track_pid $!
-    wait_for 10 test -S "$sock"
+    start_console_server
     # conmon's argv: exec --pid-file F --process F --detach --tty --console-socket S ID
     run -0 cryo exec --pid-file "$BATS_TEST_TMPDIR/pid" --process "$p" --detach --tty \
         --console-socket "$sock" "$id"

@@ -134,3 +134,13 @@ assert_filtered_as_1000() {
     # 122 is EDQUOT: nothing but the filter gives that on a tmp directory
     [[ "$output" == *"can't create directory '/tmp/denied': Disk quota exceeded"* ]]
 }
+
+# start_console_server: a --console-socket receiver (console-server.py) at
+# $sock, logging what the console says to $BATS_TEST_TMPDIR/console.log.
+# It does not hold bats' fd 3, so bats never waits for it.
+start_console_server() {
+    sock="$BATS_TEST_TMPDIR/console.sock"
+    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
+    track_pid $!
+    wait_for 10 test -S "$sock"
+}

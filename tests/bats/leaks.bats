@@ -487,10 +487,7 @@ assert_clean() {
 }
 
 @test "clean: the console of a terminal container, its master held by the --console-socket receiver" {
-    sock="$BATS_TEST_TMPDIR/console.sock"
-    python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
-    track_pid $!
-    wait_for 10 test -S "$sock"
+    start_console_server
     id=$(new_id)
     b=$(leak_bundle c-tty pipe)
     bundle_edit "$b" '.process.terminal = true'
