@@ -180,6 +180,7 @@ set_image_options (struct checkpoint *c)
     .shell_job = co->shell_job,
     .file_locks = co->file_locks,
     .lazy_pages = co->lazy_pages,
+    .page_server = c->o->page_server != NULL,
     .manage_cgroups_mode = co->manage_cgroups_mode ? co->manage_cgroups_mode : "soft",
   };
 
@@ -475,7 +476,7 @@ container_checkpoint (const struct checkpoint_options *o, cryo_error_t *err)
     return -1;
   cr_timer_start (&c.t, "checkpoint");
   ret = checkpoint_locked (&c, err);
-  cr_work_dir_close (&c.work, ret == 0);
+  cr_work_dir_close (&c.work, ret < 0 ? err : NULL);
   cr_timer_done (&c.t);
   checkpoint_clear (&c);
   return ret;

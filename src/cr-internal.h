@@ -193,8 +193,8 @@ int cr_engine_open (const struct cr_common_options *c, struct engine **out, cryo
 typedef int (*cr_ns_fn) (void *arg, char **result, cryo_error_t *err);
 int cr_in_namespaces (pid_t pid, int nstypes, cr_ns_fn fn, void *arg, char **result, cryo_error_t *err);
 
-/* Where CRIU's logs go: --work-path (kept), or a temporary directory
- * that is removed after a success and kept, for its logs, after a failure. */
+/* Where CRIU's logs go: --work-path (kept), or a temporary directory that
+ * is removed at close, unless the error passed names a log in it. */
 struct cr_work_dir
 {
   char *path;
@@ -203,7 +203,7 @@ struct cr_work_dir
 };
 int cr_work_dir_open (struct cr_work_dir *w, const char *given, const char *what, const char *id,
                       cryo_error_t *err);
-void cr_work_dir_close (struct cr_work_dir *w, bool success);
+void cr_work_dir_close (struct cr_work_dir *w, const cryo_error_t *err);
 
 /* Open (creating with @create) a directory for CRIU's work files. */
 int cr_open_dir (const char *path, bool create, int *fd, cryo_error_t *err);

@@ -240,11 +240,16 @@ cr_work_dir_open (struct cr_work_dir *w, const char *given, const char *what, co
   return cr_open_dir (w->path, false, &w->fd, err);
 }
 
+/* A temporary work directory goes away, unless @err names a file in it
+ * (the engine's log, after a failure): what the message points to stays
+ * for the user to read, nothing else is left behind. */
 void
-cr_work_dir_close (struct cr_work_dir *w, bool success)
+cr_work_dir_close (struct cr_work_dir *w, const cryo_error_t *err)
 {
+  bool named = err && *err && (*err)->msg && w->path && strstr ((*err)->msg, w->path);
+
   cleanup_closep (&w->fd);
-  if (w->temporary && success && w->path)
+  if (w->temporary && !named && w->path)
     {
       cleanup_dir DIR *d = opendir (w->path);
       struct dirent *de;

@@ -419,7 +419,7 @@ container_restore (const struct restore_options *o, int *exit_status, cryo_error
     return -1;
   cr_timer_start (&r.t, "restore");
   ret = restore_locked (&r, err);
-  cr_work_dir_close (&r.work, ret == 0);
+  cr_work_dir_close (&r.work, ret < 0 ? err : NULL);
   if (ret < 0)
     rollback (&r);
   cr_timer_done (&r.t);

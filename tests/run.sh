@@ -23,6 +23,10 @@ if [ -z "${CRYO_ROOT:-}" ]; then
     export CRYO_ROOT=/run/cryo-tests.$$
     own_root=true
 fi
+# This run's own TMPDIR: the work directories (and logs) that cryo keeps
+# after the failures the tests provoke go there, and it goes at the end.
+run_tmp=$(mktemp -d /tmp/cryo-tests.XXXXXX)
+export TMPDIR=$run_tmp
 # The parent cgroups cryo makes ("/cryo" in each hierarchy) that were not
 # there before the run, removed at its end when empty.
 cgroups_before=$(ls -d /sys/fs/cgroup/cryo /sys/fs/cgroup/*/cryo 2>/dev/null)
@@ -84,6 +88,7 @@ sweep_root() {
 sweep_end() {
     local cg
     [ "${own_root:-}" = true ] && rm -rf "$CRYO_ROOT"
+    rm -rf --one-file-system "$run_tmp"
     for cg in /sys/fs/cgroup/cryo /sys/fs/cgroup/*/cryo; do
         [ -d "$cg" ] && ! grep -qxF "$cg" <<<"$cgroups_before" && rmdir "$cg" 2>/dev/null
     done

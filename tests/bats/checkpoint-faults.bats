@@ -67,6 +67,31 @@ only_in_cgroup_of() {
     cryo delete --force "$id"
 }
 
+# A failure leaves no temporary work directory behind, unless the error
+# names the log in it.
+@test "a failed checkpoint keeps its work directory only when the error names the log in it" {
+    id=$(new_id)
+    counting_container "$id" cw
+    mkdir "$BATS_TEST_TMPDIR/tmp"
+    for point in checkpoint-freeze checkpoint-dump checkpoint-commit; do
+        run -1 env TMPDIR="$BATS_TEST_TMPDIR/tmp" CRYO_FAULT=$point "$CRYO_BIN" --root "$CRYO_ROOT" checkpoint \
+            --image-path "$BATS_TEST_TMPDIR/img" "$id"
+        [[ "$output" == *"fault injected at \`$point\`"* ]]
+        [ -z "$(ls -A "$BATS_TEST_TMPDIR/tmp")" ]
+    done
+    # CRIU itself fails (no page server there): the message names its log,
+    # which stays
+    run -1 env TMPDIR="$BATS_TEST_TMPDIR/tmp" "$CRYO_BIN" --root "$CRYO_ROOT" checkpoint \
+        --page-server 127.0.0.1:1 --image-path "$BATS_TEST_TMPDIR/img" "$id"
+    echo "$output"
+    log=$(grep -o "log: \`[^\`]*\`" <<<"$output" | cut -d'`' -f2)
+    [[ "$log" == "$BATS_TEST_TMPDIR/tmp/cryo-checkpoint-$id-"*/* ]]
+    [ -s "$log" ]
+    [ "$(ls "$BATS_TEST_TMPDIR/tmp" | wc -l)" -eq 1 ]
+    assert_counting
+    cryo delete --force "$id"
+}
+
 @test "a checkpoint whose CRIU is killed by the deadline leaves the container running" {
     id=$(new_id)
     counting_container "$id" cd

@@ -21,6 +21,7 @@ bench_require() {
 # exit every container left there is deleted and $work removed.
 bench_workdir() {
     work=$(mktemp -d "$1")
+    export TMPDIR=$work # where cryo keeps the work directory of a failure
     declare -gA roots=([cryo]=$work/state-cryo [runc]=$work/state-runc)
     declare -gA bins=([cryo]=$cryo_bin [runc]=$runc_bin)
     trap bench_cleanup EXIT
