@@ -68,9 +68,13 @@ static int
 call_error (struct engine_call *c, int rpc_ret, const char *log_path, const char *also, cryo_error_t *err)
 {
   cleanup_free char *line = NULL;
-  cleanup_free char *where = log_path ? xasprintf (" (log: `%s`)", log_path) : xstrdup ("");
+  cleanup_free char *where = NULL;
   char deadline[32];
 
+  /* CRIU killed before it wrote anything: no log to point to */
+  if (log_path && access (log_path, F_OK) < 0)
+    log_path = NULL;
+  where = log_path ? xasprintf (" (log: `%s`)", log_path) : xstrdup ("");
   if (also == NULL)
     also = "";
   if (c->expired)
@@ -336,9 +340,10 @@ set_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, cryo_e
   criu_local_set_track_mem (opts, o->track_mem);
   if (o->parent_images && criu_local_set_parent_images (opts, o->parent_images) < 0)
     return cryo_error (err, ENOMEM, "libcriu: set the parent images");
-  if (o->page_server_address
-      && criu_local_set_page_server_address_port (opts, o->page_server_address, o->page_server_port) < 0)
-    return cryo_error (err, ENOMEM, "libcriu: set the page server");
+  /* libcriu (4.2.1) returns -ENOMEM from this one even when it worked:
+   * its result tells nothing */
+  if (o->page_server_address)
+    (void) criu_local_set_page_server_address_port (opts, o->page_server_address, o->page_server_port);
   if (o->lazy_pages && set_config_file (opts, "lazy-pages\n", conffd, err) < 0)
     return -1;
   return 0;

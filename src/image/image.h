@@ -67,6 +67,7 @@ struct image_checkpoint_options
   bool link_remap;
   bool skip_in_flight;
   bool lazy_pages;
+  bool page_server; /* the pages went to a page server: criu/pages-*.img and pagemap-*.img come later */
   const char *manage_cgroups_mode; /* "soft", "full", "strict", "ignore" or NULL */
 };
 

@@ -40,13 +40,15 @@ inspection_read (struct image *img, struct inspection *in, cryo_error_t *err)
 static const char *const option_names[] = {
   "leave-running", "tcp-established", "tcp-close",      "ext-unix-sk", "shell-job",
   "file-locks",    "link-remap",      "skip-in-flight", "lazy-pages",
+  "page-server",
 };
 
 static bool
 option_set (const struct image_checkpoint_options *o, size_t i)
 {
   const bool v[] = { o->leave_running, o->tcp_established, o->tcp_close,      o->ext_unix_sk, o->shell_job,
-                     o->file_locks,    o->link_remap,      o->skip_in_flight, o->lazy_pages };
+                     o->file_locks,    o->link_remap,      o->skip_in_flight, o->lazy_pages,
+                     o->page_server };
   return i < ARRAY_SIZE (v) && v[i];
 }
 

@@ -32,6 +32,7 @@ static const struct
   OPTION (leave_running), OPTION (tcp_established), OPTION (tcp_close),
   OPTION (ext_unix_sk),   OPTION (shell_job),       OPTION (file_locks),
   OPTION (link_remap),    OPTION (skip_in_flight),  OPTION (lazy_pages),
+  OPTION (page_server),
 };
 
 void

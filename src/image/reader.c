@@ -176,23 +176,46 @@ check_one_file (struct image *img, const struct image_file *f, cryo_error_t *err
   return 0;
 }
 
-/* Anything in the directory the manifest does not list. */
+/* What a page server wrote for a --page-server checkpoint, copied into
+ * the image afterwards: not in the manifest, so not checksummed. */
+static bool
+from_page_server (const struct image *img, const char *name)
+{
+  const char *base = name + strlen (IMAGE_DIR_CRIU "/");
+  size_t len = strlen (name);
+
+  if (!img->m.options.page_server || strncmp (name, IMAGE_DIR_CRIU "/", strlen (IMAGE_DIR_CRIU "/")) != 0
+      || len < 4 || strcmp (name + len - 4, ".img") != 0)
+    return false;
+  return strncmp (base, "pages-", 6) == 0 || strncmp (base, "pagemap-", 8) == 0;
+}
+
+/* Anything in the directory the manifest does not list; and, after a
+ * --page-server checkpoint, whether the page server's files came. */
 static int
 check_extra (struct image *img, cryo_error_t *err)
 {
   struct image_listing l;
   const char *extra = NULL;
+  size_t from_server = 0;
   int ret = 0;
 
   if (image_list_tree (img->dirfd, &l, err) < 0)
     return cryo_error_wrap (err, "image `%s`", img->path);
   for (size_t i = 0; extra == NULL && l.files && l.files[i]; i++)
-    if (strcmp (l.files[i], IMAGE_MANIFEST) != 0 && manifest_find_file (&img->m, l.files[i]) == NULL)
+    if (from_page_server (img, l.files[i]))
+      from_server++;
+    else if (strcmp (l.files[i], IMAGE_MANIFEST) != 0 && manifest_find_file (&img->m, l.files[i]) == NULL)
       extra = l.files[i];
   if (extra == NULL && l.others)
     extra = l.others[0];
   if (extra)
     ret = cryo_error (err, 0, "image `%s`: %s: not in the manifest (unexpected file)", img->path, extra);
+  else if (img->m.options.page_server && from_server == 0)
+    ret = cryo_error (err, 0,
+                      "image `%s`: its pages went to a page server: copy the page server's pagemap-*.img and "
+                      "pages-*.img into %s/ first",
+                      img->path, IMAGE_DIR_CRIU);
   image_listing_release (&l);
   return ret;
 }

@@ -450,3 +450,35 @@ os.execvp(sys.argv[2], sys.argv[2:])' "$@"
     [ ! -e "$BATS_TEST_TMPDIR/img" ]
     cryo delete --force "$id"
 }
+
+# Migration's way: the pages go to a page server (CRIU's, on the target
+# host), the rest to the image; the page server's files join the image
+# before the restore.
+@test "--page-server: the pages go to the page server; restore once its files are in the image" {
+    id=$(new_id)
+    b=$(cr_bundle pg sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done')
+    cr_run "$id" "$b"
+    wait_for 10 test -s "$b/rootfs/tmp/count"
+    mkdir "$BATS_TEST_TMPDIR/served"
+    port=$((20000 + RANDOM % 20000))
+    criu page-server --images-dir "$BATS_TEST_TMPDIR/served" --address 127.0.0.1 --port "$port" \
+        --daemon --pidfile "$BATS_TEST_TMPDIR/ps.pid" -o page-server.log
+    track_pid "$(cat "$BATS_TEST_TMPDIR/ps.pid")"
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --page-server "127.0.0.1:$port"
+    [ "$(container_status "$id")" = checkpointed ]
+    compgen -G "$BATS_TEST_TMPDIR/served/pages-*.img"
+    ! compgen -G "$BATS_TEST_TMPDIR/img/criu/pages-*.img"
+    run -0 cryo image inspect --format json "$BATS_TEST_TMPDIR/img"
+    jq -e '.options | index("page-server")' <<<"$output"
+    # not restorable yet: the message says what is missing
+    run -1 cryo image verify "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"its pages went to a page server: copy the page server's pagemap-*.img and pages-*.img"* ]]
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r0
+    [ "$(container_status "$id")" = checkpointed ]
+    cp "$BATS_TEST_TMPDIR"/served/{pagemap,pages}-*.img "$BATS_TEST_TMPDIR/img/criu/"
+    run -0 cryo image verify "$BATS_TEST_TMPDIR/img"
+    before=$(cat "$b/rootfs/tmp/count")
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r
+    wait_for 10 bash -c "[ \$(cat '$b/rootfs/tmp/count') -gt $before ]"
+    cryo delete --force "$id"
+}
