@@ -376,49 +376,84 @@ first_record (const struct lk_bpf_file *files, size_t n, pid_t pid)
   return lo;
 }
 
-/* The (device, inode) of the container's objects that an outside fd can
- * meet: what its fds refer to, what it maps, and every locked file. */
+/* What an outside fd must match to meet the container's objects: the
+ * same open file description as a container fd (the struct file, which
+ * BPF gives), or, where the checks compare inodes, the same (device,
+ * inode): a pipe or fifo the container holds, an object it maps, a locked
+ * file.  /dev/null or an eventfd's anonymous inode, shared by everybody,
+ * only count as the same description. */
 struct keep_set
 {
-  struct lk_hash h;
+  struct lk_hash by_obj, by_file;
   uint64_t (*keys)[2];
-  size_t n;
+  uint64_t *files;
+  size_t n_keys, n_files;
 };
 
 static void
-keep_add (struct keep_set *k, uint64_t dev, uint64_t ino)
+keep_key (struct keep_set *k, uint64_t dev, uint64_t ino)
 {
-  k->keys[k->n][0] = dev;
-  k->keys[k->n][1] = ino;
-  lk_hash_add (&k->h, lk_key (dev, ino), (uint32_t) k->n++);
+  k->keys[k->n_keys][0] = dev;
+  k->keys[k->n_keys][1] = ino;
+  lk_hash_add (&k->by_obj, lk_key (dev, ino), (uint32_t) k->n_keys++);
+}
+
+static void
+keep_file (struct keep_set *k, uint64_t file)
+{
+  k->files[k->n_files] = file;
+  lk_hash_add (&k->by_file, lk_key (file, 0), (uint32_t) k->n_files++);
+}
+
+static size_t
+covered_records (const struct lk_index *idx, const struct lk_bpf_file *files, size_t n)
+{
+  size_t count = 0;
+
+  for (uint32_t pi = 0; pi < idx->n_procs; pi++)
+    for (size_t i = first_record (files, n, idx->procs[pi].pid);
+         (idx->procs[pi].flags & LK_COVERED) && i < n && files[i].pid == (uint32_t) idx->procs[pi].pid; i++)
+      count++;
+  return count;
 }
 
 static void
 keep_build (struct keep_set *k, const struct lk_index *idx, const struct lk_bpf_file *files, size_t n)
 {
-  size_t cap = idx->n_maps + idx->n_locks;
+  size_t n_covered = covered_records (idx, files, n), cap = n_covered + idx->n_maps + idx->n_locks;
 
-  for (uint32_t pi = 0; pi < idx->n_procs; pi++)
-    for (size_t i = first_record (files, n, idx->procs[pi].pid);
-         (idx->procs[pi].flags & LK_COVERED) && i < n && files[i].pid == (uint32_t) idx->procs[pi].pid; i++)
-      cap++;
-  lk_hash_init (&k->h, cap);
+  lk_hash_init (&k->by_obj, cap);
+  lk_hash_init (&k->by_file, n_covered);
   k->keys = xmalloc ((cap + 1) * sizeof (*k->keys));
+  k->files = xmalloc ((n_covered + 1) * sizeof (*k->files));
   for (uint32_t pi = 0; pi < idx->n_procs; pi++)
     for (size_t i = first_record (files, n, idx->procs[pi].pid);
          (idx->procs[pi].flags & LK_COVERED) && i < n && files[i].pid == (uint32_t) idx->procs[pi].pid; i++)
-      keep_add (k, lk_kdev (files[i].kdev), files[i].ino);
+      {
+        keep_file (k, files[i].file);
+        if (S_ISFIFO (files[i].mode))
+          keep_key (k, lk_kdev (files[i].kdev), files[i].ino);
+      }
   for (size_t i = 0; i < idx->n_maps; i++)
     if (idx->procs[idx->maps[i].proc].flags & LK_COVERED)
-      keep_add (k, idx->maps[i].dev, idx->maps[i].ino);
+      keep_key (k, idx->maps[i].dev, idx->maps[i].ino);
   for (size_t i = 0; i < idx->n_locks; i++)
-    keep_add (k, idx->locks[i].dev, idx->locks[i].ino);
+    keep_key (k, idx->locks[i].dev, idx->locks[i].ino);
+}
+
+static void
+keep_free (struct keep_set *k)
+{
+  lk_hash_free (&k->by_obj);
+  lk_hash_free (&k->by_file);
+  free (k->keys);
+  free (k->files);
 }
 
 /* Whether an outside fd can meet the container's objects: a socket may be
  * any container socket's partner (sock_diag names it by inode), an nsfs
- * file may name a container namespace, anything else must be one of the
- * container's objects (the checks look outside fds up by nothing else). */
+ * file may name a container namespace; anything else must share a
+ * container fd's description, or an inode the checks compare. */
 static bool
 keep_outside (const struct keep_set *k, const struct lk_index *idx, const struct lk_bpf_file *r)
 {
@@ -426,7 +461,10 @@ keep_outside (const struct keep_set *k, const struct lk_index *idx, const struct
 
   if (S_ISSOCK (r->mode) || dev == idx->nsfs_dev)
     return true;
-  for (uint32_t i = lk_hash_first (&k->h, lk_key (dev, r->ino)); i != LK_NONE; i = lk_hash_next (&k->h, i))
+  for (uint32_t i = lk_hash_first (&k->by_file, lk_key (r->file, 0)); i != LK_NONE; i = lk_hash_next (&k->by_file, i))
+    if (k->files[i] == r->file)
+      return true;
+  for (uint32_t i = lk_hash_first (&k->by_obj, lk_key (dev, r->ino)); i != LK_NONE; i = lk_hash_next (&k->by_obj, i))
     if (k->keys[i][0] == dev && k->keys[i][1] == r->ino)
       return true;
   return false;
@@ -473,8 +511,8 @@ attach_files (struct lk_index *idx, const struct lk_bpf_file *files, size_t n, b
         }
       p->n_fds = idx->n_fds - p->fd_first;
     }
-  lk_hash_free (&k.h);
-  free (k.keys);
+  if (filter)
+    keep_free (&k);
 }
 
 #define PF_KTHREAD 0x00200000
