@@ -327,6 +327,23 @@ refuse_dump (struct engine *e, const struct engine_dump_opts *o, cryo_error_t *e
   return 0;
 }
 
+/* A lazy dump serves the pages itself, listening on the page server's
+ * address (`criu dump --lazy-pages --address A --port P`).  Not through
+ * the RPC's page server: CRIU reads it before the configuration file that
+ * carries lazy-pages (libcriu has no setter), takes it for a page server
+ * to send the pages to, and the dump fails connecting to it. */
+static int
+set_lazy_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, cryo_error_t *err)
+{
+  cleanup_free char *conf = NULL;
+
+  if (o->page_server_address)
+    conf = xasprintf ("lazy-pages\naddress %s\nport %d\n", o->page_server_address, o->page_server_port);
+  else
+    conf = xstrdup ("lazy-pages\n");
+  return set_config_file (opts, conf, conffd, err);
+}
+
 static int
 set_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, cryo_error_t *err)
 {
@@ -340,12 +357,12 @@ set_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, cryo_e
   criu_local_set_track_mem (opts, o->track_mem);
   if (o->parent_images && criu_local_set_parent_images (opts, o->parent_images) < 0)
     return cryo_error (err, ENOMEM, "libcriu: set the parent images");
+  if (o->lazy_pages)
+    return set_lazy_dump (opts, o, conffd, err);
   /* libcriu (4.2.1) returns -ENOMEM from this one even when it worked:
    * its result tells nothing */
   if (o->page_server_address)
     (void) criu_local_set_page_server_address_port (opts, o->page_server_address, o->page_server_port);
-  if (o->lazy_pages && set_config_file (opts, "lazy-pages\n", conffd, err) < 0)
-    return -1;
   return 0;
 }
 
@@ -440,6 +457,7 @@ engine_criu_restore (struct engine *e, const struct engine_restore_opts *o, pid_
   cleanup_free int *keep = xmalloc ((o->n_inherit_fds + 1) * sizeof *keep);
   cleanup_close int conffd = -1;
   struct engine_call c;
+  size_t n_keep;
   int rpc_ret, ret = 0;
 
   if (refuse_restore (o, err) < 0 || prepare (e, err) < 0 || new_opts (&opts, err) < 0
@@ -447,13 +465,19 @@ engine_criu_restore (struct engine *e, const struct engine_restore_opts *o, pid_
     return -1;
   for (size_t i = 0; i < o->n_inherit_fds; i++)
     keep[i] = o->inherit_fds[i].fd;
+  n_keep = o->n_inherit_fds;
+  /* A shell job's terminal comes back as CRIU's own stdin ("Don't have
+   * tty to inherit session from" when it is not a tty): runc hands criu its
+   * stdin for that, cryo keeps its own there too. */
+  if (o->c.shell_job)
+    keep[n_keep++] = STDIN_FILENO;
   call_init (&c, e, "restore", o->c.deadline_ms);
   c.own_pgrp = !o->c.shell_job;
   c.kdat_ns = engine_kdat_ns_for_images (e, o->c.images_fd);
   c.work_dir_fd = o->c.work_fd >= 0 ? o->c.work_fd : o->c.images_fd;
   c.track_notify = true; /* the restored root's pid, to clean up after a deadline */
   c.keep_fds = keep;
-  c.n_keep_fds = o->n_inherit_fds;
+  c.n_keep_fds = n_keep;
   c.notify = o->c.notify;
   c.notify_data = o->c.notify_data;
   if (engine_call_run (&c, opts, rpc_restore, &rpc_ret, err) < 0)

@@ -26,6 +26,12 @@ static const struct
     "with --ext-unix-sk" },
   { "External socket found in image",
     "the image holds a unix socket connected outside the tree: restore with --ext-unix-sk" },
+  { "Don't have tty to inherit session from",
+    "the container's terminal was the host's (a shell job): restore with --shell-job and a terminal "
+    "on stdin, which becomes the container's" },
+  { "without correspond master peer",
+    "the container's terminal was the host's (a shell job): restore with --shell-job and a terminal "
+    "on stdin, which becomes the container's" },
   { "Can't dump ghost file",
     "a deleted file the tree still holds open is larger than the ghost limit: raise the ghost "
     "limit or close the file" },

@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# runc's checkpoint and restore flags do what they say: each test shows the
+# flag's effect on the container (not just an exit status), and where CRIU
+# needs the flag, that the same checkpoint or restore fails without it and
+# leaves the container as it was.
+
+load helpers
+load lifecycle-helpers
+load checkpoint-helpers
+
+setup() {
+    requires_criu
+}
+
+# pty_run TAG CMD...: run CMD with its stdio on a new pty, in the background;
+# the pty's name goes to TAG.tty and CMD's exit status to TAG.rc; then
+# everything the pty says goes to TAG.log, and a TAG.send file is typed
+# into it (and removed).  The master stays open until the test ends.
+pty_run() {
+    local tag=$BATS_TEST_TMPDIR/$1
+    shift
+    python3 -c '
+import os, pty, subprocess, sys, time
+tag = sys.argv[1]
+m, s = pty.openpty()
+with open(tag + ".tty", "w") as f:
+    f.write(os.ttyname(s))
+rc = subprocess.call(sys.argv[2:], stdin=s, stdout=s, stderr=s)
+os.close(s)
+with open(tag + ".rc", "w") as f:
+    f.write(str(rc))
+os.set_blocking(m, False)
+while True:
+    try:
+        data = os.read(m, 4096)
+        with open(tag + ".log", "ab") as f:
+            f.write(data)
+    except OSError:
+        pass
+    if os.path.exists(tag + ".send"):
+        os.write(m, open(tag + ".send", "rb").read())
+        os.unlink(tag + ".send")
+    time.sleep(0.05)
+' "$tag" "$@" </dev/null >/dev/null 2>"$tag.err" 3>&- &
+    track_pid $!
+    wait_for 30 test -s "$tag.rc"
+}
+
+@test "--work-path: CRIU's dump.log and restore.log go there, not into the image" {
+    id=$(new_id)
+    b=$(cr_bundle wp sleep 3600)
+    cr_run "$id" "$b"
+    w=$BATS_TEST_TMPDIR/work
+    cryo checkpoint --image-path "$BATS_TEST_TMPDIR/img" --work-path "$w" "$id"
+    grep -q "Dumping finished successfully" "$w/dump.log"
+    cryo restore -d --image-path "$BATS_TEST_TMPDIR/img" --work-path "$w" --bundle "$b" "$id" \
+        </dev/null >"$BATS_TEST_TMPDIR/r.out" 2>"$BATS_TEST_TMPDIR/r.err"
+    grep -q "Restore finished successfully" "$w/restore.log"
+    ! compgen -G "$BATS_TEST_TMPDIR/img/criu/*.log"
+    ! compgen -G "$BATS_TEST_TMPDIR/img/*.log"
+    cryo delete --force "$id"
+}
+
+@test "--file-locks: a held flock refuses the checkpoint without it, and is held again after restore with it" {
+    id=$(new_id)
+    b=$(cr_bundle fl /bin/leak-hold --ready /tmp/ready flock /tmp/lockf)
+    cr_run "$id" "$b"
+    cr_wait_file "$b/rootfs/tmp/ready"
+    lockf=$b/rootfs/tmp/lockf
+    run -1 flock -n "$lockf" true
+
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img0"
+    echo "$output"
+    [[ "$output" == *"--file-locks"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img0" ]
+
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --file-locks
+    # the lock went with the processes
+    flock -n "$lockf" true
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --file-locks
+    pid=$(container_pid "$id")
+    run -1 flock -n "$lockf" true
+    # held by the restored process, on the same file
+    ino=$(stat -c %i "$lockf")
+    grep -E "FLOCK .* $pid [0-9a-f]+:[0-9a-f]+:$ino " /proc/locks
+    cryo delete --force "$id"
+}
+
+@test "--shell-job: a container on the host's terminal is refused without it; restored onto restore's terminal with it" {
+    id=$(new_id)
+    b=$(cr_bundle sj sh -c 'touch /tmp/ready; while read line; do echo "got:$line"; done')
+    pty_run run "$CRYO_BIN" --root "$CRYO_ROOT" run --detach --bundle "$b" "$id"
+    [ "$(cat "$BATS_TEST_TMPDIR/run.rc")" = 0 ]
+    cr_wait_file "$b/rootfs/tmp/ready"
+    [ "$(readlink "/proc/$(container_pid "$id")/fd/0")" = "$(cat "$BATS_TEST_TMPDIR/run.tty")" ]
+
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"is the terminal \`$(cat "$BATS_TEST_TMPDIR/run.tty")\` of the host: checkpoint it with --shell-job"* ]]
+    [ "$(container_status "$id")" = running ]
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --shell-job
+    [ "$(container_status "$id")" = checkpointed ]
+
+    pty_run r0 "$CRYO_BIN" --root "$CRYO_ROOT" restore --detach --image-path "$BATS_TEST_TMPDIR/img" \
+        --bundle "$b" "$id"
+    [ "$(cat "$BATS_TEST_TMPDIR/r0.rc")" = 1 ]
+    wait_for 10 grep -q "restore with --shell-job and a terminal on stdin" "$BATS_TEST_TMPDIR/r0.log"
+    [ "$(container_status "$id")" = checkpointed ]
+    cr_no_restore_remains
+
+    pty_run r1 "$CRYO_BIN" --root "$CRYO_ROOT" restore --detach --shell-job --image-path "$BATS_TEST_TMPDIR/img" \
+        --bundle "$b" "$id"
+    [ "$(cat "$BATS_TEST_TMPDIR/r1.rc")" = 0 ] || { cat "$BATS_TEST_TMPDIR/r1.log"; false; }
+    pid=$(container_pid "$id")
+    [ "$(readlink "/proc/$pid/fd/0")" = "$(cat "$BATS_TEST_TMPDIR/r1.tty")" ]
+    # the same shell reads restore's terminal and answers on it
+    echo ping >"$BATS_TEST_TMPDIR/r1.send"
+    wait_for 10 grep -q "got:ping" "$BATS_TEST_TMPDIR/r1.log"
+    cryo delete --force "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
+@test "--ext-unix-sk: a datagram socket connected outside the tree is dumped only with it, and reconnected" {
+    [ -x "$CRYO_BUILDDIR/tests/helpers/dgram-tick" ] || skip "test programs not built (make check TESTS=)"
+    share=$BATS_TEST_TMPDIR/share
+    mkdir -p "$share"
+    id=$(new_id)
+    # mounted at the host's path: CRIU reconnects to the name the peer bound
+    b=$(cr_bundle ux /bin/dgram-tick "$share/sock" /tmp/ready)
+    bundle_edit "$b" ".mounts += [{\"destination\": \"$share\", \"type\": \"bind\", \"source\": \"$share\", \"options\": [\"rbind\", \"rw\"]}]"
+    cr_run "$id" "$b"
+    # the peer: a host process in the container's network namespace (CRIU
+    # finds a socket's peer with sock_diag, which sees one namespace)
+    nsenter -t "$(container_pid "$id")" -n \
+        socat -u "UNIX-RECV:$share/sock" "OPEN:$BATS_TEST_TMPDIR/ticks,creat,append" </dev/null 3>&- &
+    track_pid $!
+    cr_wait_file "$b/rootfs/tmp/ready"
+    wait_for 10 grep -q "tick 2" "$BATS_TEST_TMPDIR/ticks"
+
+    # a peer outside: a subtree checkpoint, refused by CRIU without the flag
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --subtree
+    [[ "$output" == *"a unix socket of the tree is connected to a process outside it"*"--ext-unix-sk"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img" ]
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --subtree --ext-unix-sk
+    [ "$(container_status "$id")" = checkpointed ]
+    last=$(tail -n 1 "$BATS_TEST_TMPDIR/ticks" | cut -d' ' -f2)
+
+    # (CRIU 4.2 reconnects such a socket at restore even without the flag;
+    # runc passes it there too, and so does cryo)
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1 --ext-unix-sk
+    # the same socket, connected again, goes on counting where it stopped
+    wait_for 10 bash -c "[ \$(tail -n 1 '$BATS_TEST_TMPDIR/ticks' | cut -d' ' -f2) -gt $((last + 1)) ]"
+    cryo delete --force "$id"
+}
+
+@test "--tcp-established: an established connection is refused without it, at checkpoint and at restore" {
+    id=$(new_id)
+    b=$(cr_bundle tcp /bin/leak-hold --ready /tmp/ready tcp-loop 5555)
+    cr_run "$id" "$b"
+    cr_wait_file "$b/rootfs/tmp/ready"
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"--tcp-established"* ]]
+    [ "$(container_status "$id")" = running ]
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --tcp-established
+
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r0
+    cat "$BATS_TEST_TMPDIR/r0.err"
+    grep -q -- "--tcp-established" "$BATS_TEST_TMPDIR/r0.err"
+    [ "$(container_status "$id")" = checkpointed ]
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1 --tcp-established
+    run -0 nsenter -t "$(container_pid "$id")" -n ss -tn state established
+    [[ "$output" == *":5555"* ]]
+    cryo delete --force "$id"
+}
+
+@test "--manage-cgroups-mode full restores a cgroup property the bundle does not set; soft leaves it to the bundle" {
+    id=$(new_id)
+    b=$(cr_bundle cgf sleep 3600)
+    cr_run "$id" "$b"
+    # set behind cryo's back: only CRIU's cgroup image knows it
+    echo 33554432 >"/sys/fs/cgroup/memory/cryo/$id/memory.soft_limit_in_bytes"
+    default=$(cat /sys/fs/cgroup/memory/cryo/memory.soft_limit_in_bytes)
+    for mode in soft full; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-$mode" --leave-running --manage-cgroups-mode "$mode"
+        new=$(new_id)
+        cr_restore "$new" "$BATS_TEST_TMPDIR/img-$mode" "$b" "r-$mode" --manage-cgroups-mode "$mode"
+        got=$(cat "/sys/fs/cgroup/memory/cryo/$new/memory.soft_limit_in_bytes")
+        grep -qx "$(container_pid "$new")" "/sys/fs/cgroup/memory/cryo/$new/cgroup.procs"
+        if [ "$mode" = full ]; then
+            [ "$got" = 33554432 ]
+        else
+            [ "$got" != 33554432 ]
+        fi
+        cryo delete --force "$new"
+    done
+    cryo delete --force "$id"
+}
+
+@test "restore --no-pivot and --pid-file: the restored init, on the host, in the bundle's root" {
+    id=$(new_id)
+    b=$(cr_bundle np sleep 3600)
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --no-pivot --pid-file "$BATS_TEST_TMPDIR/pid"
+    pid=$(cat "$BATS_TEST_TMPDIR/pid")
+    [ "$pid" = "$(container_pid "$id")" ]
+    [ "$(cat "/proc/$pid/comm")" = sleep ]
+    [ "$(stat -L -c %d:%i "/proc/$pid/root/")" = "$(stat -L -c %d:%i "$b/rootfs")" ]
+    grep -q "^NSpid:.*[[:space:]]1$" "/proc/$pid/status"
+    cryo delete --force "$id"
+}
+
+@test "restore --lazy-pages is refused with the reason when the host is not set up for it" {
+    [ "$(cat /proc/sys/fs/pipe-max-size)" -lt 4194304 ] || skip "fs.pipe-max-size allows lazy pages here"
+    id=$(new_id)
+    b=$(cr_bundle lz sleep 3600)
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --lazy-pages
+    grep -q "lazy pages need" "$BATS_TEST_TMPDIR/r.err"
+    [ "$(container_status "$id")" = checkpointed ]
+    cr_no_restore_remains
+    cr_image_ok "$BATS_TEST_TMPDIR/img"
+    cryo delete --force "$id"
+}
+
+# Lazy migration's first step: CRIU dumps all but the pages, says so on
+# --status-fd, and serves the pages at --page-server's address until the
+# restore side's lazy-pages daemon has them (here: a client that connects
+# and leaves at once, which ends the dump).
+@test "--lazy-pages --status-fd: a zero byte on the fd once the pages are served at the --page-server address" {
+    [ "$(cat /proc/sys/fs/pipe-max-size)" -ge 4194304 ] || skip "lazy pages need fs.pipe-max-size >= 4194304"
+    id=$(new_id)
+    b=$(cr_bundle lzs sleep 3600)
+    cr_run "$id" "$b"
+    port=$((20000 + RANDOM % 20000))
+    mkfifo "$BATS_TEST_TMPDIR/status"
+    # cryo itself in the background (no shell holding the fifo), with a
+    # deadline that ends its page server should the test fail before
+    CRYO_ENGINE_TIMEOUT=60 "$CRYO_BIN" --root "$CRYO_ROOT" checkpoint --image-path "$BATS_TEST_TMPDIR/img" \
+        --work-path "$BATS_TEST_TMPDIR/work" --lazy-pages --page-server "127.0.0.1:$port" --status-fd 3 "$id" \
+        3>"$BATS_TEST_TMPDIR/status" </dev/null >"$BATS_TEST_TMPDIR/ck.out" 2>&1 &
+    ck=$!
+    track_pid $ck
+    [ "$(timeout 30 head -c 1 "$BATS_TEST_TMPDIR/status" | od -An -c | tr -d ' \n')" = '\0' ]
+    # the dump still runs: it serves the pages
+    kill -0 $ck
+    timeout 10 socat -u /dev/null "TCP:127.0.0.1:$port"
+    wait $ck || { cat "$BATS_TEST_TMPDIR/ck.out"; false; }
+    cryo delete --force "$id"
+}
