@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -222,6 +224,9 @@ find_offsets_btf (struct offsets *o)
 #define ADDI(d, i) INSN (BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
 #define JEQI(d, i, o) INSN (BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
 #define JNE(d, s, o) INSN (BPF_JMP | BPF_JNE | BPF_X, d, s, o, 0)
+#define JNEI(d, i, o) INSN (BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
+#define JEQI32(d, i, o) INSN (BPF_JMP32 | BPF_JEQ | BPF_K, d, 0, o, i)
+#define ANDI(d, i) INSN (BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, i)
 #define ADD(d, s) INSN (BPF_ALU64 | BPF_ADD | BPF_X, d, s, 0, 0)
 #define MULI(d, i) INSN (BPF_ALU64 | BPF_MUL | BPF_K, d, 0, 0, i)
 #define CALL(f) INSN (BPF_JMP | BPF_CALL, 0, 0, 0, f)
@@ -290,17 +295,120 @@ finish (struct prog *p, int meta, int meta_seq, int rec, int size)
   emit (p, EXIT ());
 }
 
-/* One struct lk_bpf_file per open file. */
-static void
-file_program (const struct offsets *o, struct prog *p)
+/* What the filtered program lets through: an nsfs file, a socket, and an
+ * fd whose description or (pipes, fifos, regular files) inode has its bit
+ * set in the filter's bitmap (lk_bpf_filter_set).  One bit per key, no
+ * helper call: a false positive costs a record that user space drops. */
+struct filter
 {
-  const int rec = -(int) sizeof (struct lk_bpf_file);
+  int map; /* one value: struct lk_bpf_filter */
+  uint32_t nsfs_kdev;
+};
 
+#define GOLDEN 0x9E3779B97F4A7C15ULL
+
+static void
+load_imm64 (struct prog *p, int dst, int src, uint64_t imm)
+{
+  emit (p, INSN (BPF_LD | BPF_DW | BPF_IMM, dst, src, 0, (int32_t) (uint32_t) imm));
+  emit (p, INSN (0, 0, 0, 0, (int32_t) (uint32_t) (imm >> 32)));
+}
+
+/* Jump (@jump, patched by the caller) when the bit of the key in r3 is
+ * set; r1 holds the filter, r4 and r5 are scratch. */
+static void
+test_bit (struct prog *p, size_t *jump)
+{
+  load_imm64 (p, BPF_REG_4, 0, GOLDEN);
+  emit (p, INSN (BPF_ALU64 | BPF_MUL | BPF_X, BPF_REG_3, BPF_REG_4, 0, 0));
+  emit (p, INSN (BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 64 - LK_BPF_FILTER_ORDER));
+  emit (p, MOV (BPF_REG_5, BPF_REG_3));
+  emit (p, INSN (BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_5, 0, 0, 3));
+  emit (p, MOV (BPF_REG_4, BPF_REG_1));
+  emit (p, ADD (BPF_REG_4, BPF_REG_5));
+  emit (p, LDX (BPF_B, BPF_REG_4, BPF_REG_4, (int) offsetof (struct lk_bpf_filter, bits)));
+  emit (p, ANDI (BPF_REG_3, 7));
+  emit (p, INSN (BPF_ALU64 | BPF_RSH | BPF_X, BPF_REG_4, BPF_REG_3, 0, 0));
+  emit (p, ANDI (BPF_REG_4, 1));
+  *jump = p->n;
+  emit (p, JNEI (BPF_REG_4, 0, 0));
+}
+
+/* r6 the context, r7 the task, r8 the file, or exit. */
+static void
+file_prologue (const struct offsets *o, struct prog *p)
+{
   emit (p, MOV (BPF_REG_6, BPF_REG_1));
   emit (p, LDX (BPF_DW, BPF_REG_7, BPF_REG_6, o->fctx_task));
   emit (p, JEQI (BPF_REG_7, 0, TO_EXIT));
   emit (p, LDX (BPF_DW, BPF_REG_8, BPF_REG_6, o->fctx_file));
   emit (p, JEQI (BPF_REG_8, 0, TO_EXIT));
+}
+
+/* Exit unless the fd can meet the container's objects, touching as little
+ * of the kernel's memory as it can: most fds of the host are decided by
+ * their struct file's address, or their inode's mode. */
+static void
+filter_checks (const struct offsets *o, const struct filter *f, struct prog *p, int rec)
+{
+  const int slot = rec - 8, key = rec - 16;
+  size_t jumps[5];
+
+  load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
+  emit (p, LDX (BPF_DW, BPF_REG_2, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, seen)));
+  emit (p, ADDI (BPF_REG_2, 1));
+  emit (p, STX (BPF_DW, BPF_REG_1, BPF_REG_2, (int) offsetof (struct lk_bpf_filter, seen)));
+  emit (p, LDX (BPF_W, BPF_REG_2, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, pass_all)));
+  jumps[4] = p->n;
+  emit (p, JNEI (BPF_REG_2, 0, 0));
+  /* the description: its address as a number (the verifier allows no
+   * arithmetic on a pointer, nor reading a stored one in parts), copied
+   * through the stack; the helper clobbers r1-r5 */
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_8, slot));
+  emit (p, MOV (BPF_REG_3, BPF_REG_10));
+  emit (p, ADDI (BPF_REG_3, slot));
+  emit (p, MOV (BPF_REG_1, BPF_REG_10));
+  emit (p, ADDI (BPF_REG_1, key));
+  emit (p, MOVI (BPF_REG_2, 8));
+  emit (p, CALL (BPF_FUNC_probe_read_kernel));
+  load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
+  emit (p, LDX (BPF_DW, BPF_REG_3, BPF_REG_10, key));
+  test_bit (p, &jumps[0]);
+  /* a socket; else only a pipe, fifo or regular file (nsfs files are) */
+  emit (p, LDX (BPF_DW, BPF_REG_9, BPF_REG_8, o->f_inode));
+  emit (p, JEQI (BPF_REG_9, 0, TO_EXIT));
+  emit (p, LDX (BPF_H, BPF_REG_2, BPF_REG_9, o->i_mode));
+  emit (p, ANDI (BPF_REG_2, S_IFMT));
+  jumps[1] = p->n;
+  emit (p, JEQI (BPF_REG_2, S_IFSOCK, 0));
+  emit (p, JEQI (BPF_REG_2, S_IFIFO, 1));
+  emit (p, INSN (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, TO_EXIT, S_IFREG));
+  emit (p, LDX (BPF_DW, BPF_REG_3, BPF_REG_9, o->i_sb));
+  emit (p, JEQI (BPF_REG_3, 0, TO_EXIT));
+  emit (p, LDX (BPF_W, BPF_REG_3, BPF_REG_3, o->s_dev));
+  jumps[2] = p->n;
+  emit (p, JEQI32 (BPF_REG_3, (int32_t) f->nsfs_kdev, 0));
+  /* the inode */
+  emit (p, INSN (BPF_ALU64 | BPF_LSH | BPF_K, BPF_REG_3, 0, 0, 40));
+  emit (p, LDX (BPF_DW, BPF_REG_4, BPF_REG_9, o->i_ino));
+  emit (p, INSN (BPF_ALU64 | BPF_XOR | BPF_X, BPF_REG_3, BPF_REG_4, 0, 0));
+  load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
+  test_bit (p, &jumps[3]);
+  emit (p, INSN (BPF_JMP | BPF_JA, 0, 0, TO_EXIT, 0));
+  for (int j = 0; j < 5; j++)
+    p->i[jumps[j]].off = (int16_t) (p->n - jumps[j] - 1);
+}
+
+/* One struct lk_bpf_file per open file; with @f, unless its pass_all is
+ * set, only for the fds that can meet the container's objects. */
+static void
+file_program (const struct offsets *o, const struct filter *f, struct prog *p)
+{
+  const int rec = -(int) sizeof (struct lk_bpf_file);
+
+  file_prologue (o, p);
+  if (f)
+    filter_checks (o, f, p, rec);
   emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_7, o->tgid));
   emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, rec + 0));
   emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_6, o->fctx_fd));
@@ -387,15 +495,14 @@ task_program (const struct offsets *o, struct prog *p)
   finish (p, o->tctx_meta, o->meta_seq, rec, sizeof (struct lk_bpf_task));
 }
 
-/* Load @p for iterator @target and link it: the link's fd, or -1 (the
- * reason logged). */
+/* Load @p for iterator @target: the program's fd, or -1 (the reason
+ * logged). */
 static int
-load_link (const struct prog *p, uint32_t target, const char *what)
+load_prog (const struct prog *p, uint32_t target, const char *what)
 {
   static char log[4096];
-  cleanup_close int prog_fd = -1;
   union bpf_attr a;
-  int link_fd;
+  int prog_fd = -1;
 
   /* Without a log first: a verifier log that does not fit fails the load
    * with ENOSPC; with one only to say why it failed. */
@@ -418,17 +525,43 @@ load_link (const struct prog *p, uint32_t target, const char *what)
       if (p->n < MAX_INSNS)
         prog_fd = lk_sys_bpf (BPF_PROG_LOAD, &a);
     }
+  /* the verifier says why at the end of its log */
   if (prog_fd < 0)
-    {
-      log_debug ("BPF %s iterator refused (%s): %.300s", what, strerror (errno), log);
-      return -1;
-    }
+    log_debug ("BPF %s iterator refused (%s): %s", what, strerror (errno),
+               log + (strlen (log) > 300 ? strlen (log) - 300 : 0));
+  return prog_fd;
+}
+
+/* Link program @prog_fd, for every task or (@pid > 0) the threads of
+ * process @pid only: the link's fd, or -1. */
+static int
+link_prog (int prog_fd, pid_t pid, const char *what)
+{
+  union bpf_iter_link_info info;
+  union bpf_attr a;
+  int link_fd;
+
   memset (&a, 0, sizeof (a));
+  memset (&info, 0, sizeof (info));
   a.link_create.prog_fd = prog_fd;
   a.link_create.attach_type = BPF_TRACE_ITER;
+  if (pid > 0)
+    {
+      info.task.pid = (uint32_t) pid;
+      a.link_create.iter_info = (uintptr_t) &info;
+      a.link_create.iter_info_len = sizeof (info);
+    }
   if ((link_fd = lk_sys_bpf (BPF_LINK_CREATE, &a)) < 0)
     log_debug ("BPF %s iterator link: %s", what, strerror (errno));
   return link_fd;
+}
+
+static int
+load_link (const struct prog *p, uint32_t target, const char *what)
+{
+  cleanup_close int prog_fd = load_prog (p, target, what);
+
+  return prog_fd < 0 ? -1 : link_prog (prog_fd, 0, what);
 }
 
 /* A new iterator over linked program @link: its fd, or -1. */
@@ -492,6 +625,12 @@ lk_kdev (uint32_t kdev)
   return makedev (kdev >> 20, kdev & 0xfffff);
 }
 
+uint32_t
+lk_kdev_of (uint64_t dev)
+{
+  return (uint32_t) (major (dev) << 20 | minor (dev));
+}
+
 static int
 cmp_file_rec (const void *a, const void *b)
 {
@@ -530,8 +669,11 @@ check_files (const char *buf, size_t len, void *data)
 
 struct lk_bpf
 {
-  int file_link; /* the task_file program */
-  int task_link; /* the task program, -1 when it cannot be built here */
+  int file_prog;  /* the task_file program */
+  int file_link;  /* ... for every task */
+  int task_link;  /* the task program, -1 when it cannot be built here */
+  struct filter filter;          /* map -1: no filter here */
+  struct lk_bpf_filter *mapped;  /* its value, mapped */
 };
 
 void
@@ -539,10 +681,48 @@ lk_bpf_free (struct lk_bpf *b)
 {
   if (b == NULL)
     return;
-  close (b->file_link);
-  if (b->task_link >= 0)
-    close (b->task_link);
+  cleanup_closep (&b->file_link);
+  cleanup_closep (&b->task_link);
+  cleanup_closep (&b->file_prog);
+  if (b->mapped)
+    munmap (b->mapped, sizeof (*b->mapped));
+  cleanup_closep (&b->filter.map);
   free (b);
+}
+
+/* The filter's map, mapped, or nothing (b->filter.map -1).  Its pids are
+ * those of /proc only in the initial pid namespace (whose inode number is
+ * fixed). */
+static void
+prepare_filter (struct lk_bpf *b)
+{
+  struct stat st;
+  union bpf_attr a;
+
+  if (getenv ("CRYO_LEAKS_NO_FILTER") || stat ("/proc/self/ns/pid", &st) < 0 || st.st_ino != 0xEFFFFFFCU
+      || stat ("/proc/self/ns/net", &st) < 0)
+    return;
+  b->filter.nsfs_kdev = lk_kdev_of (st.st_dev);
+  memset (&a, 0, sizeof (a));
+  a.map_type = BPF_MAP_TYPE_ARRAY;
+  a.key_size = sizeof (uint32_t);
+  a.value_size = sizeof (struct lk_bpf_filter);
+  a.max_entries = 1;
+  a.map_flags = BPF_F_MMAPABLE;
+  if ((b->filter.map = lk_sys_bpf (BPF_MAP_CREATE, &a)) < 0)
+    {
+      log_debug ("BPF filter map: %s", strerror (errno));
+      return;
+    }
+  b->mapped = mmap (NULL, sizeof (*b->mapped), PROT_READ | PROT_WRITE, MAP_SHARED, b->filter.map, 0);
+  if (b->mapped == MAP_FAILED)
+    {
+      log_debug ("BPF filter map: mmap: %s", strerror (errno));
+      b->mapped = NULL;
+      cleanup_closep (&b->filter.map);
+      return;
+    }
+  b->mapped->pass_all = 1;
 }
 
 struct lk_bpf *
@@ -551,16 +731,21 @@ lk_bpf_prepare (const char *cache)
   struct lk_bpf *b;
   struct offsets o;
   struct prog p = { .n = 0 };
-  int found, link;
+  int found;
 
   if (getenv ("CRYO_LEAKS_NO_BPF") || (found = find_offsets (&o, cache)) < 0)
     return NULL;
-  file_program (&o, &p);
-  if ((link = load_link (&p, o.file_iter, "task_file")) < 0)
-    return NULL;
-  b = xmalloc (sizeof (*b));
-  b->file_link = link;
-  b->task_link = -1;
+  b = xzalloc (sizeof (*b));
+  b->task_link = b->filter.map = -1;
+  if (found > 0)
+    prepare_filter (b);
+  file_program (&o, b->filter.map >= 0 ? &b->filter : NULL, &p);
+  if ((b->file_prog = load_prog (&p, o.file_iter, "task_file")) < 0
+      || (b->file_link = link_prog (b->file_prog, 0, "task_file")) < 0)
+    {
+      lk_bpf_free (b);
+      return NULL;
+    }
   if (found > 0)
     {
       p.n = 0;
@@ -578,6 +763,16 @@ dump_tasks (const struct lk_bpf *b, size_t *n)
   return iter < 0 ? NULL : read_records (iter, sizeof (struct lk_bpf_task), n, 256 << 10, NULL, NULL);
 }
 
+static void
+pass_all (const struct lk_bpf *b, bool all)
+{
+  if (b->mapped)
+    {
+      b->mapped->seen = 0;
+      b->mapped->pass_all = all;
+    }
+}
+
 int
 lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_files, struct lk_bpf_task **tasks,
              size_t *n_tasks)
@@ -589,6 +784,7 @@ lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_files
   *tasks = NULL;
   if (b == NULL)
     return 1;
+  pass_all (b, true);
   iter = open_iterator (b->file_link, "task_file");
   k.iter_fd = (uint32_t) iter;
   if (iter < 0 || (recs = read_records (iter, sizeof (*recs), n_files, 2 << 20, check_files, &k)) == NULL)
@@ -603,5 +799,71 @@ lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_files
     qsort (recs, *n_files, sizeof (*recs), cmp_file_rec);
   *files = recs;
   *tasks = dump_tasks (b, n_tasks);
+  return 0;
+}
+
+/* ---- the filtered path ---- */
+
+struct lk_bpf_filter *
+lk_bpf_filter (const struct lk_bpf *b)
+{
+  return b && b->task_link >= 0 ? b->mapped : NULL;
+}
+
+int
+lk_bpf_dump_tasks (const struct lk_bpf *b, struct lk_bpf_task **tasks, size_t *n)
+{
+  *tasks = lk_bpf_filter (b) ? dump_tasks (b, n) : NULL;
+  return *tasks ? 0 : 1;
+}
+
+int
+lk_bpf_dump_process (const struct lk_bpf *b, pid_t pid, struct lk_bpf_file **files, size_t *n)
+{
+  cleanup_close int link = -1, iter = -1;
+
+  pass_all (b, true);
+  link = link_prog (b->file_prog, pid, "task_file of one process");
+  iter = link < 0 ? -1 : open_iterator (link, "task_file of one process");
+  *files = iter < 0 ? NULL : read_records (iter, sizeof (**files), n, 64 << 10, NULL, NULL);
+  return *files ? 0 : -1;
+}
+
+static void
+set_bit (struct lk_bpf_filter *f, uint64_t key)
+{
+  uint64_t bit = (key * GOLDEN) >> (64 - LK_BPF_FILTER_ORDER);
+
+  f->bits[bit >> 3] |= (uint8_t) (1 << (bit & 7));
+}
+
+void
+lk_bpf_filter_file (struct lk_bpf_filter *f, uint64_t file)
+{
+  set_bit (f, file);
+}
+
+void
+lk_bpf_filter_inode (struct lk_bpf_filter *f, uint32_t kdev, uint64_t ino)
+{
+  set_bit (f, (uint64_t) kdev << 40 ^ ino);
+}
+
+int
+lk_bpf_dump_filtered (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n, size_t *n_seen)
+{
+  cleanup_close int iter = -1;
+  struct file_check k = { .sorted = true };
+
+  pass_all (b, false);
+  iter = open_iterator (b->file_link, "filtered task_file");
+  *files = iter < 0 ? NULL : read_records (iter, sizeof (**files), n, 256 << 10, check_files, &k);
+  if (*files)
+    *n_seen = b->mapped->seen >= *n ? b->mapped->seen : *n;
+  pass_all (b, true);
+  if (*files == NULL)
+    return -1;
+  if (!k.sorted)
+    qsort (*files, *n, sizeof (**files), cmp_file_rec);
   return 0;
 }

@@ -336,6 +336,8 @@ new_proc (struct lk_index *idx)
   return p;
 }
 
+static void hash_pids (struct lk_index *idx);
+
 static void
 read_proc (struct lk_index *idx, pid_t pid, bool with_fds)
 {
@@ -622,7 +624,8 @@ lk_index_build (struct lk_index *idx)
 }
 
 int
-lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, cryo_error_t *err)
+lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, bool defer_fds,
+                         cryo_error_t *err)
 {
   cleanup_free struct lk_bpf_task *tasks = NULL;
   size_t n_tasks = 0;
@@ -640,8 +643,10 @@ lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *
   close (p[0]);
   close (p[1]);
   /* Fds first: a process started in between has no fds here and is looked
-   * at without them, never the other way round. */
-  fast = lk_bpf_dump (bpf, &idx->pending, &idx->n_pending, &tasks, &n_tasks) == 0;
+   * at without them, never the other way round (the filtered path takes
+   * the processes that come after, lk_index_collect_fds). */
+  idx->fds_deferred = defer_fds && lk_bpf_dump_tasks (bpf, &tasks, &n_tasks) == 0;
+  fast = idx->fds_deferred || lk_bpf_dump (bpf, &idx->pending, &idx->n_pending, &tasks, &n_tasks) == 0;
   if (read_processes (idx, skip, tasks, n_tasks, !fast, err) < 0)
     return -1;
   log_debug ("processes from %s, fds from %s", tasks ? "BPF" : "/proc", fast ? "BPF" : "/proc");
@@ -666,7 +671,7 @@ lk_index_attach_fds (struct lk_index *idx, bool filter)
 int
 lk_index_scan (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, cryo_error_t *err)
 {
-  if (lk_index_scan_processes (idx, skip, bpf, err) < 0)
+  if (lk_index_scan_processes (idx, skip, bpf, false, err) < 0)
     return -1;
   lk_index_attach_fds (idx, false);
   return 0;
@@ -804,4 +809,25 @@ lk_index_clear (struct lk_index *idx)
   lk_hash_free (&idx->map_by_obj);
   lk_hash_free (&idx->lock_by_obj);
   memset (idx, 0, sizeof (*idx));
+}
+
+void
+lk_index_add_process (struct lk_index *idx, pid_t pid)
+{
+  read_proc (idx, pid, false);
+  hash_pids (idx);
+}
+
+void
+lk_index_read_fds (struct lk_index *idx)
+{
+  char path[32];
+
+  for (uint32_t pi = 0; pi < idx->n_procs; pi++)
+    {
+      cleanup_close int pdir = -1;
+      snprintf (path, sizeof (path), "/proc/%d", idx->procs[pi].pid);
+      if (!(idx->procs[pi].flags & LK_KTHREAD) && (pdir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        read_fds (idx, pdir, pi);
+    }
 }

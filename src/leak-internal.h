@@ -136,6 +136,7 @@ struct lk_index
   struct lk_bpf_file *pending; /* BPF records until lk_index_attach_fds() */
   size_t n_pending;
   size_t n_fds_skipped;        /* outside fds left out: they cannot meet the container */
+  bool fds_deferred;           /* the filtered path: lk_index_collect_fds() reads them */
   size_t cap_procs, cap_fds, cap_maps, cap_locks; /* allocated */
 };
 
@@ -145,13 +146,23 @@ struct lk_bpf;
  * /proc when it is NULL: lk_index_scan_processes() then
  * lk_index_attach_fds (idx, false). */
 int lk_index_scan (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, cryo_error_t *err);
-/* In two steps: the processes and locks (the fds too without BPF), then,
- * with the container's processes flagged LK_COVERED and their shared
- * mappings read, the fds from BPF: all of them, or (@filter) all of the
- * container's and the outside ones that can meet them (sockets, nsfs, and
- * files the container holds, maps or someone locks).  The fd hash last. */
-int lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, cryo_error_t *err);
+/* In steps: the processes and locks (the fds too without BPF; only the
+ * processes with @defer_fds where the filtered path works); then, with the
+ * container's processes flagged LK_COVERED and their shared mappings read,
+ * lk_index_collect_fds() for the filtered path; then the fds from BPF: all
+ * of them, or (@filter) all of the container's and the outside ones that
+ * can meet them (sockets, nsfs, the same descriptions, and the pipes the
+ * container holds, what it maps, what someone locks).  The fd hash last. */
+int lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, bool defer_fds,
+                             cryo_error_t *err);
 void lk_index_attach_fds (struct lk_index *idx, bool filter);
+/* leak-collect.c: the container's fds, then the outside's that can meet
+ * them, through the filtered program (all of them when it fails). */
+void lk_index_collect_fds (struct lk_index *idx, const struct lk_bpf *bpf, pid_t skip);
+/* A process found after the process pass (from /proc). */
+void lk_index_add_process (struct lk_index *idx, pid_t pid);
+/* Every process's fds from /proc: when BPF fails after the process pass. */
+void lk_index_read_fds (struct lk_index *idx);
 /* Build the hash tables; also used by unit tests after filling by hand. */
 void lk_index_build (struct lk_index *idx);
 /* The shared mappings are read per process, on demand (lk_read_maps):
@@ -206,6 +217,31 @@ void lk_bpf_free (struct lk_bpf *b);
  * the BPF path is not available: the caller falls back to /proc. */
 int lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_files, struct lk_bpf_task **tasks,
                  size_t *n_tasks);
+
+/* The filtered path: the processes first, then the container's fds
+ * process by process, then only the outside fds that can meet them (the
+ * same description as a container fd, an inode the checks compare by, an
+ * nsfs file, a socket: a bitmap of their hashes, tested in the kernel), so
+ * that the outside costs the kernel's walk over its fds and not a record
+ * each.  Not available without the task program, outside the initial pid
+ * namespace, or without a mappable BPF array. */
+#define LK_BPF_FILTER_ORDER 19 /* 2^19 bits: 0.2 % false positives for 1,000 keys */
+struct lk_bpf_filter
+{
+  uint64_t seen;     /* the fds the last walk went through */
+  uint32_t pass_all; /* a record for every fd */
+  uint32_t pad;
+  uint8_t bits[1 << (LK_BPF_FILTER_ORDER - 3)];
+};
+/* The filter to fill before lk_bpf_dump_filtered(), NULL when there is no
+ * filtered path here. */
+struct lk_bpf_filter *lk_bpf_filter (const struct lk_bpf *b);
+int lk_bpf_dump_tasks (const struct lk_bpf *b, struct lk_bpf_task **tasks, size_t *n);
+int lk_bpf_dump_process (const struct lk_bpf *b, pid_t pid, struct lk_bpf_file **files, size_t *n);
+void lk_bpf_filter_file (struct lk_bpf_filter *f, uint64_t file);
+void lk_bpf_filter_inode (struct lk_bpf_filter *f, uint32_t kdev, uint64_t ino);
+int lk_bpf_dump_filtered (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n, size_t *n_seen);
+uint32_t lk_kdev_of (uint64_t dev); /* the kernel's dev_t of a user-space one */
 
 /* leak-btf.c: the kernel's BTF, for the iterator programs. */
 union bpf_attr;

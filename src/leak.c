@@ -311,13 +311,14 @@ leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *
   uint64_t t0 = now_ns (), c0 = cpu_ns (), t1[2] = { t0, c0 };
   int ret = -1;
 
-  if (lk_index_scan_processes (&idx, getpid (), t->bpf, err) < 0)
+  if (lk_index_scan_processes (&idx, getpid (), t->bpf, true, err) < 0)
     goto out;
   step (t1, "host index");
   if (ctx_init (&c, t, &idx, err) < 0)
     goto out;
   lk_mark_processes (&c);
   lk_read_maps (&c);
+  lk_index_collect_fds (&idx, t->bpf, getpid ());
   lk_index_attach_fds (&idx, true);
   step (t1, "shared mappings and fds");
   for (uint32_t p = 0; p < idx.n_procs; p++)

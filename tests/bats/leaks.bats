@@ -85,10 +85,21 @@ host_ready() {
 }
 
 # leaks ID [OPTIONS...]: `cryo leaks --format json` into $output / $status.
+# The BPF path filters the host's fds in the kernel; unless told otherwise
+# (CRYO_LEAKS_NO_*), every call also checks that the unfiltered walk finds
+# the same leaks.
 leaks() {
+    local unfiltered
+    if [ -z "${CRYO_LEAKS_NO_BPF:-}${CRYO_LEAKS_NO_FILTER:-}" ]; then
+        unfiltered=$(CRYO_LEAKS_NO_FILTER=1 "$CRYO_BIN" --root "$CRYO_ROOT" leaks "$1" --format json "${@:2}" 2>/dev/null) || true
+    fi
     run --separate-stderr cryo leaks "$1" --format json "${@:2}"
     echo "exit $status: $output" >&2
     echo "$stderr" >&2
+    if [ -n "${unfiltered:-}" ] && [ "$(jq -c .leaks <<<"$unfiltered")" != "$(jq -c .leaks <<<"$output")" ]; then
+        echo "the unfiltered walk found other leaks: $unfiltered" >&2
+        return 1
+    fi
 }
 
 # has_leak JQ-CONDITION: the report has a leak matching it.
