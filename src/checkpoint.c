@@ -73,6 +73,22 @@ absolute (const char *path)
   return xasprintf ("%s/%s", cwd, path);
 }
 
+/* As runc: a --status-fd that cannot be written is refused before anything
+ * is frozen, not found out when the pages are ready. */
+static int
+check_status_fd (int fd, cryo_error_t *err)
+{
+  int flags;
+
+  if (fd < 0)
+    return 0;
+  if ((flags = fcntl (fd, F_GETFL)) < 0)
+    return cryo_error (err, errno, "--status-fd %d", fd);
+  if ((flags & O_ACCMODE) == O_RDONLY)
+    return cryo_error (err, 0, "--status-fd %d: not open for writing", fd);
+  return 0;
+}
+
 static int
 check_options (const struct checkpoint_options *o, cryo_error_t *err)
 {
@@ -90,7 +106,7 @@ check_options (const struct checkpoint_options *o, cryo_error_t *err)
     return cryo_error (err, 0, "--parent-path `%s`: must be relative to the image path", o->parent_path);
   if (o->page_server && strrchr (o->page_server, ':') == NULL)
     return cryo_error (err, 0, "--page-server `%s`: must be ADDRESS:PORT", o->page_server);
-  return 0;
+  return check_status_fd (o->status_fd, err);
 }
 
 static int

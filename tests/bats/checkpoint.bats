@@ -153,6 +153,11 @@ setup() {
     [[ "$output" == *"--manage-cgroups-mode \`bogus\`"* ]]
     run -1 cryo checkpoint --empty-ns ipc --image-path "$BATS_TEST_TMPDIR/img" "$id"
     [[ "$output" == *"--empty-ns \`ipc\`"* ]]
+    run -1 cryo checkpoint --status-fd 97 --image-path "$BATS_TEST_TMPDIR/img" "$id"
+    [[ "$output" == *"--status-fd 97: Bad file descriptor"* ]]
+    run -1 cryo checkpoint --status-fd 7 --image-path "$BATS_TEST_TMPDIR/img" "$id" 7</dev/null
+    [[ "$output" == *"--status-fd 7: not open for writing"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/img" ]
     verdict=$(cryo check --format json | jq -r '.features[] | select(.name == "pre-dump") | .verdict')
     if [ "$verdict" = unsupported ]; then
         run -1 cryo checkpoint --pre-dump --image-path "$BATS_TEST_TMPDIR/pre" "$id"
