@@ -1,0 +1,53 @@
+/* The BPF iterator programs of leak detection (leak-bpf-prog.c writes
+ * them, leak-bpf.c loads and runs them): what the two share. */
+#ifndef CRYO_LEAK_BPF_H
+#define CRYO_LEAK_BPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/bpf.h>
+
+#include "ns/namespaces.h"
+
+/* Offsets (bytes) of what the programs read, from the kernel's BTF. */
+struct lk_bpf_offsets
+{
+  uint32_t file_iter, task_iter; /* BTF ids of bpf_iter_task_file, bpf_iter_task */
+  int fctx_meta, fctx_task, fctx_fd, fctx_file, tctx_meta, tctx_task, meta_seq;
+  int f_inode, i_ino, i_mode, i_rdev, i_sb, s_dev;
+  int f_path_mnt, mount_mnt, mount_id; /* -1 when unknown: no mount ids */
+  int tgid, pid, real_parent, parent, ptrace, flags, exit_state, comm, thread_pid, real_cred, nsproxy;
+  int pid_level, pid_numbers, upid_size, upid_nr, upid_ns, cred_user_ns;
+  int nsproxy_member[NS_MAX]; /* -1: not in nsproxy (user, pid) */
+  int ns_inum[NS_MAX];        /* ns.inum in each namespace's struct */
+};
+
+#define MAX_INSNS 512
+
+struct lk_bpf_prog
+{
+  struct bpf_insn i[MAX_INSNS];
+  size_t n;
+};
+
+/* What the filtered program lets through: an nsfs file, a socket, and an
+ * fd whose description or (pipes, fifos, regular files) inode has its bit
+ * set in the filter's bitmap (lk_bpf_filter_set).  One bit per key, no
+ * helper call: a false positive costs a record that user space drops. */
+struct lk_bpf_map_filter
+{
+  int map; /* one value: struct lk_bpf_filter */
+  uint32_t nsfs_kdev;
+};
+
+/* 1: both programs can be built, 0: only the task_file one, -1: none.
+ * @cache (may be NULL) keeps them for the rest of the boot. */
+int lk_bpf_find_offsets (struct lk_bpf_offsets *o, const char *cache);
+/* One struct lk_bpf_file per open file; with @f, unless its pass_all is
+ * set, only for the fds that can meet the container's objects. */
+void lk_bpf_file_program (const struct lk_bpf_offsets *o, const struct lk_bpf_map_filter *f, struct lk_bpf_prog *p);
+/* One struct lk_bpf_task per thread group leader. */
+void lk_bpf_task_program (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p);
+
+#endif
