@@ -4,11 +4,12 @@
  * every process (about 4 us a call in a VM: 20,000 host fds would cost more
  * than the rest of the leak scan together).
  *
- * The iterator programs are a few dozen instructions written here (no
- * libbpf, no BPF compiler in the build); the offsets of the kernel fields
- * they read come from the kernel's own BTF (leak-btf.c).  The task_file
- * program also gives the `struct file` of each fd, so "the same open file
- * description" is a comparison instead of a kcmp(2) per candidate pair.
+ * The programs (leak-bpf-prog.c) are loaded before the freeze.  The
+ * task_file program also gives the `struct file` of each fd, so "the same
+ * open file description" is a comparison instead of a kcmp(2) per candidate
+ * pair; it walks every task, or one process, and for the outside's fds it
+ * can let through only those a filter (a bitmap in a mapped BPF array)
+ * names: see lk_bpf_filter().
  *
  * Anything missing (no BTF, no BPF for us, a verifier that disagrees, a pid
  * namespace other than the initial one) makes lk_bpf_dump() return 1 and
