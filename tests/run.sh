@@ -23,10 +23,13 @@ if [ -z "${CRYO_ROOT:-}" ]; then
     export CRYO_ROOT=/run/cryo-tests.$$
     own_root=true
 fi
-# This run's own TMPDIR: the work directories (and logs) that cryo keeps
-# after the failures the tests provoke go there, and it goes at the end.
+# This run's own TMPDIR for the tests (helpers.bash sets it): the work
+# directories (and logs) that cryo keeps after the failures the tests
+# provoke go there, and it goes at the end.  Not bats' own: longer paths
+# under its temporary directory make podman's sockets too long (podman then
+# waits 45 s for each container it removes).
 run_tmp=$(mktemp -d /tmp/cryo-tests.XXXXXX)
-export TMPDIR=$run_tmp
+export CRYO_TESTS_TMPDIR=$run_tmp
 # The parent cgroups cryo makes ("/cryo" in each hierarchy) that were not
 # there before the run, removed at its end when empty.
 cgroups_before=$(ls -d /sys/fs/cgroup/cryo /sys/fs/cgroup/*/cryo 2>/dev/null)

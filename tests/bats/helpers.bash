@@ -10,6 +10,12 @@ CRYO_BIN=${CRYO_BIN:-$CRYO_BUILDDIR/cryo}
 CRYO_ROOT=${CRYO_ROOT:-/run/cryo}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
+# tests/run.sh's TMPDIR for the run, where cryo keeps a failure's work
+# directory (bats has made its own temporary directories by now).
+if [ -n "${CRYO_TESTS_TMPDIR:-}" ]; then
+    export TMPDIR=$CRYO_TESTS_TMPDIR
+fi
+
 # Run cryo with the test state root.
 cryo() {
     "$CRYO_BIN" --root "$CRYO_ROOT" "$@"
