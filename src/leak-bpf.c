@@ -171,8 +171,8 @@ lk_kdev_of (uint64_t dev)
   return (uint32_t) (major (dev) << 20 | minor (dev));
 }
 
-static int
-cmp_file_rec (const void *a, const void *b)
+int
+lk_bpf_file_cmp (const void *a, const void *b)
 {
   const struct lk_bpf_file *x = a, *y = b;
 
@@ -202,7 +202,7 @@ check_files (const char *buf, size_t len, void *data)
   for (size_t i = k->done; i < n; i++)
     {
       k->seen_self |= r[i].pid == k->self && r[i].fd == k->iter_fd;
-      k->sorted &= i == 0 || cmp_file_rec (&r[i - 1], &r[i]) <= 0;
+      k->sorted &= i == 0 || lk_bpf_file_cmp (&r[i - 1], &r[i]) <= 0;
     }
   k->done = n;
 }
@@ -336,7 +336,7 @@ lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_files
       return 1;
     }
   if (!k.sorted)
-    qsort (recs, *n_files, sizeof (*recs), cmp_file_rec);
+    qsort (recs, *n_files, sizeof (*recs), lk_bpf_file_cmp);
   *files = recs;
   *tasks = dump_tasks (b, n_tasks);
   return 0;
@@ -384,6 +384,6 @@ lk_bpf_dump_filtered (const struct lk_bpf *b, struct lk_bpf_file **files, size_t
   if (*files == NULL)
     return -1;
   if (!k.sorted)
-    qsort (*files, *n, sizeof (**files), cmp_file_rec);
+    qsort (*files, *n, sizeof (**files), lk_bpf_file_cmp);
   return 0;
 }

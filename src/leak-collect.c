@@ -18,16 +18,6 @@
 #include "log.h"
 #include "util.h"
 
-static int
-cmp_rec (const void *a, const void *b)
-{
-  const struct lk_bpf_file *x = a, *y = b;
-
-  if (x->pid != y->pid)
-    return x->pid < y->pid ? -1 : 1;
-  return (x->fd > y->fd) - (x->fd < y->fd);
-}
-
 /* Every fd of the covered processes, sorted; NULL when a process cannot
  * be read through BPF. */
 static struct lk_bpf_file *
@@ -54,7 +44,7 @@ container_records (const struct lk_index *idx, const struct lk_bpf *bpf, size_t 
     }
   if (all == NULL)
     all = xzalloc (sizeof (*all));
-  qsort (all, *n, sizeof (*all), cmp_rec);
+  qsort (all, *n, sizeof (*all), lk_bpf_file_cmp);
   return all;
 }
 
@@ -111,7 +101,7 @@ merge (struct lk_index *idx, const struct lk_bpf_file *a, size_t n_a, const stru
 
   idx->pending = lk_alloc_big ((n_a + n_b + 1) * sizeof (*idx->pending));
   while (i < n_a || j < n_b)
-    idx->pending[k++] = j == n_b || (i < n_a && cmp_rec (&a[i], &b[j]) <= 0) ? a[i++] : b[j++];
+    idx->pending[k++] = j == n_b || (i < n_a && lk_bpf_file_cmp (&a[i], &b[j]) <= 0) ? a[i++] : b[j++];
   idx->n_pending = k;
 }
 

@@ -242,6 +242,7 @@ void lk_bpf_filter_file (struct lk_bpf_filter *f, uint64_t file);
 void lk_bpf_filter_inode (struct lk_bpf_filter *f, uint32_t kdev, uint64_t ino);
 int lk_bpf_dump_filtered (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n, size_t *n_seen);
 uint32_t lk_kdev_of (uint64_t dev); /* the kernel's dev_t of a user-space one */
+int lk_bpf_file_cmp (const void *a, const void *b); /* qsort: by pid, then fd */
 
 /* leak-btf.c: the kernel's BTF, for the iterator programs. */
 union bpf_attr;
