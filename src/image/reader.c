@@ -181,13 +181,12 @@ check_one_file (struct image *img, const struct image_file *f, cryo_error_t *err
 static bool
 from_page_server (const struct image *img, const char *name)
 {
-  const char *base = name + strlen (IMAGE_DIR_CRIU "/");
-  size_t len = strlen (name);
+  const size_t prefix = strlen (IMAGE_DIR_CRIU "/"), len = strlen (name);
 
-  if (!img->m.options.page_server || strncmp (name, IMAGE_DIR_CRIU "/", strlen (IMAGE_DIR_CRIU "/")) != 0
-      || len < 4 || strcmp (name + len - 4, ".img") != 0)
+  if (!img->m.options.page_server || len < prefix + 4 || strncmp (name, IMAGE_DIR_CRIU "/", prefix) != 0
+      || strcmp (name + len - 4, ".img") != 0)
     return false;
-  return strncmp (base, "pages-", 6) == 0 || strncmp (base, "pagemap-", 8) == 0;
+  return strncmp (name + prefix, "pages-", 6) == 0 || strncmp (name + prefix, "pagemap-", 8) == 0;
 }
 
 /* Anything in the directory the manifest does not list; and, after a
