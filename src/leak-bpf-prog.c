@@ -301,7 +301,6 @@ file_prologue (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p)
 static void
 filter_checks (const struct lk_bpf_offsets *o, const struct lk_bpf_map_filter *f, struct lk_bpf_prog *p, int rec)
 {
-  const int slot = rec - 8, key = rec - 16;
   size_t jumps[5];
 
   load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
@@ -311,18 +310,11 @@ filter_checks (const struct lk_bpf_offsets *o, const struct lk_bpf_map_filter *f
   emit (p, LDX (BPF_W, BPF_REG_2, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, pass_all)));
   jumps[4] = p->n;
   emit (p, JNEI (BPF_REG_2, 0, 0));
-  /* the description: its address as a number (the verifier allows no
-   * arithmetic on a pointer, nor reading a stored one in parts), copied
-   * through the stack; the helper clobbers r1-r5 */
-  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_8, slot));
-  emit (p, MOV (BPF_REG_3, BPF_REG_10));
-  emit (p, ADDI (BPF_REG_3, slot));
-  emit (p, MOV (BPF_REG_1, BPF_REG_10));
-  emit (p, ADDI (BPF_REG_1, key));
-  emit (p, MOVI (BPF_REG_2, 8));
-  emit (p, CALL (BPF_FUNC_probe_read_kernel));
-  load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
-  emit (p, LDX (BPF_DW, BPF_REG_3, BPF_REG_10, key));
+  /* the description: its address as a number, read back from the map
+   * (the verifier allows no arithmetic on a pointer, nor reading a stored
+   * one in parts; through the map costs no helper call) */
+  emit (p, STX (BPF_DW, BPF_REG_1, BPF_REG_8, (int) offsetof (struct lk_bpf_filter, scratch)));
+  emit (p, LDX (BPF_DW, BPF_REG_3, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, scratch)));
   test_bit (p, &jumps[0]);
   /* a socket; else only a pipe, fifo or regular file (nsfs files are) */
   emit (p, LDX (BPF_DW, BPF_REG_9, BPF_REG_8, o->f_inode));

@@ -231,6 +231,7 @@ struct lk_bpf_filter
   uint64_t seen;     /* the fds the last walk went through */
   uint32_t pass_all; /* a record for every fd */
   uint32_t pad;
+  uint64_t scratch;  /* the program's */
   uint8_t bits[1 << (LK_BPF_FILTER_ORDER - 3)];
 };
 /* The filter to fill before lk_bpf_dump_filtered(), NULL when there is no
