@@ -83,9 +83,9 @@ check_status_fd (int fd, cryo_error_t *err)
   if (fd < 0)
     return 0;
   if ((flags = fcntl (fd, F_GETFL)) < 0)
-    return cryo_error (err, errno, "--status-fd %d", fd);
+    return cryo_error (err, 0, "--status-fd %d: not an open file descriptor: pass one open for writing", fd);
   if ((flags & O_ACCMODE) == O_RDONLY)
-    return cryo_error (err, 0, "--status-fd %d: not open for writing", fd);
+    return cryo_error (err, 0, "--status-fd %d: not open for writing: pass one open for writing", fd);
   return 0;
 }
 

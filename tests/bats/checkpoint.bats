@@ -154,7 +154,7 @@ setup() {
     run -1 cryo checkpoint --empty-ns ipc --image-path "$BATS_TEST_TMPDIR/img" "$id"
     [[ "$output" == *"--empty-ns \`ipc\`"* ]]
     run -1 cryo checkpoint --status-fd 97 --image-path "$BATS_TEST_TMPDIR/img" "$id"
-    [[ "$output" == *"--status-fd 97: Bad file descriptor"* ]]
+    [[ "$output" == *"--status-fd 97: not an open file descriptor: pass one open for writing"* ]]
     run -1 cryo checkpoint --status-fd 7 --image-path "$BATS_TEST_TMPDIR/img" "$id" 7</dev/null
     [[ "$output" == *"--status-fd 7: not open for writing"* ]]
     [ ! -e "$BATS_TEST_TMPDIR/img" ]
