@@ -301,14 +301,14 @@ file_prologue (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p)
 static void
 filter_checks (const struct lk_bpf_offsets *o, const struct lk_bpf_map_filter *f, struct lk_bpf_prog *p, int rec)
 {
-  size_t jumps[5];
+  size_t jumps[4];
 
   load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
   emit (p, LDX (BPF_DW, BPF_REG_2, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, seen)));
   emit (p, ADDI (BPF_REG_2, 1));
   emit (p, STX (BPF_DW, BPF_REG_1, BPF_REG_2, (int) offsetof (struct lk_bpf_filter, seen)));
   emit (p, LDX (BPF_W, BPF_REG_2, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, pass_all)));
-  jumps[4] = p->n;
+  jumps[3] = p->n;
   emit (p, JNEI (BPF_REG_2, 0, 0));
   /* the description: its address as a number, read back from the map
    * (the verifier allows no arithmetic on a pointer, nor reading a stored
@@ -316,28 +316,27 @@ filter_checks (const struct lk_bpf_offsets *o, const struct lk_bpf_map_filter *f
   emit (p, STX (BPF_DW, BPF_REG_1, BPF_REG_8, (int) offsetof (struct lk_bpf_filter, scratch)));
   emit (p, LDX (BPF_DW, BPF_REG_3, BPF_REG_1, (int) offsetof (struct lk_bpf_filter, scratch)));
   test_bit (p, &jumps[0]);
-  /* a socket; else only a pipe, fifo or regular file (nsfs files are) */
+  /* only a socket, pipe, fifo or regular file (nsfs files are) */
   emit (p, LDX (BPF_DW, BPF_REG_9, BPF_REG_8, o->f_inode));
   emit (p, JEQI (BPF_REG_9, 0, TO_EXIT));
   emit (p, LDX (BPF_H, BPF_REG_2, BPF_REG_9, o->i_mode));
   emit (p, ANDI (BPF_REG_2, S_IFMT));
-  jumps[1] = p->n;
-  emit (p, JEQI (BPF_REG_2, S_IFSOCK, 0));
+  emit (p, JEQI (BPF_REG_2, S_IFSOCK, 2));
   emit (p, JEQI (BPF_REG_2, S_IFIFO, 1));
   emit (p, INSN (BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, TO_EXIT, S_IFREG));
   emit (p, LDX (BPF_DW, BPF_REG_3, BPF_REG_9, o->i_sb));
   emit (p, JEQI (BPF_REG_3, 0, TO_EXIT));
   emit (p, LDX (BPF_W, BPF_REG_3, BPF_REG_3, o->s_dev));
-  jumps[2] = p->n;
+  jumps[1] = p->n;
   emit (p, JEQI32 (BPF_REG_3, (int32_t) f->nsfs_kdev, 0));
   /* the inode */
   emit (p, INSN (BPF_ALU64 | BPF_LSH | BPF_K, BPF_REG_3, 0, 0, 40));
   emit (p, LDX (BPF_DW, BPF_REG_4, BPF_REG_9, o->i_ino));
   emit (p, INSN (BPF_ALU64 | BPF_XOR | BPF_X, BPF_REG_3, BPF_REG_4, 0, 0));
   load_imm64 (p, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, (uint32_t) f->map);
-  test_bit (p, &jumps[3]);
+  test_bit (p, &jumps[2]);
   emit (p, INSN (BPF_JMP | BPF_JA, 0, 0, TO_EXIT, 0));
-  for (int j = 0; j < 5; j++)
+  for (int j = 0; j < 4; j++)
     p->i[jumps[j]].off = (int16_t) (p->n - jumps[j] - 1);
 }
 

@@ -31,8 +31,8 @@ struct lk_bpf_prog
   size_t n;
 };
 
-/* What the filtered program lets through: an nsfs file, a socket, and an
- * fd whose description or (pipes, fifos, regular files) inode has its bit
+/* What the filtered program lets through: an nsfs file, and an fd whose
+ * description or (sockets, pipes, fifos, regular files) inode has its bit
  * set in the filter's bitmap (lk_bpf_filter_set).  One bit per key, no
  * helper call: a false positive costs a record that user space drops. */
 struct lk_bpf_map_filter

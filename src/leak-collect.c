@@ -2,7 +2,9 @@
  * process at a time, become the keys of the BPF filter, then one walk over
  * the host's fds yields only the outside fds that can meet them.  Most of
  * the host's fds then cost the kernel's walk and never a record, a copy
- * and a hash lookup each.
+ * and a hash lookup each.  Between the two, the caller asks sock_diag which
+ * sockets are at the other end of the container's: only those of the
+ * host's sockets pass (a record costs more than the kernel's walk).
  *
  * The container is frozen, its processes do not change; an outside process
  * that started after the process pass and holds a matching fd is read from
@@ -49,17 +51,25 @@ container_records (const struct lk_index *idx, const struct lk_bpf *bpf, size_t 
 }
 
 /* The filter's keys: the container's descriptions; the inodes of its
- * pipes and fifos, of what it maps, of every locked file. */
+ * pipes and fifos, of what it maps, of every locked file, and of the
+ * sockets at the other end of its own (@partners, sock_diag's). */
 static void
-fill_filter (struct lk_bpf_filter *f, const struct lk_index *idx, const struct lk_bpf_file *in, size_t n_in)
+fill_filter (struct lk_bpf_filter *f, const struct lk_index *idx, const uint64_t *partners, size_t n_partners)
 {
+  const struct lk_bpf_file *in = idx->in;
+  uint32_t sockfs_kdev = 0;
+
   memset (f->bits, 0, sizeof (f->bits));
-  for (size_t i = 0; i < n_in; i++)
+  for (size_t i = 0; i < idx->n_in; i++)
     {
       lk_bpf_filter_file (f, in[i].file);
       if (S_ISFIFO (in[i].mode))
         lk_bpf_filter_inode (f, in[i].kdev, in[i].ino);
+      if (S_ISSOCK (in[i].mode))
+        sockfs_kdev = in[i].kdev;
     }
+  for (size_t i = 0; i < n_partners && sockfs_kdev; i++)
+    lk_bpf_filter_inode (f, sockfs_kdev, partners[i]);
   for (size_t i = 0; i < idx->n_maps; i++)
     if (idx->procs[idx->maps[i].proc].flags & LK_COVERED)
       lk_bpf_filter_inode (f, lk_kdev_of (idx->maps[i].dev), idx->maps[i].ino);
@@ -105,28 +115,56 @@ merge (struct lk_index *idx, const struct lk_bpf_file *a, size_t n_a, const stru
   idx->n_pending = k;
 }
 
-void
-lk_index_collect_fds (struct lk_index *idx, const struct lk_bpf *bpf, pid_t skip)
+/* Every fd of the host instead, when the filtered path fails. */
+static void
+collect_all (struct lk_index *idx, const struct lk_bpf *bpf)
 {
-  cleanup_free struct lk_bpf_file *in = NULL, *out = NULL;
   cleanup_free struct lk_bpf_task *tasks = NULL;
-  size_t n_in, n_out, n_seen, n_tasks;
+  size_t n_tasks;
 
+  log_debug ("the filtered BPF path failed: every fd of the host instead");
+  free (idx->in);
+  idx->in = NULL;
+  idx->n_in = 0;
+  if (lk_bpf_dump (bpf, &idx->pending, &idx->n_pending, &tasks, &n_tasks) != 0)
+    lk_index_read_fds (idx);
+}
+
+bool
+lk_index_container_fds (struct lk_index *idx, const struct lk_bpf *bpf)
+{
   if (!idx->fds_deferred)
-    return;
+    return false;
   idx->fds_deferred = false;
-  in = container_records (idx, bpf, &n_in);
-  if (in)
-    fill_filter (lk_bpf_filter (bpf), idx, in, n_in);
-  if (in == NULL || lk_bpf_dump_filtered (bpf, &out, &n_out, &n_seen) < 0)
+  idx->in = container_records (idx, bpf, &idx->n_in);
+  if (idx->in == NULL)
     {
-      log_debug ("the filtered BPF path failed: every fd of the host instead");
-      if (lk_bpf_dump (bpf, &idx->pending, &idx->n_pending, &tasks, &n_tasks) != 0)
-        lk_index_read_fds (idx);
+      collect_all (idx, bpf);
+      return false;
+    }
+  return true;
+}
+
+void
+lk_index_outside_fds (struct lk_index *idx, const struct lk_bpf *bpf, pid_t skip, const uint64_t *partners,
+                      size_t n_partners)
+{
+  cleanup_free struct lk_bpf_file *out = NULL;
+  size_t n_out, n_seen;
+
+  if (idx->in == NULL)
+    return;
+  fill_filter (lk_bpf_filter (bpf), idx, partners, n_partners);
+  if (lk_bpf_dump_filtered (bpf, &out, &n_out, &n_seen) < 0)
+    {
+      collect_all (idx, bpf);
       return;
     }
   n_out = outside_records (idx, out, n_out, skip);
-  merge (idx, in, n_in, out, n_out);
-  idx->n_fds_skipped = n_seen > n_out + n_in ? n_seen - n_out - n_in : 0;
-  log_debug ("BPF filter: %zu container fds, %zu of %zu outside fds through", n_in, n_out, n_seen - n_in);
+  merge (idx, idx->in, idx->n_in, out, n_out);
+  idx->n_fds_skipped = n_seen > n_out + idx->n_in ? n_seen - n_out - idx->n_in : 0;
+  log_debug ("BPF filter: %zu container fds, %zu of %zu outside fds through", idx->n_in, n_out, n_seen - idx->n_in);
+  free (idx->in);
+  idx->in = NULL;
+  idx->n_in = 0;
 }

@@ -799,6 +799,7 @@ lk_index_clear (struct lk_index *idx)
       free (idx->nsmounts[i].mountpoint);
     }
   free (idx->pending);
+  free (idx->in);
   free (idx->procs);
   free (idx->fds);
   free (idx->maps);

@@ -136,7 +136,9 @@ struct lk_index
   struct lk_bpf_file *pending; /* BPF records until lk_index_attach_fds() */
   size_t n_pending;
   size_t n_fds_skipped;        /* outside fds left out: they cannot meet the container */
-  bool fds_deferred;           /* the filtered path: lk_index_collect_fds() reads them */
+  bool fds_deferred;           /* the filtered path: lk_index_container_fds() reads them */
+  struct lk_bpf_file *in;      /* the container's records, sorted, until lk_index_outside_fds() */
+  size_t n_in;
   size_t cap_procs, cap_fds, cap_maps, cap_locks; /* allocated */
 };
 
@@ -149,16 +151,24 @@ int lk_index_scan (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, c
 /* In steps: the processes and locks (the fds too without BPF; only the
  * processes with @defer_fds where the filtered path works); then, with the
  * container's processes flagged LK_COVERED and their shared mappings read,
- * lk_index_collect_fds() for the filtered path; then the fds from BPF: all
- * of them, or (@filter) all of the container's and the outside ones that
- * can meet them (sockets, nsfs, the same descriptions, and the pipes the
- * container holds, what it maps, what someone locks).  The fd hash last. */
+ * lk_index_container_fds() and lk_index_outside_fds() for the filtered
+ * path; then the fds from BPF: all of them, or (@filter) all of the
+ * container's and the outside ones that can meet them (sockets, nsfs, the
+ * same descriptions, and the pipes the container holds, what it maps, what
+ * someone locks).  The fd hash last. */
 int lk_index_scan_processes (struct lk_index *idx, pid_t skip, const struct lk_bpf *bpf, bool defer_fds,
                              cryo_error_t *err);
 void lk_index_attach_fds (struct lk_index *idx, bool filter);
-/* leak-collect.c: the container's fds, then the outside's that can meet
- * them, through the filtered program (all of them when it fails). */
-void lk_index_collect_fds (struct lk_index *idx, const struct lk_bpf *bpf, pid_t skip);
+/* leak-collect.c, the filtered path in two steps.  First the container's
+ * fds, into idx->in (true), or every fd of the host when the filtered path
+ * does not work (false: nothing for lk_index_outside_fds to do). */
+bool lk_index_container_fds (struct lk_index *idx, const struct lk_bpf *bpf);
+/* Then the outside's fds that can meet them: the same descriptions, the
+ * inodes the checks compare by, nsfs files, and the sockets in @partners
+ * (inodes of the sockets at the other end of the container's, from
+ * lk_socks_partners()).  All of them when the filtered walk fails. */
+void lk_index_outside_fds (struct lk_index *idx, const struct lk_bpf *bpf, pid_t skip, const uint64_t *partners,
+                           size_t n_partners);
 /* A process found after the process pass (from /proc). */
 void lk_index_add_process (struct lk_index *idx, pid_t pid);
 /* Every process's fds from /proc: when BPF fails after the process pass. */
@@ -220,8 +230,9 @@ int lk_bpf_dump (const struct lk_bpf *b, struct lk_bpf_file **files, size_t *n_f
 
 /* The filtered path: the processes first, then the container's fds
  * process by process, then only the outside fds that can meet them (the
- * same description as a container fd, an inode the checks compare by, an
- * nsfs file, a socket: a bitmap of their hashes, tested in the kernel), so
+ * same description as a container fd, an inode the checks compare by, a
+ * socket at the other end of the container's, an nsfs file: a bitmap of
+ * their hashes, tested in the kernel), so
  * that the outside costs the kernel's walk over its fds and not a record
  * each.  Not available without the task program, outside the initial pid
  * namespace, or without a mappable BPF array. */
@@ -308,6 +319,9 @@ struct lk_ctx
   size_t n_cgroup_pids;
   bool has_cgroup;
   uint64_t (*declared)[2];     /* (dev, ino) of declared externals */
+  uint64_t *socks;             /* inodes of the container's sockets (lk_socks_container) */
+  size_t n_socks;
+  struct lk_hash sock_by_ino;
   size_t n_declared;
   struct leak *leaks;          /* found so far */
   size_t n_leaks, cap_leaks;
@@ -372,6 +386,13 @@ struct lk_socks
 };
 
 void lk_socks_clear (struct lk_socks *s);
+/* The container's sockets, into c->socks: from idx->in on the filtered
+ * path (before the outside's fds are read), else from the fd index. */
+void lk_socks_container (struct lk_ctx *c);
+/* The inodes of the sockets at the other end of the container's (peers,
+ * pending connections, datagram senders, the inet reverse 4-tuples): the
+ * only sockets of the outside the checks look for.  Returns how many. */
+size_t lk_socks_partners (const struct lk_ctx *c, const struct lk_socks *s, uint64_t **inodes);
 /* Dump the unix sockets of every network namespace on the host and the inet
  * sockets of the container's. */
 int lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err);

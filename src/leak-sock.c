@@ -63,6 +63,35 @@ socket_holders (const struct lk_ctx *c, uint64_t ino, uint32_t *outside)
   return in;
 }
 
+void
+lk_socks_container (struct lk_ctx *c)
+{
+  const struct lk_index *idx = c->idx;
+  size_t n = idx->in ? idx->n_in : idx->n_fds;
+
+  c->socks = xmalloc ((n + 1) * sizeof (*c->socks));
+  c->n_socks = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      bool sock = idx->in ? S_ISSOCK (idx->in[i].mode) : S_ISSOCK (idx->fds[i].mode) && lk_covered (c, idx->fds[i].proc);
+      if (sock)
+        c->socks[c->n_socks++] = idx->in ? idx->in[i].ino : idx->fds[i].ino;
+    }
+  lk_hash_init (&c->sock_by_ino, c->n_socks);
+  for (size_t i = 0; i < c->n_socks; i++)
+    lk_hash_add (&c->sock_by_ino, c->socks[i], (uint32_t) i);
+}
+
+/* Whether a container process holds socket @ino. */
+static bool
+container_socket (const struct lk_ctx *c, uint64_t ino)
+{
+  for (uint32_t i = lk_hash_first (&c->sock_by_ino, ino); i != LK_NONE; i = lk_hash_next (&c->sock_by_ino, i))
+    if (c->socks[i] == ino)
+      return true;
+  return false;
+}
+
 static struct leak *
 sock_leak (struct lk_ctx *c, enum leak_kind kind, uint32_t fd_index, uint32_t holder, const char *holder_path,
            const char *object, const char *detail)
@@ -158,27 +187,45 @@ unix_partner (struct lk_ctx *c, const struct lk_unix *u, uint32_t fd_index, uint
   sock_leak (c, LEAK_UNIX, fd_index, c->idx->fds[outside].proc, NULL, object, detail);
 }
 
-/* A pending connection has no socket on the server side yet: the client's
- * peer is 0 and the listener names the client in its icons. */
+/* Each partner of container socket @u: its peer, the listener it waits
+ * on, the sockets connected to it, the clients waiting on it.  A pending
+ * connection has no socket on the server side yet: the client's peer is 0
+ * and the listener names the client in its icons. */
+typedef void (*unix_partner_fn) (void *data, const struct lk_unix *u, uint64_t q_ino, const struct lk_unix *q,
+                                 const char *how);
+
 static void
-unix_partners (struct lk_ctx *c, const struct unix_tables *t, const struct lk_socks *s, const struct lk_unix *u,
-               uint32_t fd_index)
+unix_partners (const struct unix_tables *t, const struct lk_socks *s, const struct lk_unix *u, unix_partner_fn fn,
+               void *data)
 {
   if (u->peer)
-    unix_partner (c, u, fd_index, u->peer, unix_find (t, s, u->peer), "its peer is");
+    fn (data, u, u->peer, unix_find (t, s, u->peer), "its peer is");
   for (uint32_t k = lk_hash_first (&t->by_icon, u->ino); k != LK_NONE; k = lk_hash_next (&t->by_icon, k))
     if (t->icon_ino[k] == u->ino)
       {
         const struct lk_unix *l = &s->unix_[t->icon_owner[k]];
-        unix_partner (c, u, fd_index, l->ino, l, "it waits to be accepted by a listener");
+        fn (data, u, l->ino, l, "it waits to be accepted by a listener");
       }
   /* Sockets connected to this one without being its peer (datagram senders). */
   for (uint32_t i = lk_hash_first (&t->by_peer, u->ino); i != LK_NONE; i = lk_hash_next (&t->by_peer, i))
     if (s->unix_[i].peer == u->ino && s->unix_[i].ino != u->peer)
-      unix_partner (c, u, fd_index, s->unix_[i].ino, &s->unix_[i], "a socket connected to it is");
+      fn (data, u, s->unix_[i].ino, &s->unix_[i], "a socket connected to it is");
   for (size_t j = 0; j < u->n_icons; j++)
-    unix_partner (c, u, fd_index, u->icons[j], unix_find (t, s, u->icons[j]),
-                  "a client waiting to be accepted is");
+    fn (data, u, u->icons[j], unix_find (t, s, u->icons[j]), "a client waiting to be accepted is");
+}
+
+struct unix_check
+{
+  struct lk_ctx *c;
+  uint32_t fd_index;
+};
+
+static void
+unix_check_partner (void *data, const struct lk_unix *u, uint64_t q_ino, const struct lk_unix *q, const char *how)
+{
+  struct unix_check *k = data;
+
+  unix_partner (k->c, u, k->fd_index, q_ino, q, how);
 }
 
 void
@@ -191,9 +238,10 @@ lk_check_unix (struct lk_ctx *c, const struct lk_socks *s)
   unix_tables_build (&t, s);
   for (size_t i = 0; i < s->n_unix; i++)
     {
-      uint32_t outside, fd_index = socket_holders (c, s->unix_[i].ino, &outside);
-      if (fd_index != LK_NONE)
-        unix_partners (c, &t, s, &s->unix_[i], fd_index);
+      uint32_t outside;
+      struct unix_check k = { c, socket_holders (c, s->unix_[i].ino, &outside) };
+      if (k.fd_index != LK_NONE)
+        unix_partners (&t, s, &s->unix_[i], unix_check_partner, &k);
     }
   unix_tables_free (&t);
 }
@@ -435,20 +483,18 @@ dump_namespaces (struct lk_ctx *c, struct lk_socks *s, struct netns_set *set, bo
 static bool
 needs_other_namespaces (const struct lk_ctx *c, const struct lk_socks *s)
 {
-  uint32_t outside;
   struct lk_hash h;
   bool more = false;
 
   for (size_t i = 0; i < s->n_unix; i++)
     {
       const struct lk_unix *u = &s->unix_[i];
-      if ((u->type == SOCK_DGRAM || (u->peer == 0 && u->state == TCP_ESTABLISHED))
-          && socket_holders (c, u->ino, &outside) != LK_NONE)
+      if ((u->type == SOCK_DGRAM || (u->peer == 0 && u->state == TCP_ESTABLISHED)) && container_socket (c, u->ino))
         return true;
     }
   inet_hash (&h, s);
   for (size_t i = 0; i < s->n_inet && !more; i++)
-    more = inet_connected (&s->inet[i]) && s->inet[i].ino && socket_holders (c, s->inet[i].ino, &outside) != LK_NONE
+    more = inet_connected (&s->inet[i]) && s->inet[i].ino && container_socket (c, s->inet[i].ino)
            && inet_reverse (&h, s, &s->inet[i], true) == NULL;
   lk_hash_free (&h);
   return more;
@@ -461,21 +507,17 @@ needs_other_namespaces (const struct lk_ctx *c, const struct lk_socks *s)
 static bool
 has_other_sockets (const struct lk_ctx *c, const struct lk_socks *s)
 {
-  const struct lk_index *idx = c->idx;
   struct lk_hash h;
   bool other = false;
 
   lk_hash_init (&h, s->n_unix);
   for (size_t i = 0; i < s->n_unix; i++)
     lk_hash_add (&h, s->unix_[i].ino, i);
-  for (size_t i = 0; i < idx->n_fds && !other; i++)
+  for (size_t i = 0; i < c->n_socks && !other; i++)
     {
-      const struct lk_fd *f = &idx->fds[i];
       bool unix_ = false;
-      if (!S_ISSOCK (f->mode) || !lk_covered (c, f->proc))
-        continue;
-      for (uint32_t k = lk_hash_first (&h, f->ino); k != LK_NONE && !unix_; k = lk_hash_next (&h, k))
-        unix_ = s->unix_[k].ino == f->ino;
+      for (uint32_t k = lk_hash_first (&h, c->socks[i]); k != LK_NONE && !unix_; k = lk_hash_next (&h, k))
+        unix_ = s->unix_[k].ino == c->socks[i];
       other = !unix_;
     }
   lk_hash_free (&h);
@@ -509,4 +551,60 @@ lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err)
   netns_set_free (&unix_set);
   netns_set_free (&inet_set);
   return ret;
+}
+
+struct inode_list
+{
+  uint64_t *inodes;
+  size_t n, cap;
+};
+
+static void
+inode_list_add (struct inode_list *l, uint64_t ino)
+{
+  if (ino == 0)
+    return;
+  if (l->n == l->cap)
+    {
+      l->cap = l->cap ? 2 * l->cap : 16;
+      l->inodes = xreallocarray (l->inodes, l->cap, sizeof (*l->inodes));
+    }
+  l->inodes[l->n++] = ino;
+}
+
+static void
+unix_list_partner (void *data, const struct lk_unix *u UNUSED, uint64_t q_ino, const struct lk_unix *q UNUSED,
+                   const char *how UNUSED)
+{
+  inode_list_add (data, q_ino);
+}
+
+/* The same partners lk_check_unix() and lk_check_inet() ask socket_holders()
+ * about, so that the filtered walk lets exactly those through. */
+size_t
+lk_socks_partners (const struct lk_ctx *c, const struct lk_socks *s, uint64_t **inodes)
+{
+  struct inode_list l = { 0 };
+  struct unix_tables t;
+  struct lk_hash h;
+
+  unix_tables_build (&t, s);
+  for (size_t i = 0; i < s->n_unix; i++)
+    if (container_socket (c, s->unix_[i].ino))
+      unix_partners (&t, s, &s->unix_[i], unix_list_partner, &l);
+  unix_tables_free (&t);
+  inet_hash (&h, s);
+  for (size_t i = 0; i < s->n_inet; i++)
+    {
+      const struct lk_inet *k = &s->inet[i], *r;
+      if (!inet_connected (k) || k->ino == 0 || !container_socket (c, k->ino))
+        continue;
+      if ((r = inet_reverse (&h, s, k, true)) != NULL)
+        inode_list_add (&l, r->ino);
+      if ((r = inet_reverse (&h, s, k, false)) != NULL)
+        inode_list_add (&l, r->ino);
+    }
+  lk_hash_free (&h);
+  *inodes = l.inodes;
+  return l.n;
 }

@@ -120,6 +120,8 @@ ctx_clear (struct lk_ctx *c)
   free (c->devices);
   free (c->cgroup_pids);
   free (c->declared);
+  free (c->socks);
+  lk_hash_free (&c->sock_by_ino);
   for (size_t i = 0; i < c->n_leaks; i++)
     leak_clear (&c->leaks[i]);
   free (c->leaks);
@@ -273,12 +275,10 @@ step (uint64_t t[2], const char *what)
   t[1] = cpu;
 }
 
-static int
-classify (struct lk_ctx *c, cryo_error_t *err)
+static void
+classify (struct lk_ctx *c, const struct lk_socks *socks)
 {
-  struct lk_socks socks = { 0 };
   uint64_t t[2] = { now_ns (), cpu_ns () };
-  int ret;
 
   lk_collect_nsmounts (c);
   lk_check_processes (c);
@@ -290,16 +290,36 @@ classify (struct lk_ctx *c, cryo_error_t *err)
   step (t, "fds and locks");
   lk_check_memory (c);
   step (t, "memory");
-  ret = lk_socks_collect (c, &socks, err);
-  step (t, "sock_diag");
-  if (ret == 0)
-    {
-      lk_check_unix (c, &socks);
-      lk_check_inet (c, &socks);
-      step (t, "sockets");
-    }
-  lk_socks_clear (&socks);
-  return ret;
+  lk_check_unix (c, socks);
+  lk_check_inet (c, socks);
+  step (t, "sockets");
+}
+
+/* The fds into the index, and the sockets from sock_diag in between: on
+ * the filtered path the outside's sockets are read only where they are
+ * the other end of the container's. */
+static int
+collect_fds (struct lk_ctx *c, const struct leak_target *t, struct lk_socks *socks, uint64_t t1[2],
+             cryo_error_t *err)
+{
+  cleanup_free uint64_t *partners = NULL;
+  bool filtered = lk_index_container_fds (c->idx, t->bpf);
+  size_t n_partners;
+
+  if (!filtered)
+    lk_index_attach_fds (c->idx, true);
+  step (t1, filtered ? "shared mappings and container fds" : "shared mappings and fds");
+  lk_socks_container (c);
+  if (lk_socks_collect (c, socks, err) < 0)
+    return -1;
+  n_partners = lk_socks_partners (c, socks, &partners);
+  step (t1, "sock_diag");
+  if (!filtered)
+    return 0;
+  lk_index_outside_fds (c->idx, t->bpf, getpid (), partners, n_partners);
+  lk_index_attach_fds (c->idx, true);
+  step (t1, "outside fds");
+  return 0;
 }
 
 int
@@ -307,6 +327,7 @@ leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *
 {
   struct lk_index idx = { 0 };
   struct lk_ctx c = { 0 };
+  struct lk_socks socks = { 0 };
   struct leak_report *r = NULL;
   uint64_t t0 = now_ns (), c0 = cpu_ns (), t1[2] = { t0, c0 };
   int ret = -1;
@@ -318,16 +339,14 @@ leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *
     goto out;
   lk_mark_processes (&c);
   lk_read_maps (&c);
-  lk_index_collect_fds (&idx, t->bpf, getpid ());
-  lk_index_attach_fds (&idx, true);
-  step (t1, "shared mappings and fds");
+  if (collect_fds (&c, t, &socks, t1, err) < 0)
+    goto out;
   for (uint32_t p = 0; p < idx.n_procs; p++)
     if (lk_covered (&c, p) && idx.procs[p].state != 'Z' && lk_index_detail (&idx, p, err) < 0)
       goto out;
   read_declared (&c, t);
   step (t1, "container details");
-  if (classify (&c, err) < 0)
-    goto out;
+  classify (&c, &socks);
   r = xzalloc (sizeof (*r));
   r->id = xstrdup (t->id);
   r->mode = t->mode;
@@ -340,6 +359,7 @@ leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *
   *out = r;
   ret = 0;
 out:
+  lk_socks_clear (&socks);
   ctx_clear (&c);
   lk_index_clear (&idx);
   return ret;

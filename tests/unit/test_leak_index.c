@@ -171,10 +171,11 @@ test_bpf_matches_proc (void)
 }
 
 /* A child holding: our fds (inherited), a pipe and a socketpair
- * of its own, and our network namespace; it writes the fd numbers of the
- * last three and waits to be killed. */
+ * of its own, and our network namespace; it writes the fd numbers of its
+ * pipe's read end, one socket, the namespace and the other socket, and
+ * waits to be killed. */
 static pid_t
-spawn_holder (int fds[3])
+spawn_holder (int fds[4])
 {
   int report[2];
   pid_t pid;
@@ -188,14 +189,14 @@ spawn_holder (int fds[3])
       if (pipe (q) < 0 || socketpair (AF_UNIX, SOCK_STREAM, 0, sp) < 0
           || (ns = open ("/proc/self/ns/net", O_RDONLY)) < 0)
         _exit (1);
-      fds[0] = q[0], fds[1] = sp[0], fds[2] = ns;
-      if (write (report[1], fds, 3 * sizeof (int)) != 3 * sizeof (int))
+      fds[0] = q[0], fds[1] = sp[0], fds[2] = ns, fds[3] = sp[1];
+      if (write (report[1], fds, 4 * sizeof (int)) != 4 * sizeof (int))
         _exit (1);
       for (;;)
         pause ();
     }
   close (report[1]);
-  if (read (report[0], fds, 3 * sizeof (int)) != 3 * sizeof (int))
+  if (read (report[0], fds, 4 * sizeof (int)) != 4 * sizeof (int))
     {
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
@@ -214,29 +215,43 @@ pending_has (const struct lk_index *idx, pid_t pid, int fd)
   return false;
 }
 
-/* With the "container" (this process) flagged, the outside fds that cannot
- * meet any of its objects are left out (the child's own pipe), and those
- * that can are kept: our pipe, any socket, a namespace.  Left out by user
- * space, or (@in_kernel) already by the BPF program's filter. */
+static uint64_t
+inode_of (pid_t pid, int fd)
+{
+  char path[64];
+  struct stat st;
+
+  snprintf (path, sizeof (path), "/proc/%d/fd/%d", pid, fd);
+  return stat (path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* With the "container" (this process, holding a socket) flagged, the
+ * outside fds that cannot meet any of its objects are left out (the
+ * child's own pipe), and those that can are kept: our pipe, a namespace,
+ * the socket named as a partner.  Left out by user space, or (@in_kernel)
+ * already by the BPF program's filter, which also leaves out the socket
+ * that is no partner (user space keeps every socket). */
 static int
-check_filtered (const struct lk_bpf *bpf, pid_t pid, const int p[2], const int held[3], bool in_kernel)
+check_filtered (const struct lk_bpf *bpf, pid_t pid, const int p[2], const int held[4], bool in_kernel)
 {
   cleanup_error cryo_error_t err = NULL;
   struct lk_index idx = { 0 };
+  uint64_t partner = inode_of (pid, held[1]);
   uint32_t me, child;
   int ret = -1;
 
-  if (lk_index_scan_processes (&idx, 0, bpf, in_kernel, &err) < 0)
+  if (partner == 0 || lk_index_scan_processes (&idx, 0, bpf, in_kernel, &err) < 0)
     goto out;
   me = lk_proc_find (&idx, getpid ());
   child = lk_proc_find (&idx, pid);
   if (me == LK_NONE || child == LK_NONE)
     goto out;
   idx.procs[me].flags |= LK_COVERED;
-  lk_index_collect_fds (&idx, bpf, 0);
+  if (lk_index_container_fds (&idx, bpf))
+    lk_index_outside_fds (&idx, bpf, 0, &partner, 1);
   /* the kernel's own filter: not even a record for the child's pipe */
   if (in_kernel && (!pending_has (&idx, pid, p[0]) || !pending_has (&idx, pid, held[1])
-                    || pending_has (&idx, pid, held[0])))
+                    || pending_has (&idx, pid, held[0]) || pending_has (&idx, pid, held[3])))
     goto out;
   lk_index_attach_fds (&idx, true);
   if (!fd_of (&idx, me, p[0]) || !fd_of (&idx, me, p[1]) || !fd_of (&idx, child, p[0]) || !fd_of (&idx, child, p[1])
@@ -256,10 +271,11 @@ static int
 test_filtered_fds (void)
 {
   struct lk_bpf *bpf = lk_bpf_prepare (NULL);
-  int p[2], held[3], ret;
+  int p[2], held[4], sock[2], ret;
   pid_t pid;
 
   CHECK (pipe (p) == 0);
+  CHECK (socketpair (AF_UNIX, SOCK_STREAM, 0, sock) == 0);
   pid = spawn_holder (held);
   CHECK (pid > 0);
   ret = check_filtered (bpf, pid, p, held, false);
@@ -272,6 +288,8 @@ test_filtered_fds (void)
   waitpid (pid, NULL, 0);
   close (p[0]);
   close (p[1]);
+  close (sock[0]);
+  close (sock[1]);
   return ret;
 }
 
