@@ -156,6 +156,16 @@ void image_writer_set_options (struct image_writer *w, const struct image_checkp
  */
 int image_writer_commit (struct image_writer *w, cryo_error_t *err);
 
+/**
+ * image_writer_withdraw - remove the image @w committed, after all
+ *
+ * A lazy checkpoint commits while CRIU still serves the pages; when the dump
+ * fails after that, the image goes.  Only the directory this writer renamed
+ * into place is removed (not one that replaced it since).  0 when nothing
+ * was committed.
+ */
+int image_writer_withdraw (struct image_writer *w, cryo_error_t *err);
+
 /* Remove the temporary directory (unless committed) and free the writer.
  * NULL-safe; what the cleanup attribute calls. */
 void image_writer_abort (struct image_writer *w);

@@ -286,6 +286,24 @@ image_writer_commit (struct image_writer *w, cryo_error_t *err)
   return 0;
 }
 
+int
+image_writer_withdraw (struct image_writer *w, cryo_error_t *err)
+{
+  struct stat mine, there;
+
+  if (!w->t.committed)
+    return 0;
+  if (fstat (w->t.fd, &mine) < 0)
+    return cryo_error (err, errno, "image `%s`", w->t.path);
+  if (fstatat (w->t.parent_fd, w->t.name, &there, AT_SYMLINK_NOFOLLOW) < 0 || mine.st_ino != there.st_ino
+      || mine.st_dev != there.st_dev)
+    return 0;
+  if (image_remove_tree_at (w->t.parent_fd, w->t.name, err) < 0)
+    return cryo_error_wrap (err, "remove image `%s`", w->t.path);
+  w->t.committed = false;
+  return 0;
+}
+
 void
 image_writer_abort (struct image_writer *w)
 {
