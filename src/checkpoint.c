@@ -7,7 +7,13 @@
  * container is thawed first and the image sealed while it runs again (the
  * checksums and fsyncs are not downtime).  Without, the image is sealed
  * first and only then is the container killed: a failure anywhere before
- * that leaves it thawed and running, as before the checkpoint. */
+ * that leaves it thawed and running, as before the checkpoint.
+ *
+ * A lazy dump (--lazy-pages) is the exception: its image is sealed when
+ * CRIU is ready to serve the pages, so that the target can restore from it
+ * while the pages are fetched; the container is killed and "checkpointed"
+ * only once the target's daemon has every page (src/cr-lazy-relay.c), and
+ * a dump that fails after the seal removes the image again. */
 #include "config.h"
 
 #include <errno.h>
@@ -39,16 +45,19 @@ struct checkpoint
   struct image_writer *w;
   struct cr_externals x;
   struct leak_target *leaks;
+  struct cr_lazy_relay *relay; /* --lazy-pages: between the daemon and CRIU */
   char *image_path;
   struct cr_work_dir work;
   bool was_frozen; /* paused by the user: stays paused */
   bool frozen;     /* by us, to be undone */
+  bool committed;  /* the image is at its path (a lazy dump: before the dump ends) */
   struct cr_timer t;
 };
 
 static void
 checkpoint_clear (struct checkpoint *c)
 {
+  cr_lazy_relay_free (c->relay);
   image_writer_abort (c->w);
   leak_target_free (c->leaks);
   engine_free (c->engine);
@@ -106,6 +115,12 @@ check_options (const struct checkpoint_options *o, cryo_error_t *err)
     return cryo_error (err, 0, "--parent-path `%s`: must be relative to the image path", o->parent_path);
   if (o->page_server && strrchr (o->page_server, ':') == NULL)
     return cryo_error (err, 0, "--page-server `%s`: must be ADDRESS:PORT", o->page_server);
+  /* The pages stay in the container, served by the dump: without an
+   * address nobody could fetch them. */
+  if (o->c.lazy_pages && o->page_server == NULL)
+    return cryo_error (err, 0,
+                       "--lazy-pages needs --page-server ADDRESS:PORT, where the target's "
+                       "`criu lazy-pages` daemon fetches the pages");
   return check_status_fd (o->status_fd, err);
 }
 
@@ -196,7 +211,8 @@ set_image_options (struct checkpoint *c)
     .shell_job = co->shell_job,
     .file_locks = co->file_locks,
     .lazy_pages = co->lazy_pages,
-    .page_server = c->o->page_server != NULL,
+    /* a lazy dump serves its pages itself: its pagemap files are in the image */
+    .page_server = c->o->page_server != NULL && !co->lazy_pages,
     .manage_cgroups_mode = co->manage_cgroups_mode ? co->manage_cgroups_mode : "soft",
   };
 
@@ -308,13 +324,52 @@ save_metadata (struct checkpoint *c, cryo_error_t *err)
   return cr_fault ("checkpoint-metadata", err);
 }
 
+/* runc keeps CRIU's images at the top of the image path, and tools look
+ * there: podman decides that a checkpoint exists from inventory.img.  A
+ * hard link to criu/inventory.img (listed and checksummed like any file)
+ * serves them without copying anything. */
 static int
-dump_notify (const struct engine_notify *n, void *data, cryo_error_t *err UNUSED)
+link_inventory (struct checkpoint *c, cryo_error_t *err)
+{
+  if (linkat (image_writer_criu_dirfd (c->w), "inventory.img", image_writer_dirfd (c->w), "inventory.img", 0) < 0
+      && errno != ENOENT)
+    return cryo_error (err, errno, "link inventory.img at the top of the image");
+  return 0;
+}
+
+static int
+commit (struct checkpoint *c, cryo_error_t *err)
+{
+  struct engine_version v;
+
+  if (c->committed)
+    return 0;
+  if (engine_version (c->engine, &v, NULL) == 0)
+    image_writer_set_criu_version (c->w, v.criu_str);
+  if (link_inventory (c, err) < 0 || cr_fault ("checkpoint-commit", err) < 0 || image_writer_commit (c->w, err) < 0)
+    return -1;
+  c->committed = true;
+  cr_timer_step (&c->t, "write image");
+  return 0;
+}
+
+/* A lazy dump is ready to serve the pages: everything else is in the
+ * image, and the restore on the target starts now (runc's --status-fd says
+ * so with "\0"), so the image is committed here, while CRIU waits.  CRIU
+ * writes nothing into the images directory after this: its last file,
+ * stats-dump, goes to its working directory, which cryo keeps apart from
+ * the image (the work path, or a temporary directory). */
+static int
+dump_notify (const struct engine_notify *n, void *data, cryo_error_t *err)
 {
   struct checkpoint *c = data;
 
-  /* runc's --status-fd: "\0" once lazy pages can be served. */
-  if (n->event == ENGINE_EV_STATUS_READY && c->o->status_fd >= 0)
+  if (n->event != ENGINE_EV_STATUS_READY || c->relay == NULL)
+    return 0;
+  if (cr_fault ("checkpoint-lazy-ready", err) < 0 || commit (c, err) < 0
+      || cr_lazy_relay_ready (c->relay, err) < 0)
+    return -1;
+  if (c->o->status_fd >= 0)
     {
       (void)!write (c->o->status_fd, "", 1);
       close (c->o->status_fd);
@@ -333,6 +388,51 @@ parse_page_server (const char *s, char **addr, int *port, cryo_error_t *err)
   *addr = xstrndup (s, colon - s);
   *port = (int)p;
   return 0;
+}
+
+/* --page-server: where CRIU sends the pages; with --lazy-pages, where the
+ * daemon fetches them, through the relay (src/cr-lazy-relay.c). */
+static int
+set_page_server (struct checkpoint *c, struct engine_dump_opts *d, char **addr, cryo_error_t *err)
+{
+  if (c->o->page_server == NULL)
+    return 0;
+  if (parse_page_server (c->o->page_server, addr, &d->page_server_port, err) < 0)
+    return -1;
+  d->page_server_address = *addr;
+  if (!c->o->c.lazy_pages)
+    return 0;
+  if (cr_lazy_relay_start (*addr, d->page_server_port, &c->relay, err) < 0)
+    return -1;
+  d->page_server_address = "127.0.0.1";
+  d->page_server_port = cr_lazy_relay_backend_port (c->relay);
+  return 0;
+}
+
+/* A lazy dump ended: CRIU says it succeeded whenever the daemon went away,
+ * the relay knows whether it had every page. */
+static int
+lazy_dump_done (struct checkpoint *c, cryo_error_t *err)
+{
+  if (c->relay == NULL || cr_lazy_relay_finish (c->relay))
+    return 0;
+  return cryo_error (err, 0,
+                     "--lazy-pages: the lazy-pages daemon that connected to %s left before it had every page "
+                     "(it never asked to close the session): container `%s` keeps running, the image is removed",
+                     c->o->page_server, c->o->c.id);
+}
+
+/* A lazy dump committed the image at STATUS_READY: when it fails after
+ * all, the image goes, as with any failed checkpoint.  Returns -1. */
+static int
+withdraw (struct checkpoint *c)
+{
+  cleanup_error cryo_error_t rm_err = NULL;
+
+  if (image_writer_withdraw (c->w, &rm_err) < 0)
+    log_warning ("%s", rm_err->msg);
+  c->committed = false;
+  return -1;
 }
 
 static int
@@ -372,38 +472,12 @@ dump (struct checkpoint *c, cryo_error_t *err)
   if (c->o->parent_path)
     d.parent_images = parent = xasprintf ("../%s/%s", c->o->parent_path, IMAGE_DIR_CRIU);
   d.lazy_pages = co->lazy_pages;
-  if (c->o->page_server && parse_page_server (c->o->page_server, &ps_addr, &d.page_server_port, err) < 0)
+  if (set_page_server (c, &d, &ps_addr, err) < 0)
     return -1;
-  d.page_server_address = ps_addr;
-  if (engine_dump (c->engine, &d, err) < 0)
-    return -1;
+  if (engine_dump (c->engine, &d, err) < 0 || lazy_dump_done (c, err) < 0
+      || cr_fault ("checkpoint-dump", err) < 0)
+    return withdraw (c);
   cr_timer_step (&c->t, "dump");
-  return cr_fault ("checkpoint-dump", err);
-}
-
-/* runc keeps CRIU's images at the top of the image path, and tools look
- * there: podman decides that a checkpoint exists from inventory.img.  A
- * hard link to criu/inventory.img (listed and checksummed like any file)
- * serves them without copying anything. */
-static int
-link_inventory (struct checkpoint *c, cryo_error_t *err)
-{
-  if (linkat (image_writer_criu_dirfd (c->w), "inventory.img", image_writer_dirfd (c->w), "inventory.img", 0) < 0
-      && errno != ENOENT)
-    return cryo_error (err, errno, "link inventory.img at the top of the image");
-  return 0;
-}
-
-static int
-commit (struct checkpoint *c, cryo_error_t *err)
-{
-  struct engine_version v;
-
-  if (engine_version (c->engine, &v, NULL) == 0)
-    image_writer_set_criu_version (c->w, v.criu_str);
-  if (link_inventory (c, err) < 0 || cr_fault ("checkpoint-commit", err) < 0 || image_writer_commit (c->w, err) < 0)
-    return -1;
-  cr_timer_step (&c->t, "write image");
   return 0;
 }
 

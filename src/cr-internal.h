@@ -208,4 +208,21 @@ void cr_work_dir_close (struct cr_work_dir *w, const cryo_error_t *err);
 /* Open (creating with @create) a directory for CRIU's work files. */
 int cr_open_dir (const char *path, bool create, int *fd, cryo_error_t *err);
 
+
+/* ---- The lazy-pages relay (cr-lazy-relay.c) ----------------------------
+ *
+ * `checkpoint --lazy-pages --page-server ADDR:PORT`: cryo listens at
+ * ADDR:PORT, CRIU serves the pages on 127.0.0.1:cr_lazy_relay_backend_port,
+ * and the relay tells at the end whether the lazy-pages daemon asked to
+ * close the session, which it does only once it has every page (CRIU
+ * reports success either way). */
+struct cr_lazy_relay;
+int cr_lazy_relay_start (const char *addr, int port, struct cr_lazy_relay **out, cryo_error_t *err);
+int cr_lazy_relay_backend_port (const struct cr_lazy_relay *r);
+/* At STATUS_READY (CRIU listens): start passing the daemon's connection on. */
+int cr_lazy_relay_ready (struct cr_lazy_relay *r, cryo_error_t *err);
+/* After the dump: true when the daemon received every page. */
+bool cr_lazy_relay_finish (struct cr_lazy_relay *r);
+void cr_lazy_relay_free (struct cr_lazy_relay *r);
+
 #endif
