@@ -431,21 +431,22 @@ set_restore (criu_opts *opts, const struct engine_restore_opts *o, int *conffd, 
   return 0;
 }
 
-static int
-refuse_restore (const struct engine_restore_opts *o, cryo_error_t *err)
+int
+engine_check_lazy_restore (cryo_error_t *err)
 {
   bool noncoop;
 
-  if (o->lazy_pages)
-    {
-      if (!engine_probe_userfaultfd (&noncoop) || !noncoop)
-        return cryo_error (err, 0,
-                           "lazy pages need userfaultfd with fork/remap/unmap events, which this "
-                           "kernel does not offer: restore without lazy pages");
-      if (check_lazy_pipe (err) < 0)
-        return -1;
-    }
-  return 0;
+  if (!engine_probe_userfaultfd (&noncoop) || !noncoop)
+    return cryo_error (err, 0,
+                       "lazy pages need userfaultfd with fork/remap/unmap events, which this "
+                       "kernel does not offer: restore without lazy pages");
+  return check_lazy_pipe (err);
+}
+
+static int
+refuse_restore (const struct engine_restore_opts *o, cryo_error_t *err)
+{
+  return o->lazy_pages ? engine_check_lazy_restore (err) : 0;
 }
 
 static int

@@ -280,6 +280,9 @@ int engine_hw_breakpoints_cached (const char *state_root, cryo_error_t *err);
 bool engine_probe_soft_dirty (void);
 /* userfaultfd works (1), and with the events lazy pages need (*noncoop). */
 bool engine_probe_userfaultfd (bool *noncoop);
+/* A lazy restore can work here: userfaultfd with the events it needs, and
+ * fs.pipe-max-size >= ENGINE_LAZY_PIPE_SIZE; else says what is missing. */
+int engine_check_lazy_restore (cryo_error_t *err);
 /* CRIU_FAULT=130 is needed: CRIU older than 4.2 and breakpoints do not fire. */
 bool engine_needs_no_breakpoints_fault (int criu_version, int hw_breakpoints);
 

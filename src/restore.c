@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -376,12 +377,47 @@ join_keyring (struct restore *r, cryo_error_t *err)
   return process_join_session_keyring (r->o->c.id, err);
 }
 
+/* A lazy image's memory is still in the source container, served by its
+ * dump: only a lazy restore can use it.  A lazy restore hands the memory to
+ * a `criu lazy-pages` daemon the user started (as with runc), which CRIU
+ * meets at lazy-pages.socket in its work directory: restore's --work-path
+ * must be the daemon's --work-dir. */
+static int
+check_lazy (struct restore *r, cryo_error_t *err)
+{
+  const char *work = r->o->c.work_path;
+  cleanup_free char *sock = NULL;
+  struct stat st;
+
+  if (image_options (r->img)->lazy_pages && !r->o->c.lazy_pages)
+    return cryo_error (err, 0,
+                       "image `%s` was checkpointed with --lazy-pages: its memory is served by the source "
+                       "while the checkpoint runs; restore it with --lazy-pages",
+                       image_path (r->img));
+  if (!r->o->c.lazy_pages)
+    return 0;
+  if (engine_check_lazy_restore (err) < 0)
+    return -1;
+  if (work == NULL)
+    return cryo_error (err, 0,
+                       "restore --lazy-pages needs --work-path DIR, the --work-dir of the `criu lazy-pages` "
+                       "daemon (CRIU meets it at DIR/lazy-pages.socket)");
+  sock = xasprintf ("%s/lazy-pages.socket", work);
+  if (stat (sock, &st) < 0 || !S_ISSOCK (st.st_mode))
+    return cryo_error (err, 0,
+                       "restore --lazy-pages: no `criu lazy-pages` daemon in `%s` (no lazy-pages.socket): "
+                       "start `criu lazy-pages --page-server --address SOURCE --port PORT --images-dir %s "
+                       "--work-dir %s` first",
+                       work, image_criu_dir (r->img), work);
+  return 0;
+}
+
 static int
 restore_locked (struct restore *r, cryo_error_t *err)
 {
   cleanup_error cryo_error_t hook_err = NULL;
 
-  if (open_image (r, err) < 0 || load_bundle (r, err) < 0 || take_state (r, err) < 0
+  if (open_image (r, err) < 0 || check_lazy (r, err) < 0 || load_bundle (r, err) < 0 || take_state (r, err) < 0
       || cr_restore_check_stdio (&r->x, err) < 0)
     return -1;
   cr_timer_step (&r->t, "prepare");
