@@ -331,7 +331,8 @@ save_metadata (struct checkpoint *c, cryo_error_t *err)
 static int
 link_inventory (struct checkpoint *c, cryo_error_t *err)
 {
-  if (linkat (image_writer_criu_dirfd (c->w), "inventory.img", image_writer_dirfd (c->w), "inventory.img", 0) < 0
+  if (linkat (image_writer_criu_dirfd (c->w), "inventory.img", image_writer_dirfd (c->w), "inventory.img", 0)
+          < 0
       && errno != ENOENT)
     return cryo_error (err, errno, "link inventory.img at the top of the image");
   return 0;
@@ -346,7 +347,8 @@ commit (struct checkpoint *c, cryo_error_t *err)
     return 0;
   if (engine_version (c->engine, &v, NULL) == 0)
     image_writer_set_criu_version (c->w, v.criu_str);
-  if (link_inventory (c, err) < 0 || cr_fault ("checkpoint-commit", err) < 0 || image_writer_commit (c->w, err) < 0)
+  if (link_inventory (c, err) < 0 || cr_fault ("checkpoint-commit", err) < 0
+      || image_writer_commit (c->w, err) < 0)
     return -1;
   c->committed = true;
   cr_timer_step (&c->t, "write image");
@@ -416,10 +418,11 @@ lazy_dump_done (struct checkpoint *c, cryo_error_t *err)
 {
   if (c->relay == NULL || cr_lazy_relay_finish (c->relay))
     return 0;
-  return cryo_error (err, 0,
-                     "--lazy-pages: the lazy-pages daemon that connected to %s left before it had every page "
-                     "(it never asked to close the session): container `%s` keeps running, the image is removed",
-                     c->o->page_server, c->o->c.id);
+  return cryo_error (
+      err, 0,
+      "--lazy-pages: the lazy-pages daemon that connected to %s left before it had every page "
+      "(it never asked to close the session): container `%s` keeps running, the image is removed",
+      c->o->page_server, c->o->c.id);
 }
 
 /* A lazy dump committed the image at STATUS_READY: when it fails after

@@ -143,7 +143,8 @@ wait_readable (struct cr_lazy_relay *r, int fd)
 static int
 connect_backend (struct cr_lazy_relay *r)
 {
-  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK),
+  struct sockaddr_in sin = { .sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK),
                              .sin_port = htons (r->backend_port) };
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -250,7 +251,8 @@ cr_lazy_relay_start (const char *addr, int port, struct cr_lazy_relay **out, cry
     return cryo_error (err, errno, "eventfd");
   if (listen_on (addr, port, &r->listen_fd, err) < 0 || reserve_backend (r, err) < 0)
     return -1;
-  log_debug ("the lazy-pages daemon connects to %s:%d, CRIU serves on 127.0.0.1:%d", addr, port, r->backend_port);
+  log_debug ("the lazy-pages daemon connects to %s:%d, CRIU serves on 127.0.0.1:%d", addr, port,
+             r->backend_port);
   return 0;
 }
 

@@ -417,8 +417,8 @@ restore_locked (struct restore *r, cryo_error_t *err)
 {
   cleanup_error cryo_error_t hook_err = NULL;
 
-  if (open_image (r, err) < 0 || check_lazy (r, err) < 0 || load_bundle (r, err) < 0 || take_state (r, err) < 0
-      || cr_restore_check_stdio (&r->x, err) < 0)
+  if (open_image (r, err) < 0 || check_lazy (r, err) < 0 || load_bundle (r, err) < 0
+      || take_state (r, err) < 0 || cr_restore_check_stdio (&r->x, err) < 0)
     return -1;
   cr_timer_step (&r->t, "prepare");
   if (make_cgroup (r, err) < 0)
