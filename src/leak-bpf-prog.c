@@ -18,7 +18,7 @@
 enum
 {
   T_FILE_ITER, T_TASK_ITER, T_FCTX, T_TCTX, T_META, T_TASK, T_FILE, T_INODE, T_SB, T_PID, T_UPID, T_CRED,
-  T_NSPROXY, T_NS_COMMON, T_PATH, T_MOUNT, T_NS_FIRST, /* then one per enum cryo_ns */
+  T_NSPROXY, T_NS_COMMON, T_PATH, T_MOUNT, T_PIPE, T_NS_FIRST, /* then one per enum cryo_ns */
   T_MAX = T_NS_FIRST + NS_MAX,
 };
 
@@ -28,6 +28,7 @@ static const struct lk_btf_name type_names[T_MAX] = {
   [T_TASK] = { "task_struct" }, [T_FILE] = { "file" }, [T_INODE] = { "inode" }, [T_SB] = { "super_block" },
   [T_PID] = { "pid" }, [T_UPID] = { "upid" }, [T_CRED] = { "cred" }, [T_NSPROXY] = { "nsproxy" },
   [T_NS_COMMON] = { "ns_common" }, [T_PATH] = { "path" }, [T_MOUNT] = { "mount" },
+  [T_PIPE] = { "pipe_inode_info" },
   [T_NS_FIRST + NS_USER] = { "user_namespace" }, [T_NS_FIRST + NS_MNT] = { "mnt_namespace" },
   [T_NS_FIRST + NS_PID] = { "pid_namespace" }, [T_NS_FIRST + NS_NET] = { "net" },
   [T_NS_FIRST + NS_IPC] = { "ipc_namespace" }, [T_NS_FIRST + NS_UTS] = { "uts_namespace" },
@@ -71,6 +72,33 @@ file_offsets (const struct lk_btf *b, const uint32_t *id, struct lk_bpf_offsets 
     o->mount_id = lk_btf_member (b, id[T_MOUNT], "mnt_id");
   }
   return o->file_iter && all_found (&o->fctx_meta, 4) && o->meta_seq >= 0 && all_found (&o->f_inode, 6) && o->tgid >= 0;
+}
+
+/* What the reference counts need; any of them missing: no counts. */
+static void
+count_offsets (const struct lk_btf *b, const uint32_t *id, struct lk_bpf_offsets *o)
+{
+  int stashed = lk_btf_member (b, id[T_NS_COMMON], "stashed");
+
+  o->f_count = lk_btf_member (b, id[T_FILE], "f_ref");
+  o->f_count_bias = 1;
+  if (o->f_count < 0)
+    {
+      o->f_count = lk_btf_member (b, id[T_FILE], "f_count");
+      o->f_count_bias = 0;
+    }
+  o->i_pipe = lk_btf_member (b, id[T_INODE], "i_pipe");
+  o->pipe_files = lk_btf_member (b, id[T_PIPE], "files");
+  o->task_files = lk_btf_member (b, id[T_TASK], "files");
+  for (int t = 0; t < NS_MAX; t++)
+    {
+      int ns = lk_btf_member (b, id[T_NS_FIRST + t], "ns");
+      o->ns_stashed[t] = ns < 0 || stashed < 0 ? -1 : ns + stashed;
+      if (o->ns_stashed[t] < 0)
+        o->f_count = -1;
+    }
+  if (o->i_pipe < 0 || o->pipe_files < 0 || o->task_files < 0)
+    o->f_count = -1;
 }
 
 static bool
@@ -119,7 +147,7 @@ struct offsets_cache
   struct lk_bpf_offsets o;
 };
 
-#define CACHE_MAGIC "cryoBTF2"
+#define CACHE_MAGIC "cryoBTF3"
 
 static bool
 boot_id (char out[40])
@@ -177,6 +205,7 @@ find_offsets_btf (struct lk_bpf_offsets *o)
   if (lk_btf_open (&b) < 0)
     return -1;
   lk_btf_find (b, type_names, id, T_MAX);
+  count_offsets (b, id, o);
   if (file_offsets (b, id, o))
     ret = task_offsets (b, id, o) ? 1 : 0;
   lk_btf_free (b);
@@ -340,6 +369,33 @@ filter_checks (const struct lk_bpf_offsets *o, const struct lk_bpf_map_filter *f
     p->i[jumps[j]].off = (int16_t) (p->n - jumps[j] - 1);
 }
 
+#define FREC(field) (rec + (int) offsetof (struct lk_bpf_file, field))
+
+/* What lk_index_outside_fds() compares, with r7 the task, r8 the file, r9
+ * its inode: the fd table, the description's references, the files open
+ * on a pipe or fifo. */
+static void
+file_counts (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p, int rec)
+{
+  emit (p, ST (BPF_DW, BPF_REG_10, FREC (files_struct), 0));
+  emit (p, ST (BPF_DW, BPF_REG_10, FREC (refs), 0));
+  emit (p, ST (BPF_DW, BPF_REG_10, FREC (pipe_files), 0));
+  if (o->f_count < 0)
+    return;
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_7, o->task_files));
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_1, FREC (files_struct)));
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_8, o->f_count));
+  emit (p, ADDI (BPF_REG_1, o->f_count_bias));
+  emit (p, STX (BPF_DW, BPF_REG_10, BPF_REG_1, FREC (refs)));
+  emit (p, LDX (BPF_H, BPF_REG_2, BPF_REG_9, o->i_mode));
+  emit (p, ANDI (BPF_REG_2, S_IFMT));
+  emit (p, JNEI (BPF_REG_2, S_IFIFO, 4));
+  emit (p, LDX (BPF_DW, BPF_REG_1, BPF_REG_9, o->i_pipe));
+  emit (p, JEQI (BPF_REG_1, 0, 2));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_1, o->pipe_files));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, FREC (pipe_files)));
+}
+
 /* One struct lk_bpf_file per open file; with @f, unless its pass_all is
  * set, only for the fds that can meet the container's objects. */
 void
@@ -375,10 +431,29 @@ lk_bpf_file_program (const struct lk_bpf_offsets *o, const struct lk_bpf_map_fil
       emit (p, LDX (BPF_DW, BPF_REG_0, BPF_REG_10, rec - 8));
       probe (p, BPF_REG_0, o->mount_id - o->mount_mnt, rec + 36, 4);
     }
+  file_counts (o, p, rec);
   finish (p, o->fctx_meta, o->meta_seq, rec, sizeof (struct lk_bpf_file));
 }
 
 #define TREC(field) (rec + (int) offsetof (struct lk_bpf_task, field))
+
+/* Set bit @t of the record's ns_held when the pointer at the end of the
+ * chain @src + offs[0] -> ... + offs[n-1] (a namespace's stashed nsfs
+ * dentry) is not NULL. */
+static void
+held_bit (struct lk_bpf_prog *p, int src, const int *offs, size_t n, int t, int rec, int scratch)
+{
+  for (size_t k = 0; k < n; k++)
+    {
+      probe (p, src, offs[k], scratch, 8);
+      emit (p, LDX (BPF_DW, BPF_REG_0, BPF_REG_10, scratch));
+      src = BPF_REG_0;
+    }
+  emit (p, JEQI (BPF_REG_0, 0, 3));
+  emit (p, LDX (BPF_W, BPF_REG_1, BPF_REG_10, TREC (ns_held)));
+  emit (p, INSN (BPF_ALU | BPF_OR | BPF_K, BPF_REG_1, 0, 0, 1 << t));
+  emit (p, STX (BPF_W, BPF_REG_10, BPF_REG_1, TREC (ns_held)));
+}
 
 /* The pid and the pid namespace of the task in its own namespace:
  * thread_pid->numbers[thread_pid->level]. */
@@ -394,6 +469,24 @@ task_pid_ns (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p, int rec, int
   probe (p, BPF_REG_9, o->pid_numbers + o->upid_nr, TREC (nspid), 4);
   chain (p, BPF_REG_9, (const int[]) { o->pid_numbers + o->upid_ns, o->ns_inum[NS_PID] }, 2, TREC (ns[NS_PID]),
          scratch);
+  if (o->f_count >= 0)
+    held_bit (p, BPF_REG_9, (const int[]) { o->pid_numbers + o->upid_ns, o->ns_stashed[NS_PID] }, 2, NS_PID, rec,
+              scratch);
+}
+
+/* The fd table and which namespaces have an nsfs dentry: what the
+ * reference counts need (lk_index_outside_fds); r8 is the nsproxy. */
+static void
+task_counts (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p, int rec, int scratch)
+{
+  if (o->f_count < 0)
+    return;
+  probe (p, BPF_REG_7, o->task_files, TREC (files_struct), 8);
+  held_bit (p, BPF_REG_7, (const int[]) { o->real_cred, o->cred_user_ns, o->ns_stashed[NS_USER] }, 3, NS_USER, rec,
+            scratch);
+  for (int t = 0; t < NS_MAX; t++)
+    if (o->nsproxy_member[t] >= 0)
+      held_bit (p, BPF_REG_8, (const int[]) { o->nsproxy_member[t], o->ns_stashed[t] }, 2, t, rec, scratch);
 }
 
 /* One struct lk_bpf_task per thread group leader. */
@@ -433,6 +526,7 @@ lk_bpf_task_program (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p)
   for (int t = 0; t < NS_MAX; t++)
     if (o->nsproxy_member[t] >= 0)
       chain (p, BPF_REG_8, (const int[]) { o->nsproxy_member[t], o->ns_inum[t] }, 2, TREC (ns[t]), scratch);
+  task_counts (o, p, rec, scratch);
   finish (p, o->tctx_meta, o->meta_seq, rec, sizeof (struct lk_bpf_task));
 }
 

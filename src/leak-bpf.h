@@ -21,6 +21,11 @@ struct lk_bpf_offsets
   int pid_level, pid_numbers, upid_size, upid_nr, upid_ns, cred_user_ns;
   int nsproxy_member[NS_MAX]; /* -1: not in nsproxy (user, pid) */
   int ns_inum[NS_MAX];        /* ns.inum in each namespace's struct */
+  /* For the reference counts (lk_bpf_file.refs...); -1 when unknown: the
+   * outside's fds are then always walked. */
+  int f_count, f_count_bias; /* file_ref_t (6.13) counts from 0 for one reference */
+  int i_pipe, pipe_files, task_files;
+  int ns_stashed[NS_MAX];     /* ns.stashed: the nsfs dentry, NULL when nobody holds one */
 };
 
 #define MAX_INSNS 512

@@ -351,6 +351,7 @@ read_proc (struct lk_index *idx, pid_t pid, bool with_fds)
     return; /* gone */
   p = new_proc (idx);
   p->pid = pid;
+  p->ns_held = ~0U; /* unknown: as if held */
   if (!parse_status (status, p))
     return;
   idx->n_procs++;
@@ -546,6 +547,8 @@ add_task (struct lk_index *idx, const struct lk_bpf_task *t)
    * container's business */
   for (int i = 0; i < NS_MAX && p->state != 'Z' && !(p->flags & LK_KTHREAD); i++)
     p->ns[i] = t->ns[i];
+  p->ns_held = t->ns_held;
+  p->files_struct = t->files_struct;
   idx->n_procs++;
 }
 

@@ -62,6 +62,8 @@ struct lk_proc
   char state;           /* 'R', 'S', 'Z', ... */
   char comm[32];
   uint64_t ns[NS_MAX];  /* ns inodes, 0 unknown (zombie, gone) */
+  uint32_t ns_held;     /* from BPF: lk_bpf_task.ns_held; else every bit */
+  uint64_t files_struct; /* from BPF, 0 unknown */
   uint32_t flags;
   size_t fd_first, n_fds;   /* in lk_index.fds */
   size_t map_first, n_maps; /* in lk_index.maps */
@@ -139,6 +141,7 @@ struct lk_index
   bool fds_deferred;           /* the filtered path: lk_index_container_fds() reads them */
   struct lk_bpf_file *in;      /* the container's records, sorted, until lk_index_outside_fds() */
   size_t n_in;
+  bool host_walk_skipped;      /* the reference counts left no outside holder possible */
   size_t cap_procs, cap_fds, cap_maps, cap_locks; /* allocated */
 };
 
@@ -168,7 +171,15 @@ bool lk_index_container_fds (struct lk_index *idx, const struct lk_bpf *bpf);
  * (inodes of the sockets at the other end of the container's, from
  * lk_socks_partners()).  All of them when the filtered walk fails. */
 void lk_index_outside_fds (struct lk_index *idx, const struct lk_bpf *bpf, pid_t skip, const uint64_t *partners,
-                           size_t n_partners);
+                           size_t n_partners, bool walk);
+/* Whether an outside process may hold one of the container's objects, so
+ * that lk_index_outside_fds() must walk: false only when the reference
+ * counts (lk_bpf_file.refs, pipe_files; lk_proc.ns_held, files_struct)
+ * account for every holder, there is no partner socket outside
+ * (@n_partners), and no shared mapping or lock whose checks look for the
+ * outside's fds on an inode. */
+struct lk_ctx;
+bool lk_outside_may_hold (const struct lk_ctx *c, size_t n_partners);
 /* A process found after the process pass (from /proc). */
 void lk_index_add_process (struct lk_index *idx, pid_t pid);
 /* Every process's fds from /proc: when BPF fails after the process pass. */
@@ -200,6 +211,13 @@ struct lk_bpf_file
   uint32_t mode;
   uint32_t krdev;
   int32_t mnt_id; /* of the mount the file was opened on; -1 unknown */
+  /* What tells whether an outside process can hold it (lk_index_outside_fds):
+   * its fd table, the description's reference count (0 unknown; the
+   * iterator holds one too), and the files open on a pipe or fifo. */
+  uint64_t files_struct;
+  uint64_t refs;
+  uint32_t pipe_files;
+  uint32_t pad;
 };
 /* One record per process (thread group leader), as the task iterator
  * program writes it. */
@@ -210,9 +228,10 @@ struct lk_bpf_task
   uint32_t ptrace, flags, exit_state;
   uint32_t level;       /* of its pid namespace; nspid and ns[NS_PID] only up to 3 */
   uint32_t nspid;
-  uint32_t pad;
+  uint32_t ns_held;     /* bit 1 << enum cryo_ns: its nsfs dentry exists (an fd, a mount holds it) */
   uint32_t ns[NS_MAX];  /* namespace inodes, indexed by enum cryo_ns */
   char comm[16];
+  uint64_t files_struct;
 };
 
 /* The iterator programs, loaded and linked: what can be done before the

@@ -271,6 +271,7 @@ leak_report_to_json (const struct leak_report *r, json_gen_t *g)
   jg_kv_uint (g, "fds", r->n_fds);
   jg_kv_uint (g, "host_processes", r->n_host_processes);
   jg_kv_uint (g, "host_fds", r->n_host_fds);
+  jg_kv_bool (g, "host_fds_walked", r->host_fds_walked);
   jg_close_map (g);
   jg_close_map (g);
 }

@@ -555,14 +555,17 @@ lk_socks_collect (struct lk_ctx *c, struct lk_socks *s, cryo_error_t *err)
 
 struct inode_list
 {
+  const struct lk_ctx *c;
   uint64_t *inodes;
   size_t n, cap;
 };
 
 static void
-inode_list_add (struct inode_list *l, uint64_t ino)
+inode_list_add (const struct lk_ctx *c, struct inode_list *l, uint64_t ino)
 {
-  if (ino == 0)
+  /* A socket has one description: the container's are in the filter as
+   * such, and their reference counts tell whether the outside holds one. */
+  if (ino == 0 || container_socket (c, ino))
     return;
   if (l->n == l->cap)
     {
@@ -576,15 +579,18 @@ static void
 unix_list_partner (void *data, const struct lk_unix *u UNUSED, uint64_t q_ino, const struct lk_unix *q UNUSED,
                    const char *how UNUSED)
 {
-  inode_list_add (data, q_ino);
+  struct inode_list *l = data;
+
+  inode_list_add (l->c, l, q_ino);
 }
 
 /* The same partners lk_check_unix() and lk_check_inet() ask socket_holders()
- * about, so that the filtered walk lets exactly those through. */
+ * about, so that the filtered walk lets those through; but for the
+ * container's own (see inode_list_add). */
 size_t
 lk_socks_partners (const struct lk_ctx *c, const struct lk_socks *s, uint64_t **inodes)
 {
-  struct inode_list l = { 0 };
+  struct inode_list l = { .c = c };
   struct unix_tables t;
   struct lk_hash h;
 
@@ -600,9 +606,9 @@ lk_socks_partners (const struct lk_ctx *c, const struct lk_socks *s, uint64_t **
       if (!inet_connected (k) || k->ino == 0 || !container_socket (c, k->ino))
         continue;
       if ((r = inet_reverse (&h, s, k, true)) != NULL)
-        inode_list_add (&l, r->ino);
+        inode_list_add (c, &l, r->ino);
       if ((r = inet_reverse (&h, s, k, false)) != NULL)
-        inode_list_add (&l, r->ino);
+        inode_list_add (c, &l, r->ino);
     }
   lk_hash_free (&h);
   *inodes = l.inodes;

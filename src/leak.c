@@ -174,26 +174,36 @@ read_devices (struct lk_ctx *c, const struct spec *spec)
     }
 }
 
+static void
+declare (struct lk_ctx *c, const struct leak_target *t, int fd, uint64_t dev, uint64_t ino)
+{
+  bool declared = fd <= 2;
+
+  for (size_t k = 0; k < t->n_external_fds && !declared; k++)
+    declared = t->external_fds[k] == fd;
+  if (!declared)
+    return;
+  c->declared = xreallocarray (c->declared, c->n_declared + 1, sizeof (*c->declared));
+  c->declared[c->n_declared][0] = dev;
+  c->declared[c->n_declared][1] = ino;
+  c->n_declared++;
+}
+
 /* The container's stdio and console (init's fds 0-2, whatever they are) and
- * the fds the caller declared external. */
+ * the fds the caller declared external: from the container's records on
+ * the filtered path (the reference counts leave them out), else from the
+ * fd index. */
 static void
 read_declared (struct lk_ctx *c, const struct leak_target *t)
 {
-  const struct lk_proc *init = &c->idx->procs[c->init];
+  const struct lk_index *idx = c->idx;
+  const struct lk_proc *init = &idx->procs[c->init];
 
-  c->declared = xreallocarray (NULL, init->n_fds + 1, sizeof (*c->declared));
-  for (size_t i = init->fd_first; i < init->fd_first + init->n_fds; i++)
-    {
-      const struct lk_fd *f = &c->idx->fds[i];
-      bool declared = f->fd <= 2;
-      for (size_t k = 0; k < t->n_external_fds && !declared; k++)
-        declared = t->external_fds[k] == f->fd;
-      if (!declared)
-        continue;
-      c->declared[c->n_declared][0] = f->dev;
-      c->declared[c->n_declared][1] = f->ino;
-      c->n_declared++;
-    }
+  for (size_t i = 0; idx->in && i < idx->n_in; i++)
+    if (idx->in[i].pid == (uint32_t) init->pid)
+      declare (c, t, (int) idx->in[i].fd, lk_kdev (idx->in[i].kdev), idx->in[i].ino);
+  for (size_t i = init->fd_first; !idx->in && i < init->fd_first + init->n_fds; i++)
+    declare (c, t, idx->fds[i].fd, idx->fds[i].dev, idx->fds[i].ino);
 }
 
 static int
@@ -260,6 +270,7 @@ count_scanned (const struct lk_ctx *c, struct leak_report *r)
         r->n_host_processes++;
     }
   r->n_host_fds = c->idx->n_fds - r->n_fds + c->idx->n_fds_skipped;
+  r->host_fds_walked = !c->idx->host_walk_skipped;
 }
 
 /* Debug timings of the scan's steps: where the time goes on a big host.  The
@@ -308,6 +319,7 @@ collect_fds (struct lk_ctx *c, const struct leak_target *t, struct lk_socks *soc
 
   if (!filtered)
     lk_index_attach_fds (c->idx, true);
+  read_declared (c, t);
   step (t1, filtered ? "shared mappings and container fds" : "shared mappings and fds");
   lk_socks_container (c);
   if (lk_socks_collect (c, socks, err) < 0)
@@ -316,7 +328,7 @@ collect_fds (struct lk_ctx *c, const struct leak_target *t, struct lk_socks *soc
   step (t1, "sock_diag");
   if (!filtered)
     return 0;
-  lk_index_outside_fds (c->idx, t->bpf, getpid (), partners, n_partners);
+  lk_index_outside_fds (c->idx, t->bpf, getpid (), partners, n_partners, lk_outside_may_hold (c, n_partners));
   lk_index_attach_fds (c->idx, true);
   step (t1, "outside fds");
   return 0;
@@ -344,7 +356,6 @@ leak_scan (const struct leak_target *t, struct leak_report **out, cryo_error_t *
   for (uint32_t p = 0; p < idx.n_procs; p++)
     if (lk_covered (&c, p) && idx.procs[p].state != 'Z' && lk_index_detail (&idx, p, err) < 0)
       goto out;
-  read_declared (&c, t);
   step (t1, "container details");
   classify (&c, &socks);
   r = xzalloc (sizeof (*r));

@@ -97,7 +97,8 @@ struct leak_report
   size_t n_processes;    /* container processes */
   size_t n_fds;          /* their fds */
   size_t n_host_processes;
-  size_t n_host_fds;
+  size_t n_host_fds;     /* those walked over */
+  bool host_fds_walked;  /* false: the reference counts left no outside holder possible */
 };
 
 void leak_report_free (struct leak_report *r);

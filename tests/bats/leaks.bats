@@ -111,6 +111,17 @@ leak_count() {
     jq "[.leaks[] | select($1)] | length" <<<"$output"
 }
 
+# assert_no_walk ID: the scan read none of the host's fds, the reference
+# counts showing that nobody outside holds the container's objects (the
+# cheap path: a self-contained container's scan should not cost a walk
+# over every fd of the host).
+assert_no_walk() {
+    [ -z "${CRYO_LEAKS_NO_BPF:-}${CRYO_LEAKS_NO_FILTER:-}" ] || return 0
+    "$CRYO_BIN" --root "$CRYO_ROOT" --debug --log "$BATS_TEST_TMPDIR/scan.log" leaks "$1" >/dev/null
+    grep "leaks:" "$BATS_TEST_TMPDIR/scan.log" >&2
+    grep -q "no walk over the host's fds" "$BATS_TEST_TMPDIR/scan.log"
+}
+
 assert_clean() {
     [ "$status" -eq 0 ]
     [ "$(jq -r .clean <<<"$output")" = true ]
@@ -409,6 +420,7 @@ assert_clean() {
     start_held "$id" "$b"
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
     [ "$(jq .scanned.processes <<<"$output")" -eq 3 ]
 }
 
@@ -418,6 +430,7 @@ assert_clean() {
     start_held "$id" "$b"
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: POSIX shared memory in the container's /dev/shm, mapped by two processes" {
@@ -448,6 +461,7 @@ assert_clean() {
     start_held "$id" "$b"
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: threads" {
@@ -458,6 +472,7 @@ assert_clean() {
     [ "$(ls "/proc/$pid/task" | wc -l)" -eq 9 ]
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: zombies" {
@@ -468,6 +483,7 @@ assert_clean() {
     wait_for 10 bash -c "for c in \$(cat /proc/$pid/task/$pid/children); do grep -q '^State:.*Z' /proc/\$c/status && exit 0; done; exit 1"
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: files of a declared bind mount, also open (not shared) on the host" {
@@ -495,6 +511,7 @@ assert_clean() {
     [[ "$(readlink "/proc/$pid/fd/1")" == pipe:* ]]
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: the console of a terminal container, its master held by the --console-socket receiver" {
@@ -507,6 +524,7 @@ assert_clean() {
     [[ "$(readlink "/proc/$pid/fd/0")" == /dev/pts/* ]]
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: a memfd shared by two container processes, and a flock shared with a child" {
@@ -525,6 +543,7 @@ assert_clean() {
     start_held "$id" "$b"
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "clean: a container process tracing its own child" {
@@ -533,6 +552,7 @@ assert_clean() {
     start_held "$id" "$b"
     leaks "$id"
     assert_clean
+    assert_no_walk "$id"
 }
 
 @test "the scan leaves a running container running and a paused one paused; the report is stable" {

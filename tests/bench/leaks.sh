@@ -118,7 +118,7 @@ bench_leaks() {
             "min $(sort -n "$work/scan-cpu.ms" | head -1 | awk '{ printf "%.1f", $1 / 10 }') ms"
     fi
     grep -o 'processes from [A-Za-z/]*, fds from [A-Za-z/]*' "$work/leaks.log" || true
-    jq -r '.scanned | "scanned: \(.processes) container processes with \(.fds) fds; \(.host_processes) host processes with \(.host_fds) fds"' \
+    jq -r '.scanned | "scanned: \(.processes) container processes with \(.fds) fds; \(.host_processes) host processes with \(if .host_fds_walked then "\(.host_fds) fds" else "their fds not walked (the reference counts allow no outside holder)" end)"' \
         "$work/report.json"
 }
 

@@ -248,7 +248,7 @@ check_filtered (const struct lk_bpf *bpf, pid_t pid, const int p[2], const int h
     goto out;
   idx.procs[me].flags |= LK_COVERED;
   if (lk_index_container_fds (&idx, bpf))
-    lk_index_outside_fds (&idx, bpf, 0, &partner, 1);
+    lk_index_outside_fds (&idx, bpf, 0, &partner, 1, true);
   /* the kernel's own filter: not even a record for the child's pipe */
   if (in_kernel && (!pending_has (&idx, pid, p[0]) || !pending_has (&idx, pid, held[1])
                     || pending_has (&idx, pid, held[0]) || pending_has (&idx, pid, held[3])))
