@@ -54,6 +54,9 @@ struct cr_lazy_relay
   int backend_fd; /* bound, not listening: reserves CRIU's port until it listens */
   int backend_port;
   int stop_fd; /* eventfd: the dump is over */
+  /* the thread's connections, shut down by cr_lazy_relay_finish(): a send
+   * blocked on a daemon that stopped reading must not hang the checkpoint */
+  int client_fd, conn_fd;
   pthread_t thread;
   bool started;
   /* the thread's, read after the join */
@@ -231,9 +234,11 @@ relay_main (void *arg)
   /* one daemon per dump, as CRIU's page server accepts one */
   close (r->listen_fd);
   r->listen_fd = -1;
+  __atomic_store_n (&r->client_fd, client, __ATOMIC_SEQ_CST);
   backend = connect_backend (r);
   if (backend < 0)
     return NULL;
+  __atomic_store_n (&r->conn_fd, backend, __ATOMIC_SEQ_CST);
   r->connected = true;
   relay (r, client, backend);
   return NULL;
@@ -244,7 +249,7 @@ cr_lazy_relay_start (const char *addr, int port, struct cr_lazy_relay **out, cry
 {
   struct cr_lazy_relay *r = xzalloc (sizeof *r);
 
-  r->listen_fd = r->backend_fd = -1;
+  r->listen_fd = r->backend_fd = r->client_fd = r->conn_fd = -1;
   *out = r;
   r->stop_fd = eventfd (0, EFD_CLOEXEC);
   if (r->stop_fd < 0)
@@ -288,6 +293,12 @@ cr_lazy_relay_finish (struct cr_lazy_relay *r)
   if (r == NULL || !r->started)
     return false;
   (void)!write (r->stop_fd, &one, sizeof one);
+  /* The fds stay open until the thread returns: shutting them down only
+   * wakes a blocked send or read. */
+  if (__atomic_load_n (&r->client_fd, __ATOMIC_SEQ_CST) >= 0)
+    shutdown (r->client_fd, SHUT_RDWR);
+  if (__atomic_load_n (&r->conn_fd, __ATOMIC_SEQ_CST) >= 0)
+    shutdown (r->conn_fd, SHUT_RDWR);
   pthread_join (r->thread, NULL);
   r->started = false;
   return r->connected && r->closed;
