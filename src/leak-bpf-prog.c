@@ -74,6 +74,16 @@ file_offsets (const struct lk_btf *b, const uint32_t *id, struct lk_bpf_offsets 
   return o->file_iter && all_found (&o->fctx_meta, 4) && o->meta_seq >= 0 && all_found (&o->f_inode, 6) && o->tgid >= 0;
 }
 
+/* The offset of ns_common member @common (its offset in ns_common) in the
+ * struct of namespace type @t, -1 when unknown. */
+static int
+ns_member (const struct lk_btf *b, const uint32_t *id, int t, int common)
+{
+  int ns = lk_btf_member (b, id[T_NS_FIRST + t], "ns");
+
+  return ns < 0 || common < 0 ? -1 : ns + common;
+}
+
 /* What the reference counts need; any of them missing: no counts. */
 static void
 count_offsets (const struct lk_btf *b, const uint32_t *id, struct lk_bpf_offsets *o)
@@ -91,12 +101,8 @@ count_offsets (const struct lk_btf *b, const uint32_t *id, struct lk_bpf_offsets
   o->pipe_files = lk_btf_member (b, id[T_PIPE], "files");
   o->task_files = lk_btf_member (b, id[T_TASK], "files");
   for (int t = 0; t < NS_MAX; t++)
-    {
-      int ns = lk_btf_member (b, id[T_NS_FIRST + t], "ns");
-      o->ns_stashed[t] = ns < 0 || stashed < 0 ? -1 : ns + stashed;
-      if (o->ns_stashed[t] < 0)
-        o->f_count = -1;
-    }
+    if ((o->ns_stashed[t] = ns_member (b, id, t, stashed)) < 0)
+      o->f_count = -1;
   if (o->i_pipe < 0 || o->pipe_files < 0 || o->task_files < 0)
     o->f_count = -1;
 }
@@ -127,8 +133,7 @@ task_offsets (const struct lk_btf *b, const uint32_t *id, struct lk_bpf_offsets 
   o->cred_user_ns = lk_btf_member (b, id[T_CRED], "user_ns");
   for (int t = 0; t < NS_MAX; t++)
     {
-      int ns = lk_btf_member (b, id[T_NS_FIRST + t], "ns");
-      o->ns_inum[t] = ns < 0 || inum < 0 ? -1 : ns + inum;
+      o->ns_inum[t] = ns_member (b, id, t, inum);
       o->nsproxy_member[t] = nsproxy_names[t] ? lk_btf_member (b, id[T_NSPROXY], nsproxy_names[t]) : -1;
       if (o->ns_inum[t] < 0 || (nsproxy_names[t] && o->nsproxy_member[t] < 0))
         return false;
