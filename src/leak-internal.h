@@ -2,6 +2,11 @@
  * scan classifies against, and the classifiers, one file per job:
  *
  *   leak-index.c   the /proc pass: processes, fds, shared mappings, locks
+ *   leak-collect.c the filtered BPF path: the container's fds, then the
+ *                  outside's that can meet them, or none (reference counts)
+ *   leak-bpf*.c    the iterator programs (leak-bpf-prog.c), loading, reading
+ *   leak-btf.c     the kernel's BTF: the offsets the programs read
+ *   leak-hash.c    hash tables and big arrays
  *   leak-proc.c    processes the dump would not cover, cgroup, ptrace
  *   leak-ns.c      namespaces: shared, foreign, joined, bind-mounted, held
  *   leak-fd.c      file descriptions, pipes, devices, paths, locks
@@ -292,8 +297,8 @@ void lk_btf_find (const struct lk_btf *b, const struct lk_btf_name *names, uint3
 int lk_btf_member (const struct lk_btf *b, uint32_t id, const char *name);
 int lk_btf_size (const struct lk_btf *b, uint32_t id);
 uint64_t lk_kdev (uint32_t kdev);
-/* Fault a fresh buffer in with one call: page faults one by one cost tens
- * of microseconds each in some VMs, more than the scan itself. */
+/* leak-hash.c: fault a fresh buffer in with one call: page faults one by
+ * one cost tens of microseconds each in some VMs, more than the scan itself. */
 void lk_prefault (void *p, size_t len);
 /* A big array the scan fills at once (freed with free()), faulted in, on
  * 2 MiB pages where the kernel gives them: in a VM with shadow page tables
