@@ -155,8 +155,10 @@ load_container (struct checkpoint *c, cryo_error_t *err)
 static int
 open_image (struct checkpoint *c, cryo_error_t *err)
 {
-  static const struct image_writer_options replace = { .replace = true };
   const struct cr_common_options *co = &c->o->c;
+  /* a lazy dump commits before it ends: should it fail after all, the
+   * image it replaced comes back */
+  const struct image_writer_options replace = { .replace = true, .keep_replaced = co->lazy_pages };
 
   c->image_path = absolute (co->image_path ? co->image_path : "checkpoint");
   if (cr_work_dir_open (&c->work, co->work_path, "checkpoint", co->id, err) < 0)

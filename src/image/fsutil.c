@@ -397,6 +397,11 @@ rename_replacing (struct image_tmpdir *t, cryo_error_t *err)
   if (renameat2 (t->parent_fd, t->tmp_name, t->parent_fd, t->name, RENAME_EXCHANGE) < 0)
     return cryo_error (err, errno, "replace `%s`", t->path);
   t->committed = true;
+  if (t->keep_replaced)
+    {
+      t->has_replaced = true;
+      return 0;
+    }
   if (image_remove_tree_at (t->parent_fd, t->tmp_name, &rm_err) < 0)
     log_warning ("the replaced image is left at `%s`: %s", t->tmp_name, rm_err->msg);
   return 0;
@@ -426,10 +431,29 @@ image_tmpdir_commit (struct image_tmpdir *t, cryo_error_t *err)
   return 0;
 }
 
+int
+image_tmpdir_unreplace (struct image_tmpdir *t, cryo_error_t *err)
+{
+  if (renameat2 (t->parent_fd, t->tmp_name, t->parent_fd, t->name, RENAME_EXCHANGE) < 0)
+    return cryo_error (err, errno, "put the replaced image back at `%s`", t->path);
+  t->has_replaced = false;
+  t->committed = false;
+  if (fsync (t->parent_fd) < 0)
+    return cryo_error (err, errno, "fsync the directory of `%s`", t->path);
+  return 0;
+}
+
 void
 image_tmpdir_release (struct image_tmpdir *t)
 {
   struct stat mine, there;
+
+  if (t->committed && t->has_replaced)
+    {
+      cleanup_error cryo_error_t rm_err = NULL;
+      if (image_remove_tree_at (t->parent_fd, t->tmp_name, &rm_err) < 0)
+        log_warning ("the replaced image is left at `%s`: %s", t->tmp_name, rm_err->msg);
+    }
 
   /* Remove only what is still our directory under the temporary name. */
   if (!t->committed && t->fd >= 0 && t->tmp_name && fstat (t->fd, &mine) == 0

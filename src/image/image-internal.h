@@ -86,13 +86,19 @@ struct image_tmpdir
   int parent_fd;
   int fd; /* the temporary directory, holding the lock */
   bool replace;
+  bool keep_replaced; /* the image a commit replaces stays at tmp_name until release */
+  bool has_replaced;  /* it is there now */
   bool committed;
 };
 int image_tmpdir_begin (const char *path, bool replace, struct image_tmpdir *t, cryo_error_t *err);
 /* fsync every directory of the tree, rename into place (exchanging with an
  * existing image when replacing, then removing it), fsync the parent. */
 int image_tmpdir_commit (struct image_tmpdir *t, cryo_error_t *err);
-/* Remove the temporary directory unless committed; release everything. */
+/* After a commit that replaced an image kept aside (keep_replaced): put it
+ * back at the path and ours at the temporary name, uncommitted. */
+int image_tmpdir_unreplace (struct image_tmpdir *t, cryo_error_t *err);
+/* Remove the temporary directory unless committed, the replaced image kept
+ * aside if committed; release everything. */
 void image_tmpdir_release (struct image_tmpdir *t);
 
 /* Open the image directory at @dirfd (not taking ownership), named @path in

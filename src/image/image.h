@@ -86,6 +86,10 @@ struct image_writer;
 struct image_writer_options
 {
   bool replace; /* an existing image at the target is replaced atomically */
+  /* ... and kept aside until the writer is released, so that
+   * image_writer_withdraw() puts it back (a lazy checkpoint, which commits
+   * before its dump has ended) */
+  bool keep_replaced;
 };
 
 /**
@@ -160,9 +164,10 @@ int image_writer_commit (struct image_writer *w, cryo_error_t *err);
  * image_writer_withdraw - remove the image @w committed, after all
  *
  * A lazy checkpoint commits while CRIU still serves the pages; when the dump
- * fails after that, the image goes.  Only the directory this writer renamed
- * into place is removed (not one that replaced it since).  0 when nothing
- * was committed.
+ * fails after that, the image goes, and the one it replaced (kept aside
+ * with opts->keep_replaced) comes back.  Only the directory this writer
+ * renamed into place is removed (not one that replaced it since).  0 when
+ * nothing was committed.
  */
 int image_writer_withdraw (struct image_writer *w, cryo_error_t *err);
 

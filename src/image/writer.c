@@ -32,6 +32,7 @@ image_writer_begin (const char *path, const struct image_writer_options *opts, s
   w->criu_fd = -1;
   if (image_tmpdir_begin (path, opts && opts->replace, &w->t, err) < 0)
     goto fail;
+  w->t.keep_replaced = opts && opts->keep_replaced;
   if (mkdirat (w->t.fd, IMAGE_DIR_CRIU, 0700) < 0)
     {
       cryo_error (err, errno, "create `%s/%s`", w->t.tmp_path, IMAGE_DIR_CRIU);
@@ -298,6 +299,8 @@ image_writer_withdraw (struct image_writer *w, cryo_error_t *err)
   if (fstatat (w->t.parent_fd, w->t.name, &there, AT_SYMLINK_NOFOLLOW) < 0 || mine.st_ino != there.st_ino
       || mine.st_dev != there.st_dev)
     return 0;
+  if (w->t.has_replaced)
+    return image_tmpdir_unreplace (&w->t, err);
   if (image_remove_tree_at (w->t.parent_fd, w->t.name, err) < 0)
     return cryo_error_wrap (err, "remove image `%s`", w->t.path);
   w->t.committed = false;

@@ -354,6 +354,21 @@ while True:
     [ "$(container_status "$id")" = running ]
     n=$(cat "$b/rootfs/tmp/count")
     wait_for 10 bash -c "[ \$(cat '$b/rootfs/tmp/count') -gt $((n + 2)) ]"
+    # a failed lazy checkpoint over an existing image puts that one back
+    cr_checkpoint "$id" "$img" --leave-running
+    old=$(stat -c %i "$img")
+    rm -f "$BATS_TEST_TMPDIR/status"
+    port=$((20000 + RANDOM % 20000))
+    lazy_checkpoint "$id" "$img" "$port"
+    [ "$(stat -c %i "$img")" != "$old" ]
+    timeout 10 socat -u /dev/null "TCP:127.0.0.1:$port"
+    rc=0
+    wait $ck || rc=$?
+    [ "$rc" = 1 ]
+    [ "$(stat -c %i "$img")" = "$old" ]
+    cr_image_ok "$img"
+    ! compgen -G "$BATS_TEST_TMPDIR/.img.tmp-*"
+    [ "$(container_status "$id")" = running ]
     # and a checkpoint after it works
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
     [ "$(container_status "$id")" = checkpointed ]

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -542,6 +543,65 @@ test_existing_and_replace (void)
   return 0;
 }
 
+/* The temporary directories next to @path (".NAME.tmp-*"). */
+static size_t
+tmp_dirs (const char *path)
+{
+  cleanup_free char *pattern = xasprintf ("%s/.%s.tmp-*", base, strrchr (path, '/') + 1);
+  glob_t g;
+  size_t n;
+
+  if (glob (pattern, 0, NULL, &g) != 0)
+    return 0;
+  n = g.gl_pathc;
+  globfree (&g);
+  return n;
+}
+
+static int
+replace_keeping (const char *path, struct image_writer **w, cryo_error_t *err)
+{
+  struct image_writer_options keep = { .replace = true, .keep_replaced = true };
+
+  if (image_writer_begin (path, &keep, w, err) < 0)
+    return -1;
+  image_writer_set_container (*w, "replacement", IMAGE_MODE_SUBTREE);
+  return image_writer_commit (*w, err);
+}
+
+/* A lazy checkpoint's writer: the image it replaced is kept aside, back at
+ * the path after a withdraw, removed when the writer is released. */
+static int
+test_keep_replaced (void)
+{
+  cleanup_free char *path = new_path ();
+  cleanup_error cryo_error_t err = NULL;
+  struct image_writer *w = NULL;
+  struct image *img = NULL;
+
+  CHECK (make_image (path, &err) == 0);
+  CHECK (replace_keeping (path, &w, &err) == 0);
+  CHECK (image_open (path, &img, &err) == 0);
+  CHECK_STR (image_container_id (img), "replacement");
+  image_free (img);
+  CHECK (tmp_dirs (path) == 1);
+  CHECK (image_writer_withdraw (w, &err) == 0);
+  image_writer_abort (w);
+  CHECK (tmp_dirs (path) == 0);
+  CHECK (image_open (path, &img, &err) == 0);
+  CHECK_STR (image_container_id (img), "ctr-1");
+  CHECK (image_verify (img, &err) == 0);
+  image_free (img);
+
+  CHECK (replace_keeping (path, &w, &err) == 0);
+  image_writer_abort (w);
+  CHECK (tmp_dirs (path) == 0);
+  CHECK (image_open (path, &img, &err) == 0);
+  CHECK_STR (image_container_id (img), "replacement");
+  image_free (img);
+  return 0;
+}
+
 static int
 test_non_regular_file (void)
 {
@@ -760,7 +820,7 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (21);
+  TAP_PLAN (22);
   RUN_TEST (test_roundtrip);
   RUN_TEST (test_flipped_byte);
   RUN_TEST (test_truncated);
@@ -777,6 +837,7 @@ main (void)
   RUN_TEST (test_crash_safety);
   RUN_TEST (test_concurrent_writers);
   RUN_TEST (test_existing_and_replace);
+  RUN_TEST (test_keep_replaced);
   RUN_TEST (test_non_regular_file);
   RUN_TEST (test_tmpfs_roundtrip);
   RUN_TEST (test_digest);
