@@ -101,6 +101,12 @@ ensure_plan_mountpoints (struct cr_mounts *m, const struct cr_externals *x, stru
 
   if (image_mount_plan (img, &plan, err) < 0)
     return -1;
+  /* CRIU pivots into the restored root through its "tmp", or a directory
+   * it makes there (cr_pivot_root), which a read-only root refuses ("Can't
+   * create a temporary directory"): like a mountpoint, /tmp is made when
+   * the rootfs lacks it.  runc spec's default root is read-only. */
+  if (plan && plan->readonly_root && ensure_mountpoint (m, x, "/tmp", NULL, err) < 0)
+    return -1;
   for (size_t i = 0; plan && i < mount_plan_len (plan); i++)
     {
       const struct mount_op *op = mount_plan_op (plan, i);

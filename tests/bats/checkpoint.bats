@@ -87,6 +87,27 @@ setup() {
     assert_no_leftovers "$id" "$b"
 }
 
+@test "runc spec's read-only root, in a rootfs without /tmp: restored read-only, twice" {
+    id=$(new_id)
+    b=$BATS_TEST_TMPDIR/bundle-ro
+    make_bundle "$b" sleep 3600
+    [ "$(jq .root.readonly "$b/config.json")" = true ]
+    rm -rf "$b/rootfs/tmp"
+    cr_run "$id" "$b"
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
+        [ "$(container_status "$id")" = running ]
+        run cryo exec "$id" touch /written
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Read-only file system"* ]]
+        cryo exec "$id" grep -q "^[0-9]* [0-9]* [0-9:]* [^ ]* / ro," /proc/self/mountinfo
+    done
+    [ ! -e "$b/rootfs/written" ]
+    cryo delete --force "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
 @test "the restored container writes to the stdio files of restore" {
     id=$(new_id)
     b=$(cr_bundle io sh -c 'while true; do echo out; echo err >&2; sleep 0.1; done')
