@@ -35,6 +35,11 @@ static const struct
   { "Can't dump ghost file",
     "a deleted file the tree still holds open is larger than the ghost limit: raise the ghost "
     "limit or close the file" },
+  /* prlimit(2) of a task of another uid needs CAP_SYS_RESOURCE */
+  { "Can't get rlimit",
+    "CRIU cannot read the rlimits of a process running as another user without CAP_SYS_RESOURCE, "
+    "which cryo does not have here: run cryo with CAP_SYS_RESOURCE, or the container's processes "
+    "as root" },
   { "Locking network failed",
     "CRIU could not lock the network with iptables-restore: install Debian's iptables" },
 };
