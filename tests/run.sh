@@ -4,7 +4,7 @@
 # stream and ends with one line: "N passed, N failed, N skipped".
 #
 #   tests/run.sh                 everything
-#   tests/run.sh unit            unit tests only
+#   tests/run.sh unit            unit tests (and the layering check) only
 #   tests/run.sh tests/bats/x.bats ...   these bats files only
 set -u
 
@@ -71,6 +71,7 @@ run_tap() {
 
 run_unit() {
     local t
+    run_tap "layout/check-includes.sh" "$top/tests/layout/check-includes.sh"
     for t in "$builddir"/tests/unit/test_*; do
         [ -x "$t" ] || continue
         run_tap "unit/$(basename "$t")" "$t"

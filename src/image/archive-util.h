@@ -5,7 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 static inline void
 cleanup_archive_writep (struct archive **a)

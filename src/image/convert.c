@@ -19,7 +19,7 @@
 #include "image/digest.h"
 #include "image/image-internal.h"
 #include "image/tree.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define V1_METADATA "cryo.json"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "image/criu-reader.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* fd_types (images/fdinfo.proto) */
 static const char *const fd_type_names[] = {

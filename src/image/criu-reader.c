@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "image/criu-reader.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Images inspect reads are small (pages-*.img is never read). */
 #define CRIU_IMG_MAX_SIZE (64 << 20)

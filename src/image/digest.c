@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 
 #include "image/digest.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* 1 MiB reads: measured here, 64 KiB to 4 MiB all run at the hash's speed,
  * and mmap is slower (page faults cost more than the copy). */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 #define DIGEST_HEX_SIZE 65 /* 64 hex digits and a NUL */
 

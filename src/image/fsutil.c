@@ -15,8 +15,8 @@
 
 #define LOG_PREFIX "image: "
 #include "image/image-internal.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define NAME_MAX_LEN 4096
 

@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "json.h"
+#include "lib/error.h"
+#include "lib/json.h"
 #include "ns/namespaces.h"
 
 #define IMAGE_FORMAT_MAGIC "cryo-image"

@@ -7,7 +7,7 @@
 #include "image/image-internal.h"
 #include "image/inspect.h"
 #include "ns/mount-plan.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Everything both forms show, read once. */
 struct inspection

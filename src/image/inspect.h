@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "image/image.h"
-#include "json.h"
+#include "lib/json.h"
 
 int image_inspect_json (struct image *img, json_gen_t *g, cryo_error_t *err);
 int image_inspect_text (struct image *img, FILE *out, cryo_error_t *err);

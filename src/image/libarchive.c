@@ -1,5 +1,5 @@
 /* libarchive, loaded when `cryo image pack|unpack` or the conversion of
- * tmpfs tar archives (formats 1 and 2) needs it (src/dynlib.h).  Only
+ * tmpfs tar archives (formats 1 and 2) needs it (src/lib/dynlib.h).  Only
  * the functions cryo and its tests use are here: a call to another one is
  * a link error until it gets its line below. */
 #include "config.h"
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "dynlib.h"
+#include "lib/dynlib.h"
 #include "image/archive-util.h"
 
 #ifndef ARCHIVE_LIBDIR

@@ -1,12 +1,12 @@
 /* libcrypto's SHA-256, loaded when an image is written or checked
- * (src/dynlib.h). */
+ * (src/lib/dynlib.h). */
 #include "config.h"
 
 #include <stddef.h>
 
 #include <openssl/evp.h>
 
-#include "dynlib.h"
+#include "lib/dynlib.h"
 #include "image/digest.h"
 
 #ifndef CRYPTO_LIBDIR

@@ -6,7 +6,7 @@
 
 #include "image/image-internal.h"
 #include "image/tree.h"
-#include "util.h"
+#include "lib/util.h"
 
 static const char *const mode_names[] = {
   [IMAGE_MODE_CONTAINER] = "container",

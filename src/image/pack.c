@@ -13,7 +13,7 @@
 #include "image/archive-util.h"
 #include "image/digest.h"
 #include "image/image-internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define CHUNK (1 << 20)
 

@@ -4,7 +4,7 @@
 
 #include "image/image-internal.h"
 #include "ns/mount-plan.h"
-#include "util.h"
+#include "lib/util.h"
 
 int
 image_writer_set_mount_plan (struct image_writer *w, const struct mount_plan *plan, cryo_error_t *err)

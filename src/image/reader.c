@@ -11,7 +11,7 @@
 
 #include "image/digest.h"
 #include "image/image-internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* A manifest lists files, it does not hold them: anything this big is not one. */
 #define MANIFEST_MAX_SIZE (64 << 20)

@@ -24,7 +24,7 @@
 #include "image/digest.h"
 #include "image/image-internal.h"
 #include "image/tree.h"
-#include "util.h"
+#include "lib/util.h"
 
 int
 image_writer_add_tmpfs (struct image_writer *w, const char *destination, const char *source,

@@ -24,8 +24,8 @@
 
 #define LOG_PREFIX "image: "
 #include "image/tree.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 static uint32_t
 get32 (const unsigned char *p)

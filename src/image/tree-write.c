@@ -19,8 +19,8 @@
 
 #define LOG_PREFIX "image: "
 #include "image/tree.h"
-#include "log.h"
-#include "util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define BUF_SIZE (1 << 16)
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 #define TREE_MAGIC "CRYOTREE"
 #define TREE_VERSION 1

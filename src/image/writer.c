@@ -13,7 +13,7 @@
 
 #include "image/digest.h"
 #include "image/image-internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct image_writer
 {

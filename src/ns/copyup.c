@@ -15,9 +15,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "ns/copyup.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* A copied file with more than one link: later names link to it. */
 struct copy_link

@@ -4,7 +4,7 @@
 #ifndef CRYO_COPYUP_H
 #define CRYO_COPYUP_H
 
-#include "error.h"
+#include "lib/error.h"
 
 enum copyup_keep
 {

@@ -13,11 +13,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "ns/mount-plan.h"
 #include "ns/rootfs.h"
 #include "ns/safe-path.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* What runc and crun give every container, rw for everyone. */
 static const struct

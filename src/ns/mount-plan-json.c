@@ -10,7 +10,7 @@
 #include <sys/mount.h>
 
 #include "ns/mount-plan.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define MOUNT_PLAN_VERSION 1
 

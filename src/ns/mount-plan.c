@@ -10,9 +10,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "ns/mount-plan.h"
-#include "util.h"
+#include "lib/util.h"
 
 const char *const mount_op_kind_names[MOUNT_OP_MAX] = {
   [MOUNT_OP_MOUNT] = "mount",

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "json.h"
-#include "spec.h"
+#include "lib/error.h"
+#include "lib/json.h"
+#include "spec/spec.h"
 
 enum mount_op_kind
 {

@@ -9,7 +9,7 @@
 #include <linux/if_addr.h>
 
 #include "ns/netconf-internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 static bool
 same_ifname (const struct netconf *ca, int a, const struct netconf *cb, int b)

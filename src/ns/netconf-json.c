@@ -13,7 +13,7 @@
 #include <linux/rtnetlink.h>
 
 #include "ns/netconf-internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* --- writing --- */
 

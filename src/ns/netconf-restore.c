@@ -14,10 +14,10 @@
 #include <linux/veth.h>
 
 #define LOG_PREFIX "netconf: "
-#include "log.h"
+#include "lib/log.h"
 #include "ns/netconf-internal.h"
 #include "ns/netlink.h"
-#include "util.h"
+#include "lib/util.h"
 
 #ifndef IFA_PROTO
 #define IFA_PROTO 11

@@ -15,7 +15,7 @@
 
 #include "ns/netconf-internal.h"
 #include "ns/netlink.h"
-#include "util.h"
+#include "lib/util.h"
 
 #ifndef IFA_PROTO
 #define IFA_PROTO 11

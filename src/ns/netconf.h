@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "json.h"
+#include "lib/error.h"
+#include "lib/json.h"
 
 #define NETCONF_VERSION 1
 #define NETCONF_MAC_MAX 32 /* MAX_ADDR_LEN */

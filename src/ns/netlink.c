@@ -8,7 +8,7 @@
 #include <linux/rtnetlink.h>
 
 #include "ns/netlink.h"
-#include "util.h"
+#include "lib/util.h"
 
 #ifndef NETLINK_CAP_ACK
 #define NETLINK_CAP_ACK 10

@@ -14,7 +14,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 struct nl_sock
 {

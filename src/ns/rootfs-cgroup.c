@@ -24,10 +24,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "ns/rootfs.h"
 #include "ns/safe-path.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Mount flags, and how the tmpfs that holds the hierarchies ends up. */
 static int

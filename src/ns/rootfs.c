@@ -19,11 +19,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "ns/copyup.h"
 #include "ns/rootfs.h"
 #include "ns/safe-path.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Superblock flags: everything else in MS_* is per mount or a verb. */
 #define SB_FLAGS_MASK (MS_SYNCHRONOUS | MS_DIRSYNC | MS_LAZYTIME | MS_MANDLOCK)

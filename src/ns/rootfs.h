@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 
-#include "error.h"
+#include "lib/error.h"
 #include "ns/mount-plan.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 /**
  * rootfs_prepare - build the container's tree under spec->rootfs

@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "ns/safe-path.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Linux's own limit on symlinks in one lookup. */
 #define MAX_SYMLINKS 40

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "spec.h"
+#include "lib/error.h"
+#include "spec/spec.h"
 
 enum safe_leaf
 {

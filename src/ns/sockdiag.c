@@ -14,7 +14,7 @@
 
 #include "ns/netlink.h"
 #include "ns/sockdiag.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Every state (TCP numbering has 12; NEW_SYN_RECV and BOUND_INACTIVE come after). */
 #define ALL_STATES 0xffffffffU

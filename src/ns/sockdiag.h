@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 /* Socket states use the kernel's TCP numbering, for unix sockets too:
  * TCP_ESTABLISHED (connected), TCP_LISTEN, TCP_CLOSE (unconnected). */

@@ -22,10 +22,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroup-internal.h"
-#include "json.h"
+#include "cgroup/internal.h"
+#include "lib/json.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define SKIP_UNLESS(cond)                                                                                    \
   do                                                                                                         \

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "dumpee.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Memory the dumped process wrote: not static, so that the compiler cannot
  * drop the writes to memory nobody reads. */

@@ -17,7 +17,7 @@
 
 #include "image/criu-reader.h"
 #include "image/image-internal.h"
-#include "util.h"
+#include "lib/util.h"
 
 static void
 fuzz_manifest (const uint8_t *data, size_t size)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
-#include "util.h"
+#include "spec/spec.h"
+#include "lib/util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

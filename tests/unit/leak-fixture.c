@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "leak-fixture.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct desc
 {

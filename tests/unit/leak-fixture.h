@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "leak-internal.h"
+#include "leak/internal.h"
 
 #define NS_C 4026532000ULL /* container namespaces: NS_C + type */
 #define NS_H 4026531000ULL /* the host's */

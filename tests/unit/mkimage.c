@@ -20,8 +20,8 @@
 #include "dumpee.h"
 #include "image/image.h"
 #include "ns/mount-plan.h"
-#include "spec.h"
-#include "util.h"
+#include "spec/spec.h"
+#include "lib/util.h"
 
 static int
 criu_dump (struct image_writer *w, cryo_error_t *err)

@@ -20,8 +20,8 @@
 #include "ns/mount-plan.h"
 #include "ns/rootfs.h"
 #include "rootfs-fixture.h"
-#include "spec.h"
-#include "util.h"
+#include "spec/spec.h"
+#include "lib/util.h"
 
 char base[64]; /* the test's temporary directory, holds rootfs/ and vol/ */
 

@@ -11,9 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "spec/caps.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define BIT(c) (UINT64_C (1) << (c))
 

@@ -13,7 +13,7 @@
 #include "image/criu-reader.h"
 #include "image/image-internal.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char base[] = "/tmp/cryo-test-criu-reader-XXXXXX";
 static char *dump_dir;

@@ -1,4 +1,4 @@
-/* Libraries loaded on first use (src/dynlib.h): nothing of libcriu,
+/* Libraries loaded on first use (src/lib/dynlib.h): nothing of libcriu,
  * libarchive or libcrypto is mapped until a module asks for it; a missing
  * library or function is one line naming the package. */
 #include "config.h"
@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dynlib.h"
-#include "engine-internal.h"
+#include "lib/dynlib.h"
+#include "engine/internal.h"
 #include "image/archive-util.h"
 #include "image/digest.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Is a file whose name contains @name mapped in this process? */
 static bool

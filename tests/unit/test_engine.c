@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define STATE_ROOT "/run/cryo"
 #define LIVENESS_SECONDS 20 /* a bound for "eventually", never a timing claim */

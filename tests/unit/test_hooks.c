@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hooks.h"
-#include "spec.h"
+#include "container/hooks.h"
+#include "spec/spec.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char tmpdir[] = "/tmp/cryo-test-hooks-XXXXXX";
 

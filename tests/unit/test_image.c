@@ -12,9 +12,9 @@
 
 #include "image/digest.h"
 #include "image/image-internal.h"
-#include "json.h"
+#include "lib/json.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define STR_(x) #x
 #define STR(x) STR_ (x)

@@ -14,9 +14,9 @@
 #include "image/archive-util.h"
 #include "image/digest.h"
 #include "image/image-internal.h"
-#include "json.h"
+#include "lib/json.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char base[] = "/tmp/cryo-test-image-pack-XXXXXX";
 static int counter;

@@ -20,7 +20,7 @@
 #include "image/image-internal.h"
 #include "image/tree.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char base[] = "/tmp/cryo-test-image-tmpfs-XXXXXX";
 static int counter;

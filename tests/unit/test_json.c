@@ -1,12 +1,12 @@
-/* src/json.c: parse errors, NULL-safe accessors, integers beyond int64,
+/* src/lib/json.c: parse errors, NULL-safe accessors, integers beyond int64,
  * the generator (sticky errors, incomplete documents) and jg_value copies. */
 #include "config.h"
 
 #include <stdlib.h>
 
-#include "json.h"
+#include "lib/json.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int
 expect_parse_error (const char *text, const char *message)

@@ -14,7 +14,7 @@
 
 #include "leak-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int
 test_covered (void)

@@ -10,7 +10,7 @@
 
 #include "leak-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define FS_INIT 0xffff888000100000ULL /* fd tables */
 #define FS_WORKER 0xffff888000200000ULL

@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "leak-internal.h"
+#include "leak/internal.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int
 test_parsers (void)

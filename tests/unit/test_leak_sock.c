@@ -11,7 +11,7 @@
 
 #include "leak-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int
 test_unix (void)

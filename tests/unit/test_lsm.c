@@ -8,9 +8,9 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "lsm.h"
+#include "spec/lsm.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Independent of lsm.c: the module parameter, and the LSMs the kernel
  * lists in securityfs when it is mounted. */

@@ -7,9 +7,9 @@
 #include <sys/mount.h>
 
 #include "ns/mount-plan.h"
-#include "spec.h"
+#include "spec/spec.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static struct spec *
 parse (const char *json)

@@ -16,12 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "lib/json.h"
 #include "ns/netconf.h"
 #include "ns/netlink.h"
 #include "netns-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* dummy is not built into every kernel (this project's CI VM lacks it);
  * ifb is created the same way, with no options. */

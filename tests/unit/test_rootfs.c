@@ -20,7 +20,7 @@
 
 #include "rootfs-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static int
 check_basic (void)

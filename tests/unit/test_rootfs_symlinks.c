@@ -19,7 +19,7 @@
 #include "ns/safe-path.h"
 #include "rootfs-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* ---- symlink attacks: the host must stay untouched ---- */
 

@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "seccomp-filter.h"
+#include "lib/json.h"
+#include "spec/seccomp-filter.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* Prepare from JSON text; the filter (or NULL) in *out. */
 static int

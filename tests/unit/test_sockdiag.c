@@ -21,7 +21,7 @@
 #include "ns/sockdiag.h"
 #include "netns-fixture.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static uint64_t
 inode_of (int fd)

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* A small valid config; the three strings are spliced into `process`,
  * `linux` and, last, the top level.  Keys given again win (last duplicate

@@ -11,10 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "container.h"
-#include "state.h"
+#include "container/container.h"
+#include "container/state.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 static char root[] = "/tmp/cryo-test-state-XXXXXX";
 

@@ -10,10 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spec.h"
-#include "sysctl.h"
+#include "spec/spec.h"
+#include "spec/sysctl.h"
 #include "tap.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* A config with these linux.namespaces and linux.sysctl (JSON fragments). */
 static struct spec *

@@ -1,0 +1,246 @@
+/* The runtime's two children: stage-1 (namespaces) and the container's
+ * init, up to execve.  The order of init's steps is TEAM.md's. */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "spec/caps.h"
+#include "container/hooks.h"
+#include "spec/lsm.h"
+#include "ns/mount-plan.h"
+#include "ns/netlink.h"
+#include "ns/rootfs.h"
+#include "container/process.h"
+#include "spec/seccomp-filter.h"
+#include "container/sync.h"
+#include "spec/sysctl.h"
+#include "container/terminal.h"
+#include "lib/util.h"
+
+/* State JSON for the hooks that run inside the container. */
+struct init_hooks_state
+{
+  char *creating; /* createContainer */
+  char *created;  /* startContainer */
+};
+
+static int
+stage1_user_and_time (struct container_ctx *ctx, cryo_error_t *err)
+{
+  if (!spec_ns_is_new (ctx->spec, NS_USER))
+    return process_set_time_offsets (ctx->spec, err);
+  /* Time offsets before the uid change: that makes us non-dumpable, and
+   * /proc/self/timens_offsets then belongs to the host's root. */
+  if (sync_send (ctx->sync_fd, SYNC_USERMAP, 0, NULL, 0, -1, err) < 0
+      || sync_expect (ctx->sync_fd, SYNC_USERMAP_DONE, "the runtime", NULL, err) < 0
+      || process_set_time_offsets (ctx->spec, err) < 0)
+    return -1;
+  /* Become the namespace's root when it is mapped: init then starts with
+   * uid 0 inside.  Without a mapping for 0 the capabilities the new user
+   * namespace gave us still hold until process_set_user. */
+  if (setresgid (0, 0, 0) < 0 && errno != EINVAL)
+    return cryo_error (err, errno, "setresgid 0 in the new user namespace");
+  if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
+    return cryo_error (err, errno, "setresuid 0 in the new user namespace");
+  return 0;
+}
+
+static int
+stage1_run (struct container_ctx *ctx, cryo_error_t *err)
+{
+  pid_t pid;
+
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != ctx->runtime_pid)
+    return cryo_error (err, errno, "the runtime exited while creating the container");
+  if (sync_expect (ctx->sync_fd, SYNC_STAGE1_GO, "the runtime", NULL, err) < 0)
+    return -1;
+  if (process_join_namespaces (ctx->spec, err) < 0 || process_unshare_namespaces (ctx->spec, err) < 0
+      || stage1_user_and_time (ctx, err) < 0)
+    return -1;
+  /* CLONE_PARENT: init is the runtime's child, not ours (we exit now). */
+  pid = syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0)
+    return cryo_error (err, errno, "fork the container's init");
+  if (pid == 0)
+    process_init (ctx);
+  return sync_send (ctx->sync_fd, SYNC_INIT_PID, pid, NULL, 0, -1, err);
+}
+
+void
+process_stage1 (struct container_ctx *ctx)
+{
+  cleanup_error cryo_error_t err = NULL;
+
+  if (stage1_run (ctx, &err) < 0)
+    {
+      sync_send_error (ctx->sync_fd, err);
+      _exit (1);
+    }
+  _exit (0);
+}
+
+static int
+init_namespaces (struct container_ctx *ctx, cryo_error_t *err)
+{
+  const struct spec *spec = ctx->spec;
+
+  if (spec_ns_is_new (spec, NS_CGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+    return cryo_error (err, errno, "create the cgroup namespace");
+  if (setsid () < 0)
+    return cryo_error (err, errno, "setsid");
+  if (!ctx->opts->no_new_keyring && process_join_session_keyring (ctx->opts->id, err) < 0)
+    return -1;
+  if (spec_ns_is_new (spec, NS_UTS) && process_set_uts (spec, err) < 0)
+    return -1;
+  if (spec_ns_is_new (spec, NS_NET) && netlink_loopback_up (err) < 0)
+    return cryo_error_wrap (err, "bring up `lo` in the new network namespace");
+  return 0;
+}
+
+static int
+init_rootfs (struct container_ctx *ctx, struct init_hooks_state *hs, cryo_error_t *err)
+{
+  const struct spec *spec = ctx->spec;
+  cleanup_sync_msg struct sync_msg creating = { .fd = -1 };
+  cleanup_sync_msg struct sync_msg created = { .fd = -1 };
+
+  if (rootfs_prepare (spec, ctx->plan, err) < 0)
+    return -1;
+  if (sync_send (ctx->sync_fd, SYNC_PRESTART, 0, NULL, 0, -1, err) < 0
+      || sync_expect (ctx->sync_fd, SYNC_HOOKS_DONE, "the runtime", &creating, err) < 0
+      || sync_expect (ctx->sync_fd, SYNC_STATE_CREATED, "the runtime", &created, err) < 0)
+    return -1;
+  hs->creating = steal_pointer (&creating.data);
+  hs->created = steal_pointer (&created.data);
+  if (hooks_run (spec, HOOK_CREATE_CONTAINER, hs->creating, err) < 0)
+    return -1;
+  if (rootfs_pivot (spec->rootfs, ctx->opts->no_pivot, err) < 0)
+    return -1;
+  /* Before finalize: the cwd may have to be made in a root that becomes
+   * read-only, and /proc/sys is still writable for the sysctls. */
+  if (process_chdir (spec->process->cwd, true, err) < 0 || sysctl_apply (spec, err) < 0)
+    return -1;
+  return rootfs_finalize (spec, err);
+}
+
+static int
+init_console (struct container_ctx *ctx, cryo_error_t *err)
+{
+  cleanup_close int master = -1;
+
+  if (!ctx->spec->process->terminal)
+    return 0;
+  if (terminal_setup (ctx->spec->process, &master, err) < 0)
+    return -1;
+  if (ctx->console_fd >= 0)
+    {
+      if (terminal_send_master (ctx->console_fd, master, err) < 0)
+        return -1;
+      close (ctx->console_fd);
+      ctx->console_fd = -1;
+      return 0;
+    }
+  return sync_send (ctx->sync_fd, SYNC_CONSOLE, 0, NULL, 0, master, err);
+}
+
+/* Everything up to "ready": on failure `cryo create` fails with our error. */
+static int
+init_setup (struct container_ctx *ctx, struct init_hooks_state *hs, char **exe, cryo_error_t *err)
+{
+  const struct spec_process *p = ctx->spec->process;
+
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    return cryo_error (err, errno, "prctl PR_SET_PDEATHSIG");
+  if (sync_expect (ctx->sync_fd, SYNC_INIT_GO, "the runtime", NULL, err) < 0)
+    return -1;
+  if (init_namespaces (ctx, err) < 0 || init_rootfs (ctx, hs, err) < 0 || init_console (ctx, err) < 0
+      || process_set_rlimits (p, err) < 0 || personality_apply (ctx->spec, err) < 0)
+    return -1;
+  process_env_add_home (&ctx->env, p->user.uid);
+  if (process_find_executable (p->args[0], ctx->env, exe, err) < 0)
+    return -1;
+  /* From here on the container outlives the runtime's `create`. */
+  if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
+    return cryo_error (err, errno, "prctl PR_SET_PDEATHSIG");
+  return sync_send (ctx->sync_fd, SYNC_READY, 0, NULL, 0, -1, err);
+}
+
+/* `cryo start` writes one byte into the fifo; we hold it open read-write
+ * so the open never blocked, and the read waits for that byte. */
+static int
+init_wait_start (struct container_ctx *ctx, cryo_error_t *err)
+{
+  char c;
+  ssize_t r;
+
+  do
+    r = read (ctx->fifo_fd, &c, 1);
+  while (r < 0 && errno == EINTR);
+  if (r != 1)
+    return cryo_error (err, r < 0 ? errno : 0, "read the exec fifo");
+  close (ctx->fifo_fd);
+  ctx->fifo_fd = -1;
+  return 0;
+}
+
+/* After `cryo start`: become the configured process. */
+static int
+init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *exe, cryo_error_t *err)
+{
+  const struct spec_process *p = ctx->spec->process;
+
+  if (hooks_run (ctx->spec, HOOK_START_CONTAINER, hs->created, err) < 0)
+    return -1;
+  /* Before any filter is loaded: it may not allow close_range. */
+  if (process_close_fds (ctx->n_pass_fds, err) < 0
+      || process_load_seccomp_privileged (p, ctx->seccomp, err) < 0)
+    return -1;
+  if (process_set_user (&p->user, err) < 0)
+    return -1;
+  umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
+  if (process_chdir (p->cwd, false, err) < 0 || process_apply_security (p, ctx->seccomp, err) < 0)
+    return -1;
+  execve (exe, p->args, ctx->env);
+  return cryo_error (err, errno, "exec `%s`", exe);
+}
+
+/* After `create` returned nobody may read the sync socket: then the error
+ * goes to the container's stderr. */
+static void
+init_report (struct container_ctx *ctx, cryo_error_t e, bool started)
+{
+  const char *msg = e && e->msg ? e->msg : "the container's init failed";
+
+  if (sync_send (ctx->sync_fd, SYNC_ERROR, 0, msg, strlen (msg), -1, NULL) < 0 && started)
+    dprintf (STDERR_FILENO, "cryo: %s\n", msg);
+}
+
+void
+process_init (struct container_ctx *ctx)
+{
+  cleanup_error cryo_error_t err = NULL;
+  struct init_hooks_state hs = { NULL, NULL };
+  cleanup_free char *exe = NULL;
+
+  process_reset_signals ();
+  if (init_setup (ctx, &hs, &exe, &err) < 0)
+    {
+      init_report (ctx, err, false);
+      _exit (1);
+    }
+  if (init_wait_start (ctx, &err) < 0 || init_exec (ctx, &hs, exe, &err) < 0)
+    {
+      init_report (ctx, err, true);
+      _exit (127);
+    }
+  _exit (127);
+}
