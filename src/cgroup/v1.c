@@ -190,6 +190,21 @@ v1_cpu (struct cgroup_manager *cg, const struct spec_resources *r, cryo_error_t 
   return 0;
 }
 
+/* CFQ had blkio.weight; with BFQ the file is blkio.bfq.weight; other
+ * schedulers (mq-deadline, none) have no weight at all. */
+static int
+v1_blkio_weight (const char *dir, const struct spec_resources *r, cryo_error_t *err)
+{
+  const char *file = cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+
+  if (!cg_exists (dir, file))
+    return cryo_error (err, 0,
+                       "linux.resources.blockIO.weight: `%s/blkio.bfq.weight` does not exist (nor "
+                       "blkio.weight): the disk scheduler has no weights (mq-deadline?); remove the weight",
+                       dir);
+  return cg_write_u64 (dir, file, r->block_io.weight.value, err);
+}
+
 static int
 v1_cpuset_pids_blkio (struct cgroup_manager *cg, const struct spec_resources *r, cryo_error_t *err)
 {
@@ -217,11 +232,7 @@ v1_cpuset_pids_blkio (struct cgroup_manager *cg, const struct spec_resources *r,
     {
       if ((dir = need (cg, "blkio", "linux.resources.blockIO", err)) == NULL)
         return -1;
-      /* CFQ had blkio.weight; with BFQ the file is blkio.bfq.weight. */
-      if (r->block_io.weight.set && r->block_io.weight.value
-          && cg_write_u64 (dir, cg_exists (dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight",
-                           r->block_io.weight.value, err)
-                 < 0)
+      if (r->block_io.weight.set && r->block_io.weight.value && v1_blkio_weight (dir, r, err) < 0)
         return -1;
       if (r->block_io.leaf_weight.set && r->block_io.leaf_weight.value
           && cg_write_u64 (dir, "blkio.leaf_weight", r->block_io.leaf_weight.value, err) < 0)
