@@ -104,3 +104,16 @@ complete_words() {
     make -s -C "$CRYO_BUILDDIR" uninstall DESTDIR="$dest" prefix=/usr >/dev/null
     [ -z "$(find "$dest" -type f)" ]
 }
+
+# The README's first command ends in contrib/demo.sh: it must say what it
+# shows, in order (the value at the freeze, the same value a second later,
+# then the count going on from there), and fail when the count restarts.
+@test "demo: the count stops at the checkpoint and carries on after the restore" {
+    run -0 env CRYO_BIN="$CRYO_BIN" bash "$CRYO_TOP/contrib/demo.sh"
+    frozen=$(sed -n 's/^the counter.s last value, written just before the freeze: //p' <<<"$output")
+    [ -n "$frozen" ]
+    grep -qx "one second later the file still says $frozen: nothing runs" <<<"$output"
+    first=$(sed -n 's/^first value after the restore: \([0-9]*\),.*/\1/p' <<<"$output")
+    [ "$first" -gt "$frozen" ] && [ "$first" -le $((frozen + 2)) ]
+    grep -qx "the container carried on from where it was frozen" <<<"$output"
+}
