@@ -168,6 +168,11 @@ init_setup (struct container_ctx *ctx, struct init_hooks_state *hs, char **exe, 
   process_env_add_home (&ctx->env, p->user.uid);
   if (process_find_executable (p->args[0], ctx->env, exe, err) < 0)
     return -1;
+  /* A notify fd must reach the agent while `create` is there to send it:
+   * such a filter is loaded now, as runc loads every filter, and not after
+   * `start`.  We still have CAP_SYS_ADMIN, with or without no_new_privs. */
+  if (cryo_seccomp_has_notify (ctx->seccomp) && process_load_seccomp (ctx->seccomp, ctx->sync_fd, err) < 0)
+    return -1;
   /* From here on the container outlives the runtime's `create`. */
   if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
     return cryo_error (err, errno, "prctl PR_SET_PDEATHSIG");
@@ -202,12 +207,13 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
     return -1;
   /* Before any filter is loaded: it may not allow close_range. */
   if (process_close_fds (ctx->n_pass_fds, err) < 0
-      || process_load_seccomp_privileged (p, ctx->seccomp, err) < 0)
+      || process_load_seccomp_privileged (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   if (process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
-  if (process_chdir (p->cwd, false, err) < 0 || process_apply_security (p, ctx->seccomp, err) < 0)
+  if (process_chdir (p->cwd, false, err) < 0
+      || process_apply_security (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   execve (exe, p->args, ctx->env);
   return cryo_error (err, errno, "exec `%s`", exe);
