@@ -199,3 +199,20 @@ exec_mkdir_test() {
     [ "$status" -eq 0 ]
 }
 
+# CRIU would dump the filter and restore it without its listener (the
+# notified calls then fail with ENOSYS): cryo refuses, the container runs on.
+@test "seccomp notify: checkpoint is refused and the container keeps running with its agent" {
+    requires_criu
+    notify_config "sleep 3600" false '"mkdir"'
+    id=$(new_id)
+    cryo run -d -b "$bundle" "$id"
+    run cryo checkpoint --image-path "$BATS_TEST_TMPDIR/image" "$id"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"cannot checkpoint container \`$id\`: its seccomp profile has SCMP_ACT_NOTIFY rules"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/image" ]
+    [ "$(container_status "$id")" = running ]
+    run cryo exec "$id" /bin/sh -c "mkdir /dev/shm/foo && stat -c %F /dev/shm/foo-bar"
+    [ "$status" -eq 0 ]
+    [ "$output" = directory ]
+}
