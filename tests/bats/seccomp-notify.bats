@@ -54,13 +54,16 @@ assert_no_container() {
     [ "$status" -ne 0 ]
 }
 
+# run_mkdir_test NNP WANT: WANT is the NoNewPrivs the process must have.
 run_mkdir_test() {
-    notify_config "mkdir /dev/shm/foo && stat -c %F /dev/shm/foo-bar && ! test -e /dev/shm/foo" "$1" '"mkdir"'
+    notify_config "mkdir /dev/shm/foo && stat -c %F /dev/shm/foo-bar && ! test -e /dev/shm/foo \
+        && grep NoNewPrivs /proc/self/status" "$1" '"mkdir"'
     id=$(new_id)
     run cryo run -b "$bundle" "$id"
     echo "$output"
     [ "$status" -eq 0 ]
-    [ "$output" = directory ]
+    [ "${lines[0]}" = directory ]
+    [[ "${lines[1]}" == "NoNewPrivs:"*"$2" ]]
     # run: init loaded the filter during create; the state says so
     [ "$(wc -l <"$agent_log")" -eq 1 ]
     agent_state 0 | jq -e --arg id "$id" '.ociVersion != null and .fds == ["seccompFd"] and .metadata == "bar"
@@ -68,11 +71,11 @@ run_mkdir_test() {
 }
 
 @test "seccomp notify: run, the agent answers mkdir (noNewPrivileges false)" {
-    run_mkdir_test false
+    run_mkdir_test false 0
 }
 
 @test "seccomp notify: run, the agent answers mkdir (noNewPrivileges true)" {
-    run_mkdir_test true
+    run_mkdir_test true 1
 }
 
 exec_mkdir_test() {
