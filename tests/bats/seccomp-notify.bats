@@ -78,6 +78,20 @@ run_mkdir_test() {
     run_mkdir_test true 1
 }
 
+# The agent has the fd when `create` returns: init loaded the filter then.
+@test "seccomp notify: create hands the fd over before start, start runs under it" {
+    notify_config "mkdir /dev/shm/foo && exec sleep 3600" false '"mkdir"'
+    id=$(new_id)
+    cryo create -b "$bundle" "$id" >/dev/null 2>&1 3>&-
+    [ "$(container_status "$id")" = created ]
+    [ "$(wc -l <"$agent_log")" -eq 1 ]
+    agent_state 0 | jq -e '.state.status == "creating"'
+    cryo start "$id"
+    wait_for 10 cryo exec "$id" test -d /dev/shm/foo-bar
+    run cryo exec "$id" test -e /dev/shm/foo
+    [ "$status" -ne 0 ]
+}
+
 exec_mkdir_test() {
     notify_config "sleep 3600" "$1" '"mkdir"'
     id=$(new_id)
