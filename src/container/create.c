@@ -234,6 +234,14 @@ sync_init (struct container_creation *c, cryo_error_t *err)
         return -1;
       c->pty_master = move_fd (&m.fd);
     }
+  if (cryo_seccomp_has_notify (c->seccomp))
+    {
+      cleanup_sync_msg struct sync_msg m = { .fd = -1 };
+      /* The state says "creating", with init's pid, as runc's does. */
+      if (sync_expect (c->sync_fd, SYNC_SECCOMP, who, &m, err) < 0
+          || seccomp_notify_forward (c->sync_fd, &m, c->seccomp, c->state, c->init_pid, err) < 0)
+        return -1;
+    }
   return sync_expect (c->sync_fd, SYNC_READY, who, NULL, err);
 }
 

@@ -193,16 +193,26 @@ reap_stage1 (pid_t pid, cryo_error_t *err)
 static int
 wait_exec (struct exec_run *r, cryo_error_t *err)
 {
-  cleanup_sync_msg struct sync_msg m = { .fd = -1 };
-  int ret = sync_recv (r->sync_fd, &m, err);
+  bool notify = cryo_seccomp_has_notify (r->seccomp);
 
-  if (ret < 0)
-    return cryo_error_wrap (err, "waiting for the process to exec");
-  if (ret > 0)
-    return 0;
-  if (m.step == SYNC_ERROR)
-    return cryo_error (err, 0, "%s", m.data ? m.data : "the process failed before exec");
-  return cryo_error (err, 0, "sync: unexpected `%s` from the exec'd process", sync_step_name (m.step));
+  for (;;)
+    {
+      cleanup_sync_msg struct sync_msg m = { .fd = -1 };
+      int ret = sync_recv (r->sync_fd, &m, err);
+
+      if (ret < 0)
+        return cryo_error_wrap (err, "waiting for the process to exec");
+      if (ret > 0)
+        return 0;
+      if (m.step == SYNC_ERROR)
+        return cryo_error (err, 0, "%s", m.data ? m.data : "the process failed before exec");
+      if (m.step != SYNC_SECCOMP || !notify)
+        return cryo_error (err, 0, "sync: unexpected `%s` from the exec'd process", sync_step_name (m.step));
+      /* Once: the filter is loaded once. */
+      notify = false;
+      if (seccomp_notify_forward (r->sync_fd, &m, r->seccomp, r->s, r->pid, err) < 0)
+        return -1;
+    }
 }
 
 static int

@@ -10,6 +10,21 @@
 #include "spec/spec.h"
 #include "container/state.h"
 
+struct cryo_seccomp;
+struct sync_msg;
+
+/**
+ * seccomp_notify_forward - hand the notify fd of SYNC_SECCOMP @m to the agent
+ * @s: the container's state, sent as containerProcessState.state
+ * @pid: the process that loaded the filter (runtime's pid namespace)
+ *
+ * Connects to linux.seccomp.listenerPath, sends the containerProcessState
+ * with the fd, closes @m's fd and answers SYNC_SECCOMP_DONE on @sync_fd.
+ * The error says "failed to connect with seccomp agent ..." as runc's does.
+ */
+int seccomp_notify_forward (int sync_fd, struct sync_msg *m, const struct cryo_seccomp *seccomp,
+                            const struct container_state *s, pid_t pid, cryo_error_t *err);
+
 /* A container being created, as the runtime holds it. */
 struct container_creation
 {

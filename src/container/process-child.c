@@ -152,6 +152,19 @@ init_console (struct container_ctx *ctx, cryo_error_t *err)
   return sync_send (ctx->sync_fd, SYNC_CONSOLE, 0, NULL, 0, master, err);
 }
 
+/* A notify fd must reach the agent while `create` is there to send it:
+ * such a filter is loaded before "ready", as runc loads every filter (after
+ * no_new_privs, as runc sets it), not after `start` as cryo loads others. */
+static int
+init_load_notify_filter (struct container_ctx *ctx, cryo_error_t *err)
+{
+  if (!cryo_seccomp_has_notify (ctx->seccomp))
+    return 0;
+  if (ctx->spec->process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return cryo_error (err, errno, "process.noNewPrivileges: prctl PR_SET_NO_NEW_PRIVS");
+  return process_load_seccomp (ctx->seccomp, ctx->sync_fd, err);
+}
+
 /* Everything up to "ready": on failure `cryo create` fails with our error. */
 static int
 init_setup (struct container_ctx *ctx, struct init_hooks_state *hs, char **exe, cryo_error_t *err)
@@ -167,6 +180,8 @@ init_setup (struct container_ctx *ctx, struct init_hooks_state *hs, char **exe, 
     return -1;
   process_env_add_home (&ctx->env, p->user.uid);
   if (process_find_executable (p->args[0], ctx->env, exe, err) < 0)
+    return -1;
+  if (init_load_notify_filter (ctx, err) < 0)
     return -1;
   /* From here on the container outlives the runtime's `create`. */
   if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)
@@ -200,14 +215,16 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
 
   if (hooks_run (ctx->spec, HOOK_START_CONTAINER, hs->created, err) < 0)
     return -1;
-  /* Before any filter is loaded: it may not allow close_range. */
+  /* Before any filter is loaded (but a NOTIFY one): it may not allow
+   * close_range (process_close_fds falls back to /proc/self/fd). */
   if (process_close_fds (ctx->n_pass_fds, err) < 0
-      || process_load_seccomp_privileged (p, ctx->seccomp, err) < 0)
+      || process_load_seccomp_privileged (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   if (process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
-  if (process_chdir (p->cwd, false, err) < 0 || process_apply_security (p, ctx->seccomp, err) < 0)
+  if (process_chdir (p->cwd, false, err) < 0
+      || process_apply_security (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   execve (exe, p->args, ctx->env);
   return cryo_error (err, errno, "exec `%s`", exe);

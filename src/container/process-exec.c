@@ -19,6 +19,7 @@
 #include "spec/lsm.h"
 #include "container/process.h"
 #include "spec/seccomp-filter.h"
+#include "container/sync.h"
 #include "lib/util.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -196,16 +197,35 @@ process_reset_signals (void)
  * then before setting the user, and the filter also confines the steps
  * that follow (setresuid, capset, chdir). */
 int
-process_load_seccomp_privileged (const struct spec_process *p, struct cryo_seccomp *seccomp,
+process_load_seccomp (struct cryo_seccomp *seccomp, int sync_fd, cryo_error_t *err)
+{
+  cleanup_close int fd = -1;
+
+  if (cryo_seccomp_load (seccomp, err) < 0)
+    return -1;
+  fd = cryo_seccomp_take_notify_fd (seccomp);
+  if (fd < 0)
+    return 0;
+  /* sendmsg is never notified (seccomp-filter.h); the calls after it may
+   * be, and the agent answers them once the runtime has handed it the fd. */
+  if (sync_send (sync_fd, SYNC_SECCOMP, 0, NULL, 0, fd, err) < 0
+      || sync_expect (sync_fd, SYNC_SECCOMP_DONE, "the runtime", NULL, err) < 0)
+    return cryo_error_wrap (err, "hand the seccomp notify fd to the runtime");
+  return 0;
+}
+
+int
+process_load_seccomp_privileged (const struct spec_process *p, struct cryo_seccomp *seccomp, int sync_fd,
                                  cryo_error_t *err)
 {
   if (p->no_new_privileges)
     return 0;
-  return cryo_seccomp_load (seccomp, err);
+  return process_load_seccomp (seccomp, sync_fd, err);
 }
 
 int
-process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp, cryo_error_t *err)
+process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp, int sync_fd,
+                        cryo_error_t *err)
 {
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return cryo_error (err, errno, "process.noNewPrivileges: prctl PR_SET_NO_NEW_PRIVS");
@@ -213,7 +233,7 @@ process_apply_security (const struct spec_process *p, struct cryo_seccomp *secco
     return -1;
   /* With no_new_privs as late as possible: the fewest syscalls run under
    * the filter before execve (runc's order). */
-  if (p->no_new_privileges && cryo_seccomp_load (seccomp, err) < 0)
+  if (p->no_new_privileges && process_load_seccomp (seccomp, sync_fd, err) < 0)
     return -1;
   return lsm_apply_exec_label (p, err);
 }

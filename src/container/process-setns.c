@@ -136,7 +136,7 @@ child_setup (struct exec_ctx *ctx, char **exe, cryo_error_t *err)
     return -1;
   /* Before any filter is loaded: it may not allow close_range. */
   if (process_close_fds (ctx->n_pass_fds, err) < 0
-      || process_load_seccomp_privileged (p, ctx->seccomp, err) < 0)
+      || process_load_seccomp_privileged (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   if (process_set_user (&p->user, err) < 0)
     return -1;
@@ -148,7 +148,7 @@ child_setup (struct exec_ctx *ctx, char **exe, cryo_error_t *err)
   process_env_add_home (&ctx->env, p->user.uid);
   if (process_find_executable (p->args[0], ctx->env, exe, err) < 0)
     return -1;
-  if (process_apply_security (p, ctx->seccomp, err) < 0)
+  if (process_apply_security (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   /* A detached process outlives the runtime. */
   if (prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0)

@@ -74,15 +74,25 @@ _Noreturn void process_exec_stage1 (struct exec_ctx *ctx);
 /* Default dispositions and an empty mask, as a fresh process has them. */
 void process_reset_signals (void);
 
+/**
+ * process_load_seccomp - load the filter (once) and hand its notify fd on
+ *
+ * With SCMP_ACT_NOTIFY rules the notify fd goes to the runtime over
+ * @sync_fd (SYNC_SECCOMP), which sends it to the seccomp agent; we wait for
+ * SYNC_SECCOMP_DONE, so no notified call of ours waits for an agent that
+ * cannot see it yet.  A filter loaded already does nothing.
+ */
+int process_load_seccomp (struct cryo_seccomp *seccomp, int sync_fd, cryo_error_t *err);
+
 /* Without process.noNewPrivileges: load the seccomp filter, before the
  * user is set (then the process still has CAP_SYS_ADMIN).  With it: nothing
  * (process_apply_security loads it). */
-int process_load_seccomp_privileged (const struct spec_process *p, struct cryo_seccomp *seccomp,
+int process_load_seccomp_privileged (const struct spec_process *p, struct cryo_seccomp *seccomp, int sync_fd,
                                      cryo_error_t *err);
 
 /* NO_NEW_PRIVS, capabilities, the seccomp filter when NO_NEW_PRIVS is set,
  * and the LSM label, in runc's order: the last steps before execve. */
-int process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp,
+int process_apply_security (const struct spec_process *p, struct cryo_seccomp *seccomp, int sync_fd,
                             cryo_error_t *err);
 
 /* systemd socket activation passed on as runc does: when LISTEN_PID is us,

@@ -34,6 +34,8 @@ static const char *const step_names[SYNC_MAX] = {
   [SYNC_READY] = "ready",
   [SYNC_EXEC_PID] = "exec pid",
   [SYNC_EXEC_GO] = "exec go",
+  [SYNC_SECCOMP] = "seccomp notify fd",
+  [SYNC_SECCOMP_DONE] = "seccomp notify fd sent",
 };
 
 const char *

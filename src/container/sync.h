@@ -30,6 +30,8 @@ enum sync_step
   SYNC_READY,          /* init -> parent: all set up, waiting on the exec fifo */
   SYNC_EXEC_PID,       /* exec stage-1 -> parent: value is the exec'd process's pid */
   SYNC_EXEC_GO,        /* parent -> exec'd process: it has its cgroup and limits, go on */
+  SYNC_SECCOMP,        /* init or exec'd process -> parent: the seccomp notify fd (fd) */
+  SYNC_SECCOMP_DONE,   /* parent -> init or exec'd process: the agent has it, go on */
   SYNC_MAX,
 };
 

@@ -32,6 +32,7 @@
 #include "leak/leak.h"
 #include "lib/log.h"
 #include "ns/mount-plan.h"
+#include "spec/seccomp-filter.h"
 #include "lib/util.h"
 
 struct checkpoint
@@ -124,6 +125,25 @@ check_options (const struct checkpoint_options *o, cryo_error_t *err)
   return check_status_fd (o->status_fd, err);
 }
 
+/* CRIU dumps a seccomp filter but not the listener its agent holds: the
+ * restored filter has none, so the calls it notifies fail with ENOSYS from
+ * then on.  runc checkpoints such a container anyway; cryo refuses it. */
+static int
+check_seccomp_notify (const char *id, const struct spec *spec, cryo_error_t *err)
+{
+  cleanup_seccomp struct cryo_seccomp *s = NULL;
+
+  if (cryo_seccomp_prepare (spec->linux_ ? spec->linux_->seccomp : NULL, &s, err) < 0)
+    return -1;
+  if (!cryo_seccomp_has_notify (s))
+    return 0;
+  return cryo_error (err, 0,
+                     "cannot checkpoint container `%s`: its seccomp profile has SCMP_ACT_NOTIFY rules, and "
+                     "CRIU cannot restore the notify fd its seccomp agent holds (the restored calls would "
+                     "fail with ENOSYS)",
+                     id);
+}
+
 static int
 load_container (struct checkpoint *c, cryo_error_t *err)
 {
@@ -136,8 +156,8 @@ load_container (struct checkpoint *c, cryo_error_t *err)
                        container_status_name (c->s->status));
   if (c->s->cgroup == NULL)
     return cryo_error (err, 0, "cannot checkpoint container `%s`: it has no cgroup to freeze", co->id);
-  if (container_load_spec (c->s, &c->spec, err) < 0 || mount_plan_build (c->spec, &c->plan, err) < 0
-      || cr_hooks_validate (c->spec, err) < 0
+  if (container_load_spec (c->s, &c->spec, err) < 0 || check_seccomp_notify (co->id, c->spec, err) < 0
+      || mount_plan_build (c->spec, &c->plan, err) < 0 || cr_hooks_validate (c->spec, err) < 0
       || cr_cg_mode_check (co->manage_cgroups_mode, spec_ns_is_new (c->spec, NS_CGROUP), err) < 0)
     return -1;
   if (cgroup_load (c->s->cgroup, &c->cg, err) < 0 || cgroup_is_frozen (c->cg, &c->was_frozen, err) < 0)

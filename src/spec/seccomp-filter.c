@@ -10,6 +10,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "spec/seccomp-filter.h"
@@ -18,6 +19,11 @@
 struct cryo_seccomp
 {
   scmp_filter_ctx ctx;
+  bool has_notify; /* a SCMP_ACT_NOTIFY rule was added */
+  bool loaded;
+  int notify_fd;       /* after the load, until taken */
+  char *listener_path; /* linux.seccomp.listenerPath, NULL when empty */
+  char *metadata;      /* linux.seccomp.listenerMetadata, "" when absent */
 };
 
 struct action_def
@@ -37,8 +43,7 @@ static const struct action_def actions[] = {
   { "SCMP_ACT_TRACE", SCMP_ACT_TRACE (0), true, NULL },
   { "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false, NULL },
   { "SCMP_ACT_LOG", SCMP_ACT_LOG, false, NULL },
-  { "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false,
-    "is not supported: cryo cannot hand the notify fd to a seccomp agent (no listenerPath support)" },
+  { "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false, NULL },
 };
 
 static const struct
@@ -189,13 +194,27 @@ parse_args (json_value_t *args, const char *field, struct scmp_arg_cmp *cmps, si
   return 0;
 }
 
+/* The process that loads the filter hands the notify fd to the runtime
+ * with sendmsg; runc does it with write and refuses NOTIFY on write (with
+ * this message).  A notified call the agent cannot see yet blocks for good. */
+static int
+check_notify_syscall (const char *field, const char *name, cryo_error_t *err)
+{
+  if (strcmp (name, "write") == 0 || strcmp (name, "sendmsg") == 0)
+    return cryo_error (
+        err, 0, "%s: SCMP_ACT_NOTIFY cannot be used for the %s syscall (the notify fd is sent with it)",
+        field, name);
+  return 0;
+}
+
 /* One syscall by name.  libseccomp takes one condition per argument in a
  * rule, so conditions on the same argument become one rule each (ORed), as
  * runc does. */
 static int
-add_rule (scmp_filter_ctx ctx, const char *field, const char *name, uint32_t action,
+add_rule (struct cryo_seccomp *s, const char *field, const char *name, uint32_t action,
           const struct scmp_arg_cmp *cmps, size_t n, bool same_index, cryo_error_t *err)
 {
+  scmp_filter_ctx ctx = s->ctx;
   int nr = seccomp_syscall_resolve_name (name);
   int ret = 0;
 
@@ -204,6 +223,9 @@ add_rule (scmp_filter_ctx ctx, const char *field, const char *name, uint32_t act
       log_debug ("%s: skipping `%s`: not a syscall on this architecture", field, name);
       return 0;
     }
+  if (action == SCMP_ACT_NOTIFY && check_notify_syscall (field, name, err) < 0)
+    return -1;
+  s->has_notify = s->has_notify || action == SCMP_ACT_NOTIFY;
   if (!same_index)
     ret = seccomp_rule_add_array (ctx, action, nr, n, cmps);
   for (size_t i = 0; same_index && i < n && ret == 0; i++)
@@ -214,7 +236,7 @@ add_rule (scmp_filter_ctx ctx, const char *field, const char *name, uint32_t act
 }
 
 static int
-add_syscall_entry (scmp_filter_ctx ctx, json_value_t *sc, const char *field, uint32_t default_action,
+add_syscall_entry (struct cryo_seccomp *s, json_value_t *sc, const char *field, uint32_t default_action,
                    cryo_error_t *err)
 {
   json_value_t *names = json_get (sc, "names");
@@ -238,7 +260,7 @@ add_syscall_entry (scmp_filter_ctx ctx, json_value_t *sc, const char *field, uin
   if (action == default_action)
     return 0;
   for (size_t i = 0; i < json_len (names); i++)
-    if (add_rule (ctx, field, json_string (json_at (names, i)), action, cmps, n, same_index, err) < 0)
+    if (add_rule (s, field, json_string (json_at (names, i)), action, cmps, n, same_index, err) < 0)
       return -1;
   return 0;
 }
@@ -323,20 +345,52 @@ set_flags (scmp_filter_ctx ctx, json_value_t *fl, cryo_error_t *err)
   return 0;
 }
 
+/* An optional string member: NULL when absent, null or empty. */
 static int
-check_listener (json_value_t *seccomp, cryo_error_t *err)
+parse_opt_string (json_value_t *seccomp, const char *key, char **out, cryo_error_t *err)
 {
-  json_value_t *lp = json_get (seccomp, "listenerPath");
+  json_value_t *v = json_get (seccomp, key);
 
-  if (lp == NULL || json_is_null (lp) || (json_is_string (lp) && json_string (lp)[0] == '\0'))
+  *out = NULL;
+  if (v == NULL || json_is_null (v))
     return 0;
-  return cryo_error (err, 0, "linux.seccomp.listenerPath: seccomp notify listeners are not supported by cryo");
+  if (!json_is_string (v))
+    return cryo_error (err, 0, "linux.seccomp.%s: must be a string, found %s", key, json_type_name (v));
+  if (json_string (v)[0] != '\0')
+    *out = xstrdup (json_string (v));
+  return 0;
+}
+
+/* runc's rules: a listener without NOTIFY rules is unused, NOTIFY rules
+ * without a listener fail (runc fails later, "listenerPath is not set"). */
+static int
+parse_listener (struct cryo_seccomp *s, json_value_t *seccomp, cryo_error_t *err)
+{
+  if (parse_opt_string (seccomp, "listenerPath", &s->listener_path, err) < 0
+      || parse_opt_string (seccomp, "listenerMetadata", &s->metadata, err) < 0)
+    return -1;
+  if (s->metadata == NULL)
+    s->metadata = xstrdup ("");
+  if (!s->has_notify)
+    return 0;
+  if (s->listener_path == NULL)
+    return cryo_error (err, 0,
+                       "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY rules need a seccomp agent "
+                       "listening on a unix socket: listenerPath is not set");
+  /* Notify needs the kernel's user notification and libseccomp >= 2.5. */
+  if (seccomp_api_get () < 6)
+    return cryo_error (err, 0,
+                       "linux.seccomp: SCMP_ACT_NOTIFY is not supported by this kernel or libseccomp "
+                       "(API level %u, at least 6 needed)",
+                       seccomp_api_get ());
+  return 0;
 }
 
 static int
-build_filter (scmp_filter_ctx ctx, json_value_t *seccomp, uint32_t def, cryo_error_t *err)
+build_filter (struct cryo_seccomp *s, json_value_t *seccomp, uint32_t def, cryo_error_t *err)
 {
   json_value_t *syscalls = json_get (seccomp, "syscalls");
+  scmp_filter_ctx ctx = s->ctx;
   int ret;
 
   /* no_new_privs is process.noNewPrivileges' business, not libseccomp's. */
@@ -354,7 +408,7 @@ build_filter (scmp_filter_ctx ctx, json_value_t *seccomp, uint32_t def, cryo_err
   for (size_t i = 0; i < json_len (syscalls); i++)
     {
       cleanup_free char *field = xasprintf ("linux.seccomp.syscalls[%zu]", i);
-      if (add_syscall_entry (ctx, json_at (syscalls, i), field, def, err) < 0)
+      if (add_syscall_entry (s, json_at (syscalls, i), field, def, err) < 0)
         return -1;
     }
   return 0;
@@ -371,16 +425,19 @@ cryo_seccomp_prepare (json_value_t *seccomp, struct cryo_seccomp **out, cryo_err
     return 0;
   if (!json_is_object (seccomp))
     return cryo_error (err, 0, "linux.seccomp: must be an object, found %s", json_type_name (seccomp));
-  if (check_listener (seccomp, err) < 0)
-    return -1;
   if (parse_action (seccomp, "linux.seccomp", "defaultAction", "defaultErrnoRet", &def, err) < 0)
     return -1;
+  /* The notify fd could never be handed over: every call would block. */
+  if (def == SCMP_ACT_NOTIFY)
+    return cryo_error (err, 0,
+                       "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action");
   s = xzalloc (sizeof (*s));
+  s->notify_fd = -1;
   s->ctx = seccomp_init (def);
   if (s->ctx == NULL)
     return cryo_error (err, 0, "linux.seccomp.defaultAction: `%s` is not supported by this kernel or libseccomp",
                        json_string (json_get (seccomp, "defaultAction")));
-  if (build_filter (s->ctx, seccomp, def, err) < 0)
+  if (build_filter (s, seccomp, def, err) < 0 || parse_listener (s, seccomp, err) < 0)
     return -1;
   *out = steal_pointer (&s);
   return 0;
@@ -391,7 +448,7 @@ cryo_seccomp_load (struct cryo_seccomp *s, cryo_error_t *err)
 {
   int ret;
 
-  if (s == NULL)
+  if (s == NULL || s->loaded)
     return 0;
   ret = seccomp_load (s->ctx);
   if (ret == -EACCES || ret == -EPERM)
@@ -399,7 +456,45 @@ cryo_seccomp_load (struct cryo_seccomp *s, cryo_error_t *err)
                                   " set process.noNewPrivileges");
   if (ret < 0)
     return cryo_error (err, -ret, "load the seccomp filter");
+  s->loaded = true;
+  if (!s->has_notify)
+    return 0;
+  /* libseccomp asked the kernel for a listener (NEW_LISTENER) and keeps
+   * the fd; it is close-on-exec. */
+  s->notify_fd = seccomp_notify_fd (s->ctx);
+  if (s->notify_fd < 0)
+    return cryo_error (err, 0, "the kernel gave no seccomp notify fd for the SCMP_ACT_NOTIFY rules");
   return 0;
+}
+
+bool
+cryo_seccomp_has_notify (const struct cryo_seccomp *s)
+{
+  return s != NULL && s->has_notify;
+}
+
+int
+cryo_seccomp_take_notify_fd (struct cryo_seccomp *s)
+{
+  int fd;
+
+  if (s == NULL)
+    return -1;
+  fd = s->notify_fd;
+  s->notify_fd = -1;
+  return fd;
+}
+
+const char *
+cryo_seccomp_listener_path (const struct cryo_seccomp *s)
+{
+  return s ? s->listener_path : NULL;
+}
+
+const char *
+cryo_seccomp_listener_metadata (const struct cryo_seccomp *s)
+{
+  return s && s->metadata ? s->metadata : "";
 }
 
 void
@@ -409,6 +504,10 @@ cryo_seccomp_free (struct cryo_seccomp *s)
     return;
   if (s->ctx)
     seccomp_release (s->ctx);
+  if (s->notify_fd >= 0)
+    close (s->notify_fd);
+  free (s->listener_path);
+  free (s->metadata);
   free (s);
 }
 

@@ -11,10 +11,17 @@
  * Behaviour follows runc: a syscall name this architecture does not know is
  * skipped (logged at debug level); a rule whose action equals the default
  * action is skipped; several conditions on the same argument become one rule
- * per condition.  NOTIFY is refused (cryo has no listenerPath support).
- * Loading never sets no_new_privs itself: the config decides that. */
+ * per condition.  Loading never sets no_new_privs itself: the config decides
+ * that.
+ *
+ * SCMP_ACT_NOTIFY rules need linux.seccomp.listenerPath: the process that
+ * loads the filter gets the notify fd and hands it to the runtime, which
+ * sends it to the seccomp agent listening there (runc's order).  Not as a
+ * default action, nor for write or sendmsg, which that hand-off needs. */
 #ifndef CRYO_SECCOMP_FILTER_H
 #define CRYO_SECCOMP_FILTER_H
+
+#include <stdbool.h>
 
 #include "lib/error.h"
 #include "lib/json.h"
@@ -32,7 +39,7 @@ int cryo_seccomp_prepare (json_value_t *seccomp, struct cryo_seccomp **out, cryo
 
 /**
  * cryo_seccomp_load - load the filter into the calling process
- * @s: NULL does nothing
+ * @s: NULL, or a filter loaded already, does nothing
  *
  * Without no_new_privs the kernel requires CAP_SYS_ADMIN, so when
  * process.noNewPrivileges is false the caller loads the filter while it still
@@ -41,6 +48,19 @@ int cryo_seccomp_prepare (json_value_t *seccomp, struct cryo_seccomp **out, cryo
  * filter does not restrict the runtime's own last steps.
  */
 int cryo_seccomp_load (struct cryo_seccomp *s, cryo_error_t *err);
+
+/* True when the filter has a SCMP_ACT_NOTIFY rule: loading it makes a
+ * notify fd that must reach the seccomp agent. */
+bool cryo_seccomp_has_notify (const struct cryo_seccomp *s);
+
+/* After cryo_seccomp_load: the notify fd, now the caller's (close-on-exec),
+ * or -1 when there is none or it was taken already. */
+int cryo_seccomp_take_notify_fd (struct cryo_seccomp *s);
+
+/* linux.seccomp.listenerPath (NULL when not set) and listenerMetadata
+ * ("" when not set), for the containerProcessState sent to the agent. */
+const char *cryo_seccomp_listener_path (const struct cryo_seccomp *s);
+const char *cryo_seccomp_listener_metadata (const struct cryo_seccomp *s);
 
 void cryo_seccomp_free (struct cryo_seccomp *s);
 void cleanup_cryo_seccompp (struct cryo_seccomp **s);

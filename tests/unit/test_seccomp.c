@@ -3,9 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -80,12 +84,45 @@ test_parse_errors (void)
 }
 
 static int
-test_notify_refused (void)
+test_notify_parse (void)
 {
-  CHECK (fails_with ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
-                     "linux.seccomp.syscalls[0].action: `SCMP_ACT_NOTIFY` is not supported"));
-  CHECK (fails_with ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"}",
-                     "linux.seccomp.listenerPath: seccomp notify listeners are not supported"));
+  static const char agent[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/agent.sock\"";
+  cleanup_seccomp struct cryo_seccomp *s = NULL, *unused = NULL, *skipped = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  char buf[512];
+
+  CHECK (fails_with ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mount\"],\"action\":"
+                     "\"SCMP_ACT_NOTIFY\"}]}",
+                     "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY rules need a seccomp agent"));
+  CHECK (fails_with ("{\"defaultAction\":\"SCMP_ACT_NOTIFY\",\"listenerPath\":\"/a\"}",
+                     "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action"));
+  snprintf (buf, sizeof (buf),
+            "%s,\"syscalls\":[{\"names\":[\"getpid\",\"write\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}", agent);
+  CHECK (fails_with (buf, "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY cannot be used for the write syscall"));
+  snprintf (buf, sizeof (buf), "%s,\"syscalls\":[{\"names\":[\"sendmsg\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+            agent);
+  CHECK (fails_with (buf, "SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall"));
+  CHECK (fails_with ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":7}",
+                     "linux.seccomp.listenerPath: must be a string, found number"));
+
+  snprintf (buf, sizeof (buf),
+            "%s,\"listenerMetadata\":\"bar\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+            "\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+            agent);
+  CHECK (prepare (buf, &s, &err) == 0);
+  CHECK (cryo_seccomp_has_notify (s));
+  CHECK (strcmp (cryo_seccomp_listener_path (s), "/run/agent.sock") == 0);
+  CHECK (strcmp (cryo_seccomp_listener_metadata (s), "bar") == 0);
+  CHECK (cryo_seccomp_take_notify_fd (s) == -1); /* not loaded */
+  /* A listener without NOTIFY rules is unused (runc runs such a config). */
+  snprintf (buf, sizeof (buf), "%s}", agent);
+  CHECK (prepare (buf, &unused, &err) == 0 && !cryo_seccomp_has_notify (unused));
+  CHECK (strcmp (cryo_seccomp_listener_metadata (unused), "") == 0);
+  /* A NOTIFY rule only on names this architecture lacks adds nothing. */
+  snprintf (buf, sizeof (buf),
+            "%s,\"syscalls\":[{\"names\":[\"no_such_call\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}", agent);
+  CHECK (prepare (buf, &skipped, &err) == 0 && !cryo_seccomp_has_notify (skipped));
+  CHECK (!cryo_seccomp_has_notify (NULL));
   return 0;
 }
 
@@ -153,6 +190,63 @@ exited (int status, int code)
     return 1;
   printf ("# child: %s %d, expected exit %d\n", WIFEXITED (status) ? "exit" : "signal",
           WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status), code);
+  return 0;
+}
+
+/* In a child: getppid is notified; a grandchild calls it and we, holding
+ * the notify fd the load made, answer ENOMEDIUM.  Exits 42 when it came. */
+static int
+notify_child (void)
+{
+  static const char profile[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/a\","
+                                "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}";
+  cleanup_error cryo_error_t err = NULL;
+  struct cryo_seccomp *s = NULL;
+  struct seccomp_notif req;
+  struct seccomp_notif_resp resp;
+  int fd, status;
+  pid_t pid;
+
+  if (prepare (profile, &s, &err) < 0 || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+      || cryo_seccomp_load (s, &err) < 0)
+    return 100;
+  fd = cryo_seccomp_take_notify_fd (s);
+  if (fd < 0 || cryo_seccomp_take_notify_fd (s) != -1 || !(fcntl (fd, F_GETFD) & FD_CLOEXEC))
+    return 101;
+  /* Loaded once: a second load is a no-op and makes no second fd. */
+  if (cryo_seccomp_load (s, &err) < 0 || cryo_seccomp_take_notify_fd (s) != -1)
+    return 102;
+  pid = fork ();
+  if (pid == 0)
+    _exit (syscall (SYS_getppid) < 0 && errno == ENOMEDIUM ? 42 : 1);
+  memset (&req, 0, sizeof (req));
+  if (pid < 0 || ioctl (fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0 || req.data.nr != SYS_getppid
+      || (pid_t)req.pid != pid)
+    return 103;
+  memset (&resp, 0, sizeof (resp));
+  resp.id = req.id;
+  resp.error = -ENOMEDIUM;
+  if (ioctl (fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
+    return 104;
+  if (waitpid (pid, &status, 0) != pid || !WIFEXITED (status))
+    return 105;
+  return WEXITSTATUS (status);
+}
+
+static int
+test_notify_load (void)
+{
+  int status;
+  pid_t pid;
+
+  if (seccomp_api_get () < 6)
+    return 77;
+  fflush (stdout);
+  pid = fork ();
+  if (pid == 0)
+    _exit (notify_child ());
+  CHECK (pid > 0 && waitpid (pid, &status, 0) == pid);
+  CHECK (exited (status, 42));
   return 0;
 }
 
@@ -358,7 +452,7 @@ test_features_lists (void)
   cleanup_strv char **archs = cryo_seccomp_archs ();
 
   CHECK (strv_contains ((char *const *) cryo_seccomp_actions (), "SCMP_ACT_KILL_PROCESS"));
-  CHECK (!strv_contains ((char *const *) cryo_seccomp_actions (), "SCMP_ACT_NOTIFY"));
+  CHECK (strv_contains ((char *const *)cryo_seccomp_actions (), "SCMP_ACT_NOTIFY"));
   CHECK (strv_len ((char *const *) cryo_seccomp_operators ()) == 7);
   CHECK (strv_contains ((char *const *) cryo_seccomp_flags (), "SECCOMP_FILTER_FLAG_SPEC_ALLOW"));
   CHECK (strv_contains (archs, "SCMP_ARCH_X86_64"));
@@ -369,9 +463,10 @@ test_features_lists (void)
 int
 main (void)
 {
-  TAP_PLAN (12);
+  TAP_PLAN (13);
   RUN_TEST (test_parse_errors);
-  RUN_TEST (test_notify_refused);
+  RUN_TEST (test_notify_parse);
+  RUN_TEST (test_notify_load);
   RUN_TEST (test_absent_is_no_filter);
   RUN_TEST (test_errno_ret);
   RUN_TEST (test_default_errno);
