@@ -51,14 +51,17 @@ type_name (uint32_t type)
   return type < ARRAY_SIZE (fd_type_names) ? fd_type_names[type] : "unknown";
 }
 
-/* Printable text from protobuf bytes (names may hold anything). */
+/* Printable text from protobuf bytes (names may hold anything, NULs too):
+ * every byte of @len is kept, so the result is always @len long and ends in
+ * its own NUL (an abstract unix name starts with one). */
 static char *
 printable (const uint8_t *data, size_t len)
 {
-  char *s = xstrndup ((const char *) data, len);
-  for (char *c = s; *c; c++)
-    if ((unsigned char) *c < 0x20 || *c == 0x7f)
-      *c = '?';
+  char *s = xmalloc (len + 1);
+
+  for (size_t i = 0; i < len; i++)
+    s[i] = data[i] < 0x20 || data[i] == 0x7f ? '?' : (char)data[i];
+  s[len] = '\0';
   return s;
 }
 
