@@ -91,7 +91,7 @@ describe_pipe (struct pb_reader *r, const char *what)
 static void
 add_addr (uint32_t *addr, size_t *n, const struct pb_field *f)
 {
-  struct pb_reader packed = { f->data, f->data + f->len };
+  struct pb_reader packed;
   uint64_t v = f->value;
 
   if (f->wire != PB_BYTES)
@@ -100,6 +100,7 @@ add_addr (uint32_t *addr, size_t *n, const struct pb_field *f)
         addr[(*n)++] = v;
       return;
     }
+  packed = (struct pb_reader){ f->data, f->data + f->len };
   while (packed.p < packed.end && pb_varint (&packed, &v) == 0)
     if (*n < 4)
       addr[(*n)++] = v;

@@ -203,8 +203,11 @@ read_inventory (int dirfd, struct criu_dump *d, bool *present, bool *fdinfo_per_
 static int
 add_thread (struct criu_process *p, const struct pb_field *f)
 {
-  struct pb_reader packed = { f->data, f->data + f->len };
+  struct pb_reader packed = { 0 };
   uint64_t v = f->value;
+
+  if (f->wire == PB_BYTES) /* packed; a varint has no data to point into */
+    packed = (struct pb_reader){ f->data, f->data + f->len };
 
   do
     {

@@ -285,6 +285,28 @@ test_unix_names (void)
   return 0;
 }
 
+/* Threads written one varint each (protobuf's unpacked form of a repeated
+ * field) rather than packed: fuzz-image found that the reader made a
+ * pointer from the NULL data of a varint (undefined behaviour, UBSan). */
+static int
+test_threads_unpacked (void)
+{
+  static const uint8_t inventory[] = { 2, 0, 0, 0, 0x08, 0x02 };
+  /* PstreeEntry: pid 1, threads 1 and 7 as two varints */
+  static const uint8_t pstree[] = { 6, 0, 0, 0, 0x08, 0x01, 0x28, 0x01, 0x28, 0x07 };
+  cleanup_free char *dir = xasprintf ("%s/threads", base);
+  cleanup_criu_dump struct criu_dump *d = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_close int dirfd = -1;
+
+  CHECK (mkdir (dir, 0700) == 0 && (dirfd = open (dir, O_RDONLY | O_DIRECTORY)) >= 0);
+  CHECK (write_img (dirfd, "inventory.img", CRIU_INVENTORY_MAGIC, inventory, sizeof (inventory)) == 0);
+  CHECK (write_img (dirfd, "pstree.img", CRIU_PSTREE_MAGIC, pstree, sizeof (pstree)) == 0);
+  CHECK (criu_dump_read (dirfd, &d, &err) == 0 && d != NULL && d->n_procs == 1);
+  CHECK (d->procs[0].n_threads == 2 && d->procs[0].threads[0] == 1 && d->procs[0].threads[1] == 7);
+  return 0;
+}
+
 static void
 remove_base (void)
 {
@@ -298,9 +320,10 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (5);
+  TAP_PLAN (6);
   RUN_TEST (test_pb_wire);
   RUN_TEST (test_unix_names);
+  RUN_TEST (test_threads_unpacked);
   RUN_TEST (test_real_dump);
   RUN_TEST (test_damaged_images);
   RUN_TEST (test_no_crash_on_garbage);
