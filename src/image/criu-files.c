@@ -51,20 +51,6 @@ type_name (uint32_t type)
   return type < ARRAY_SIZE (fd_type_names) ? fd_type_names[type] : "unknown";
 }
 
-/* Printable text from protobuf bytes (names may hold anything, NULs too):
- * every byte of @len is kept, so the result is always @len long and ends in
- * its own NUL (an abstract unix name starts with one). */
-static char *
-printable (const uint8_t *data, size_t len)
-{
-  char *s = xmalloc (len + 1);
-
-  for (size_t i = 0; i < len; i++)
-    s[i] = data[i] < 0x20 || data[i] == 0x7f ? '?' : (char)data[i];
-  s[len] = '\0';
-  return s;
-}
-
 /* RegFileEntry: name (6). */
 static char *
 describe_reg (struct pb_reader *r)
@@ -72,7 +58,7 @@ describe_reg (struct pb_reader *r)
   struct pb_field f;
   while (pb_next (r, &f) > 0)
     if (f.number == 6 && f.wire == PB_BYTES)
-      return printable (f.data, f.len);
+      return criu_printable (f.data, f.len);
   return xstrdup ("(unnamed file)");
 }
 
@@ -185,7 +171,7 @@ describe_unix (struct pb_reader *r, struct criu_socket *s)
     else if (f.number == 11 && f.wire == PB_BYTES && f.len > 0)
       {
         free (name);
-        name = printable (f.data, f.len);
+        name = criu_printable (f.data, f.len);
         /* An abstract name starts with a NUL: shown as "@name". */
         if (f.data[0] == '\0')
           name[0] = '@';

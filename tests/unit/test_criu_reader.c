@@ -287,13 +287,16 @@ test_unix_names (void)
 
 /* Threads written one varint each (protobuf's unpacked form of a repeated
  * field) rather than packed: fuzz-image found that the reader made a
- * pointer from the NULL data of a varint (undefined behaviour, UBSan). */
+ * pointer from the NULL data of a varint (undefined behaviour, UBSan).
+ * And the command name is shown, whatever bytes it holds. */
 static int
 test_threads_unpacked (void)
 {
   static const uint8_t inventory[] = { 2, 0, 0, 0, 0x08, 0x02 };
   /* PstreeEntry: pid 1, threads 1 and 7 as two varints */
   static const uint8_t pstree[] = { 6, 0, 0, 0, 0x08, 0x01, 0x28, 0x01, 0x28, 0x07 };
+  static const uint8_t core[]
+      = { 13, 0, 0, 0, 0x1a, 11, 0x08, 0x01, 0x32, 7, 'a', 0x1b, '[', '2', 'J', 0, 'b' };
   cleanup_free char *dir = xasprintf ("%s/threads", base);
   cleanup_criu_dump struct criu_dump *d = NULL;
   cleanup_error cryo_error_t err = NULL;
@@ -302,8 +305,11 @@ test_threads_unpacked (void)
   CHECK (mkdir (dir, 0700) == 0 && (dirfd = open (dir, O_RDONLY | O_DIRECTORY)) >= 0);
   CHECK (write_img (dirfd, "inventory.img", CRIU_INVENTORY_MAGIC, inventory, sizeof (inventory)) == 0);
   CHECK (write_img (dirfd, "pstree.img", CRIU_PSTREE_MAGIC, pstree, sizeof (pstree)) == 0);
+  /* CoreEntry.tc: task_state 1, comm "a\e[2J\0b" (no terminal escapes in inspect's output) */
+  CHECK (write_img (dirfd, "core-1.img", CRIU_CORE_MAGIC, core, sizeof (core)) == 0);
   CHECK (criu_dump_read (dirfd, &d, &err) == 0 && d != NULL && d->n_procs == 1);
   CHECK (d->procs[0].n_threads == 2 && d->procs[0].threads[0] == 1 && d->procs[0].threads[1] == 7);
+  CHECK_STR (d->procs[0].comm, "a?[2J?b");
   return 0;
 }
 
