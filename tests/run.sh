@@ -159,7 +159,7 @@ have_clang_runtimes() {
 # that crashed it (or hung, or leaked) was saved.
 run_fuzz_target() {
     local name=$1 secs=$2 artifacts=$3 work="$run_tmp/fuzz-$1" log="$run_tmp/fuzz-$1.log"
-    local rc done_line saved
+    local rc done_line saved scratch
     if ! make -s -C "$builddir" "fuzz-$name" >"$log" 2>&1 || [ ! -x "$builddir/fuzz-$name" ]; then
         sed 's/^/# /' "$log" | tail -10
         echo "not ok - fuzz/$name: the target did not build"
@@ -167,11 +167,14 @@ run_fuzz_target() {
         return
     fi
     mkdir -p "$work"
+    # The target's scratch files (in memory), removed even after a crash.
+    scratch=$(mktemp -d /dev/shm/cryo-fuzz-run.XXXXXX)
     # New inputs go to the work directory: the committed seeds stay as they are.
-    timeout --kill-after=30 $((secs + 300)) "$builddir/fuzz-$name" -max_total_time="$secs" \
-        -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
-        "$work" "$top/tests/fuzz/corpus/$name" >"$log" 2>&1
+    CRYO_FUZZ_TMPDIR=$scratch timeout --kill-after=30 $((secs + 300)) "$builddir/fuzz-$name" \
+        -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/$name-" "$work" "$top/tests/fuzz/corpus/$name" >"$log" 2>&1
     rc=$?
+    rm -rf --one-file-system "$scratch"
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)
     if [ "$rc" -eq 0 ] && [ -n "$done_line" ]; then
         echo "ok - fuzz/$name: $(sed -E 's/^#([0-9]+).* cov: ([0-9]+).* exec\/s: ([0-9]+).*/\1 inputs, \3 exec\/s, \2 edges covered/' <<<"$done_line") in $secs s"

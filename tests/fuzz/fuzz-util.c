@@ -9,7 +9,9 @@
 #include "image/image-internal.h"
 #include "util.h"
 
-static char dir[] = "/dev/shm/cryo-fuzz-XXXXXX";
+/* Under CRYO_FUZZ_TMPDIR when set (tests/run.sh removes it afterwards: a
+ * crash skips atexit), else /dev/shm. */
+static char *dir;
 static int dir_fd = -1;
 
 static void
@@ -23,6 +25,8 @@ fuzz_dir (int *dirfd)
 {
   if (dir_fd < 0)
     {
+      const char *parent = getenv ("CRYO_FUZZ_TMPDIR");
+      dir = xasprintf ("%s/cryo-fuzz-XXXXXX", parent && *parent ? parent : "/dev/shm");
       if (mkdtemp (dir) == NULL || (dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         abort ();
       atexit (remove_dir);
