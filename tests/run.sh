@@ -5,7 +5,18 @@
 #
 #   tests/run.sh                 everything
 #   tests/run.sh unit            unit tests (and the layering check) only
+#   tests/run.sh asan            unit tests in the ASan + UBSan build
+#   tests/run.sh fuzz            the fuzz targets only
 #   tests/run.sh tests/bats/x.bats ...   these bats files only
+#
+# "everything" also runs the unit tests once more in an AddressSanitizer +
+# UBSan build (CRYO_ASAN_BUILDDIR, default build-asan/, configured and built
+# here with clang) and each libFuzzer target of tests/fuzz/ for
+# CRYO_FUZZ_SECONDS (default 60; 0 skips them) on its seed corpus; an input
+# that crashes one is saved under CRYO_FUZZ_ARTIFACTS (default
+# <builddir>/fuzz-artifacts/).  Both need clang's libFuzzer and sanitizer
+# runtimes (contrib/setup.sh installs them) and are skipped without;
+# CRYO_FUZZ_TARGETS="image pack" runs only those.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,6 +110,103 @@ sweep_end() {
     return 0
 }
 
+# The unit tests again, built with clang's AddressSanitizer and UBSan (any
+# report fails the program, hence its test).  Its own build directory,
+# configured here the first time; each run rebuilds what changed.
+run_asan() {
+    local asan=${CRYO_ASAN_BUILDDIR:-$top/build-asan} t start=$SECONDS log
+    if ! have_clang_runtimes; then
+        echo "ok - asan # SKIP clang with its sanitizer runtimes is not installed"
+        skipped=$((skipped + 1))
+        return
+    fi
+    log=$(mktemp)
+    echo "# asan: building the unit tests in $asan"
+    if ! { mkdir -p "$asan" && cd "$asan" &&
+        { [ -f Makefile ] || "$top/configure" --quiet CC=clang --enable-sanitizers; } &&
+        make -j"$(nproc)" check TESTS= 'check_PROGRAMS=$(UNIT_TESTS)'; } >"$log" 2>&1; then
+        sed 's/^/# /' "$log" | tail -20
+        echo "not ok - asan: the sanitizer build failed"
+        failed=$((failed + 1))
+        rm -f "$log"
+        cd "$top" || return
+        return
+    fi
+    rm -f "$log"
+    cd "$top" || return
+    echo "# asan: built in $((SECONDS - start)) s"
+    for t in "$asan"/tests/unit/test_*; do
+        [ -x "$t" ] || continue
+        if [ "$(basename "$t")" = test_engine ]; then
+            # It restores processes forked from itself: CRIU cannot restore
+            # an ASan process (its shadow memory), the restored tree dies
+            # of SIGSEGV.
+            echo "ok - asan/test_engine # SKIP CRIU cannot restore a process built with ASan"
+            skipped=$((skipped + 1))
+            continue
+        fi
+        run_tap "asan/$(basename "$t")" env ASAN_OPTIONS=detect_leaks=0 \
+            UBSAN_OPTIONS=print_stacktrace=1 "$t"
+    done
+}
+
+have_clang_runtimes() {
+    command -v clang >/dev/null &&
+        echo 'int LLVMFuzzerTestOneInput (const char *d, long n) { return 0; }' |
+        clang -fsanitize=fuzzer,address,undefined -x c - -o /dev/null 2>/dev/null
+}
+
+# One TAP line per fuzz target: how many inputs it ran, or where the input
+# that crashed it (or hung, or leaked) was saved.
+run_fuzz_target() {
+    local name=$1 secs=$2 artifacts=$3 work="$run_tmp/fuzz-$1" log="$run_tmp/fuzz-$1.log"
+    local rc done_line saved scratch
+    if ! make -s -C "$builddir" "fuzz-$name" >"$log" 2>&1 || [ ! -x "$builddir/fuzz-$name" ]; then
+        sed 's/^/# /' "$log" | tail -10
+        echo "not ok - fuzz/$name: the target did not build"
+        failed=$((failed + 1))
+        return
+    fi
+    mkdir -p "$work"
+    # The target's scratch files (in memory), removed even after a crash.
+    scratch=$(mktemp -d /dev/shm/cryo-fuzz-run.XXXXXX)
+    # New inputs go to the work directory: the committed seeds stay as they are.
+    CRYO_FUZZ_TMPDIR=$scratch timeout --kill-after=30 $((secs + 300)) "$builddir/fuzz-$name" \
+        -max_total_time="$secs" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/$name-" "$work" "$top/tests/fuzz/corpus/$name" >"$log" 2>&1
+    rc=$?
+    rm -rf --one-file-system "$scratch"
+    done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)
+    if [ "$rc" -eq 0 ] && [ -n "$done_line" ]; then
+        echo "ok - fuzz/$name: $(sed -E 's/^#([0-9]+).* cov: ([0-9]+).* exec\/s: ([0-9]+).*/\1 inputs, \3 exec\/s, \2 edges covered/' <<<"$done_line") in $secs s"
+        passed=$((passed + 1))
+        return
+    fi
+    saved=$(grep -o "Test unit written to .*" "$log" | tail -1)
+    grep -E 'ERROR:|SUMMARY:|runtime error|^    #[0-9] ' "$log" | head -15 | sed 's/^/# /'
+    echo "not ok - fuzz/$name: exit $rc; ${saved:-no input saved (see the log above)}"
+    failed=$((failed + 1))
+}
+
+run_fuzz() {
+    local secs=${CRYO_FUZZ_SECONDS:-60} artifacts=${CRYO_FUZZ_ARTIFACTS:-$builddir/fuzz-artifacts} t
+    local targets=${CRYO_FUZZ_TARGETS:-spec image meta pack tree state}
+    if [ "$secs" = 0 ] || ! have_clang_runtimes; then
+        for t in $targets; do
+            echo "ok - fuzz/$t # SKIP $([ "$secs" = 0 ] && echo CRYO_FUZZ_SECONDS=0 || echo "clang's libFuzzer is not installed")"
+            skipped=$((skipped + 1))
+        done
+        return
+    fi
+    mkdir -p "$artifacts"
+    for t in $targets; do
+        local start=$SECONDS
+        echo "# fuzz/$t"
+        run_fuzz_target "$t" "$secs" "$artifacts"
+        echo "# fuzz/$t: $((SECONDS - start)) s"
+    done
+}
+
 run_bats() {
     local f
     if [ "$(id -u)" -ne 0 ]; then
@@ -119,9 +227,13 @@ fi
 case "${1:-all}" in
 all)
     run_unit
+    run_asan
+    run_fuzz
     run_bats "$top"/tests/bats/*.bats
     ;;
 unit) run_unit ;;
+asan) run_asan ;;
+fuzz) run_fuzz ;;
 *) run_bats "$@" ;;
 esac
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +81,14 @@ read_annotations (json_value_t *obj, struct container_state *s)
     }
 }
 
+static bool
+bad_pid (json_value_t *v)
+{
+  return v != NULL
+         && (!json_is_integer (v) || json_integer_is_unsigned_only (v) || json_integer (v) < 0
+             || json_integer (v) > INT_MAX);
+}
+
 static int
 parse_state (json_value_t *root, struct container_state *s, const char *path, cryo_error_t *err)
 {
@@ -87,6 +96,10 @@ parse_state (json_value_t *root, struct container_state *s, const char *path, cr
 
   if (!json_is_object (root) || status < 0 || json_string (json_get (root, "id")) == NULL)
     return cryo_error (err, 0, "`%s` is not a cryo state file (no id or status)", path);
+  /* A pid that does not fit pid_t would wrap to another process (or to -1,
+   * every process, for kill). */
+  if (bad_pid (json_get (root, "pid")) || bad_pid (json_get (root, "creatorPid")))
+    return cryo_error (err, 0, "`%s`: `pid` and `creatorPid` must be process ids (0 to %d)", path, INT_MAX);
   s->status = status;
   s->oci_version = dup_field (root, "ociVersion");
   s->bundle = dup_field (root, "bundle");

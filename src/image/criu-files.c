@@ -51,17 +51,6 @@ type_name (uint32_t type)
   return type < ARRAY_SIZE (fd_type_names) ? fd_type_names[type] : "unknown";
 }
 
-/* Printable text from protobuf bytes (names may hold anything). */
-static char *
-printable (const uint8_t *data, size_t len)
-{
-  char *s = xstrndup ((const char *) data, len);
-  for (char *c = s; *c; c++)
-    if ((unsigned char) *c < 0x20 || *c == 0x7f)
-      *c = '?';
-  return s;
-}
-
 /* RegFileEntry: name (6). */
 static char *
 describe_reg (struct pb_reader *r)
@@ -69,7 +58,7 @@ describe_reg (struct pb_reader *r)
   struct pb_field f;
   while (pb_next (r, &f) > 0)
     if (f.number == 6 && f.wire == PB_BYTES)
-      return printable (f.data, f.len);
+      return criu_printable (f.data, f.len);
   return xstrdup ("(unnamed file)");
 }
 
@@ -88,7 +77,7 @@ describe_pipe (struct pb_reader *r, const char *what)
 static void
 add_addr (uint32_t *addr, size_t *n, const struct pb_field *f)
 {
-  struct pb_reader packed = { f->data, f->data + f->len };
+  struct pb_reader packed;
   uint64_t v = f->value;
 
   if (f->wire != PB_BYTES)
@@ -97,6 +86,7 @@ add_addr (uint32_t *addr, size_t *n, const struct pb_field *f)
         addr[(*n)++] = v;
       return;
     }
+  packed = (struct pb_reader){ f->data, f->data + f->len };
   while (packed.p < packed.end && pb_varint (&packed, &v) == 0)
     if (*n < 4)
       addr[(*n)++] = v;
@@ -181,7 +171,7 @@ describe_unix (struct pb_reader *r, struct criu_socket *s)
     else if (f.number == 11 && f.wire == PB_BYTES && f.len > 0)
       {
         free (name);
-        name = printable (f.data, f.len);
+        name = criu_printable (f.data, f.len);
         /* An abstract name starts with a NUL: shown as "@name". */
         if (f.data[0] == '\0')
           name[0] = '@';

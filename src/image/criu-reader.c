@@ -83,6 +83,20 @@ pb_next (struct pb_reader *r, struct pb_field *f)
   return -1; /* groups (3, 4) are not used by CRIU */
 }
 
+/* Every byte of @len is kept (names may hold anything, NULs too), control
+ * characters shown as '?': the result is @len long, ends in its own NUL, and
+ * is safe to print on a terminal. */
+char *
+criu_printable (const uint8_t *data, size_t len)
+{
+  char *s = xmalloc (len + 1);
+
+  for (size_t i = 0; i < len; i++)
+    s[i] = data[i] < 0x20 || data[i] == 0x7f ? '?' : (char)data[i];
+  s[len] = '\0';
+  return s;
+}
+
 static uint32_t
 le32 (const uint8_t *p)
 {
@@ -203,8 +217,11 @@ read_inventory (int dirfd, struct criu_dump *d, bool *present, bool *fdinfo_per_
 static int
 add_thread (struct criu_process *p, const struct pb_field *f)
 {
-  struct pb_reader packed = { f->data, f->data + f->len };
+  struct pb_reader packed = { 0 };
   uint64_t v = f->value;
+
+  if (f->wire == PB_BYTES) /* packed; a varint has no data to point into */
+    packed = (struct pb_reader){ f->data, f->data + f->len };
 
   do
     {
@@ -295,7 +312,7 @@ read_core (int dirfd, struct criu_process *p, uint32_t *files_id, cryo_error_t *
         else if (g.number == 6 && g.wire == PB_BYTES)
           {
             free (p->comm);
-            p->comm = xstrndup ((const char *) g.data, g.len);
+            p->comm = criu_printable (g.data, g.len);
           }
       if (r < 0)
         return criu_img_malformed (&img, err);

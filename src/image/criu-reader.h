@@ -45,6 +45,8 @@ struct pb_reader
 int pb_next (struct pb_reader *r, struct pb_field *f);
 /* Read one varint from a packed repeated field's bytes; -1 when malformed. */
 int pb_varint (struct pb_reader *r, uint64_t *out);
+/* A name from an image as text to show: control characters (NUL too) as '?'. */
+char *criu_printable (const uint8_t *data, size_t len);
 
 /* ---- CRIU image files ---- */
 

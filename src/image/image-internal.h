@@ -5,6 +5,10 @@
 
 #include "image/image.h"
 
+/* The largest manifest.json a reader takes: a manifest lists files, it does
+ * not hold them (a real one is a few KiB). */
+#define IMAGE_MANIFEST_MAX_SIZE (64 << 20)
+
 struct image_tmpfs
 {
   char *destination; /* "/dev/shm" */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "image/archive-util.h"
@@ -229,9 +230,11 @@ archive_fail (struct archive *in, const char *file, cryo_error_t *err)
 }
 
 static int
-extract_file (struct archive *in, int dirfd, const char *name, const char *file, char *buf, cryo_error_t *err)
+extract_file (struct archive *in, int dirfd, const char *name, uint64_t max, const char *file, char *buf,
+              cryo_error_t *err)
 {
   cleanup_close int fd = -1;
+  uint64_t done = 0;
   la_ssize_t r;
 
   if (image_mkdir_parents_at (dirfd, name, err) < 0)
@@ -240,16 +243,73 @@ extract_file (struct archive *in, int dirfd, const char *name, const char *file,
   if (fd < 0)
     return cryo_error (err, errno, "`%s`: create `%s`", file, name);
   while ((r = archive_read_data (in, buf, CHUNK)) > 0)
-    if (write_all (fd, buf, r) < 0)
-      return cryo_error (err, errno, "`%s`: write `%s`", file, name);
+    {
+      if ((uint64_t)r > max - done)
+        return cryo_error (err, 0, "`%s`: entry `%s` is larger than its manifest says (%llu bytes)", file,
+                           name, (unsigned long long)max);
+      if (write_all (fd, buf, r) < 0)
+        return cryo_error (err, errno, "`%s`: write `%s`", file, name);
+      done += r;
+    }
   if (r < 0)
     return archive_fail (in, file, err);
   return 0;
 }
 
+/* How many bytes the file @name of the archive may hold.  pack writes the
+ * manifest before any other file, and every later file is one it lists:
+ * an archive cannot write more than its manifest announces (nor fill the
+ * disk) before the checksums are verified. */
+static int
+entry_limit (struct image *img, const char *name, const char *file, uint64_t *max, cryo_error_t *err)
+{
+  const struct image_file *files;
+  size_t n;
+
+  if (img == NULL && strcmp (name, IMAGE_MANIFEST) == 0)
+    {
+      *max = IMAGE_MANIFEST_MAX_SIZE;
+      return 0;
+    }
+  if (img == NULL)
+    return cryo_error (err, 0, "`%s`: no %s in the archive before `%s` (not a cryo image archive)", file,
+                       IMAGE_MANIFEST, name);
+  files = image_files (img, &n);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (files[i].name, name) == 0)
+      {
+        *max = files[i].size;
+        return 0;
+      }
+  return cryo_error (err, 0, "`%s`: entry `%s` is not listed in the archive's %s", file, name,
+                     IMAGE_MANIFEST);
+}
+
+/* The manifest just extracted: read it, and check that what it lists fits. */
+static int
+open_manifest (int dirfd, const char *file, struct image **img, cryo_error_t *err)
+{
+  const struct image_file *files;
+  uint64_t total = 0;
+  struct statvfs fs;
+  size_t n;
+
+  /* Errors name the archive: that is what the user has in hand. */
+  if (image_open_fd (dirfd, file, img, err) < 0)
+    return -1;
+  files = image_files (*img, &n);
+  for (size_t i = 0; i < n; i++)
+    total += files[i].size < UINT64_MAX - total ? files[i].size : UINT64_MAX - total;
+  if (fstatvfs (dirfd, &fs) == 0 && total / fs.f_frsize > fs.f_bavail)
+    return cryo_error (err, 0, "`%s`: its files need %llu MiB, the target's file system has %llu MiB free",
+                       file, (unsigned long long)(total >> 20),
+                       (unsigned long long)((uint64_t)fs.f_bavail * fs.f_frsize >> 20));
+  return 0;
+}
+
 /* Only what pack writes: relative names, regular files and directories. */
 static int
-extract_entries (struct archive *in, int dirfd, const char *file, cryo_error_t *err)
+extract_entries (struct archive *in, int dirfd, const char *file, struct image **img, cryo_error_t *err)
 {
   cleanup_free char *buf = xmalloc (CHUNK);
   struct archive_entry *e;
@@ -260,6 +320,7 @@ extract_entries (struct archive *in, int dirfd, const char *file, cryo_error_t *
       mode_t type = archive_entry_filetype (e);
       cleanup_free char *name = xstrdup (archive_entry_pathname (e));
       const char *why;
+      uint64_t max = 0;
 
       /* pax writes directories as "criu/". */
       if (name && type == AE_IFDIR && strlen (name) > 1 && name[strlen (name) - 1] == '/')
@@ -276,7 +337,10 @@ extract_entries (struct archive *in, int dirfd, const char *file, cryo_error_t *
         }
       else if (type == AE_IFREG)
         {
-          if (extract_file (in, dirfd, name, file, buf, err) < 0)
+          if (entry_limit (*img, name, file, &max, err) < 0
+              || extract_file (in, dirfd, name, max, file, buf, err) < 0)
+            return -1;
+          if (*img == NULL && open_manifest (dirfd, file, img, err) < 0)
             return -1;
         }
       else
@@ -303,13 +367,10 @@ unpack_into (const char *file, struct image_tmpdir *t, cryo_error_t *err)
         return cryo_error (err, errno, "open `%s`", file);
       return archive_fail (in, file, err);
     }
-  if (extract_entries (in, t->fd, file, err) < 0)
+  if (extract_entries (in, t->fd, file, &img, err) < 0)
     return -1;
-  if (faccessat (t->fd, IMAGE_MANIFEST, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+  if (img == NULL)
     return cryo_error (err, 0, "`%s`: no %s in the archive (not a cryo image archive)", file, IMAGE_MANIFEST);
-  /* Errors name the archive: that is what the user has in hand. */
-  if (image_open_fd (t->fd, file, &img, err) < 0)
-    return -1;
   /* Verify every checksum and make every file durable in one pass. */
   return image_verify_flags (img, DIGEST_FSYNC, err);
 }

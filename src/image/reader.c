@@ -13,9 +13,6 @@
 #include "image/image-internal.h"
 #include "lib/util.h"
 
-/* A manifest lists files, it does not hold them: anything this big is not one. */
-#define MANIFEST_MAX_SIZE (64 << 20)
-
 struct image
 {
   char *path;
@@ -65,7 +62,7 @@ read_manifest (int dirfd, const char *path, char **text, cryo_error_t *err)
     return cryo_error (err, errno, "image `%s`: open %s", path, IMAGE_MANIFEST);
   if (!S_ISREG (st.st_mode))
     return cryo_error (err, 0, "image `%s`: %s is not a regular file", path, IMAGE_MANIFEST);
-  if (st.st_size > MANIFEST_MAX_SIZE)
+  if (st.st_size > IMAGE_MANIFEST_MAX_SIZE)
     return cryo_error (err, 0, "image `%s`: %s is too large (%lld bytes)", path, IMAGE_MANIFEST,
                        (long long) st.st_size);
   return read_all_fd (fd, IMAGE_MANIFEST, text, NULL, err);

@@ -118,6 +118,8 @@ tw_flush (struct tw *w)
 static int
 tw_put (struct tw *w, const void *data, size_t n)
 {
+  if (n == 0) /* an empty name or value may come as NULL: memcpy must not see it */
+    return 0;
   if (w->buf_len + n > sizeof (w->buf) && tw_flush (w) < 0)
     return -1;
   if (n > sizeof (w->buf))

@@ -186,3 +186,33 @@ fails_cleanly() {
     run -0 cryo delete "$id"
     assert_no_leftovers "$id" "$b"
 }
+
+@test "a corrupt state file: one line naming the file and what is wrong" {
+    # Its own state root, made here: nothing of it outlives the test.
+    local root="$BATS_TEST_TMPDIR/root" id=corrupt state
+    mkdir -p "$root/$id"
+    state="$root/$id/state.json"
+    good='{"id":"corrupt","status":"stopped","ociVersion":"1.2.0","bundle":"/b","pid":0}'
+
+    echo "$good" >"$state"
+    run -0 "$CRYO_BIN" --root "$root" state "$id"
+    [ "$(jq -r .status <<<"$output")" = stopped ]
+
+    head -c 30 <<<"$good" >"$state"
+    run -1 "$CRYO_BIN" --root "$root" state "$id"
+    echo "$output"
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == "cryo: parse \`$state\`: "* ]]
+
+    echo '{"id":"corrupt","pid":1}' >"$state"
+    run -1 "$CRYO_BIN" --root "$root" kill "$id" KILL
+    [ "$output" = "cryo: \`$state\` is not a cryo state file (no id or status)" ]
+
+    # 2^32 + 1 would be pid 1 as a pid_t; -1 would be every process
+    for pid in 4294967297 -1 '"1"'; do
+        jq -c ".pid = $pid" <<<"$good" >"$state"
+        run -1 "$CRYO_BIN" --root "$root" kill "$id" KILL
+        echo "$output"
+        [ "$output" = "cryo: \`$state\`: \`pid\` and \`creatorPid\` must be process ids (0 to 2147483647)" ]
+    done
+}

@@ -6,7 +6,7 @@
  *
  * The first byte picks the target: even, the rest is a manifest; odd, the
  * rest replaces one CRIU image (chosen by the second byte) of a minimal
- * valid dump written to a directory under /dev/shm. */
+ * valid dump written to the scratch directory (tests/fuzz/fuzz.h). */
 #include "config.h"
 
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "image/criu-reader.h"
 #include "image/image-internal.h"
 #include "lib/util.h"
@@ -22,7 +23,7 @@
 static void
 fuzz_manifest (const uint8_t *data, size_t size)
 {
-  cleanup_free char *text = xstrndup ((const char *) data, size);
+  cleanup_free char *text = xstrndup ((const char *)data, size);
   cleanup_json json_value_t *root = NULL;
   struct image_manifest m = { 0 };
   int version;
@@ -35,8 +36,8 @@ fuzz_manifest (const uint8_t *data, size_t size)
 }
 
 static const char *const images[] = {
-  "inventory.img", "pstree.img", "core-1.img",    "ids-1.img",
-  "mm-1.img",      "files.img",  "fdinfo-1.img",  "pagemap-1.img",
+  "inventory.img", "pstree.img", "core-1.img",   "ids-1.img",
+  "mm-1.img",      "files.img",  "fdinfo-1.img", "pagemap-1.img",
 };
 
 static const uint32_t magics[] = {
@@ -57,14 +58,6 @@ write_image (int dirfd, size_t i, const uint8_t *body, size_t len)
   write_all (fd, body, len);
 }
 
-static char dir[] = "/dev/shm/cryo-fuzz-image-XXXXXX";
-
-static void
-remove_dir (void)
-{
-  image_remove_tree_at (AT_FDCWD, dir, NULL);
-}
-
 static void
 fuzz_criu (const uint8_t *data, size_t size)
 {
@@ -72,16 +65,11 @@ fuzz_criu (const uint8_t *data, size_t size)
   static const uint8_t inventory[] = { 4, 0, 0, 0, 0x08, 0x02, 0x10, 0x01 };
   static const uint8_t pstree[] = { 4, 0, 0, 0, 0x08, 0x01, 0x28, 0x01 };
   static const uint8_t ids[] = { 2, 0, 0, 0, 0x10, 0x01 };
-  static int dirfd = -1;
   cleanup_criu_dump struct criu_dump *d = NULL;
   size_t which = size > 0 ? data[0] % ARRAY_SIZE (images) : 0;
+  int dirfd;
 
-  if (dirfd < 0)
-    {
-      if (mkdtemp (dir) == NULL || (dirfd = open (dir, O_RDONLY | O_DIRECTORY)) < 0)
-        abort ();
-      atexit (remove_dir);
-    }
+  fuzz_dir (&dirfd);
   for (size_t i = 0; i < ARRAY_SIZE (images); i++)
     unlinkat (dirfd, images[i], 0);
   write_image (dirfd, 0, inventory, sizeof (inventory));

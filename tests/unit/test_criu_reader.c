@@ -218,6 +218,101 @@ test_pb_wire (void)
   return 0;
 }
 
+/* Write @name into @dirfd: the magic header(s), then each entry of @body
+ * (already framed with its 32-bit length). */
+static int
+write_img (int dirfd, const char *name, uint32_t magic, const uint8_t *body, size_t len)
+{
+  cleanup_close int fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  uint32_t hdr[2] = { CRIU_IMG_COMMON_MAGIC, magic };
+  bool inventory = magic == CRIU_INVENTORY_MAGIC;
+
+  if (fd < 0 || write_all (fd, inventory ? &hdr[1] : hdr, inventory ? 4 : 8) < 0)
+    return -1;
+  return write_all (fd, body, len);
+}
+
+/* The description of a unix socket named @name (@len bytes) in a dump of
+ * one process (pid 1) whose fd 3 is that socket. */
+static char *
+unix_desc (const char *dir, const uint8_t *name, uint8_t len)
+{
+  /* inventory: img_version 2, fdinfo_per_id; pstree: pid 1; ids: files_id 1 */
+  static const uint8_t inventory[] = { 4, 0, 0, 0, 0x08, 0x02, 0x10, 0x01 };
+  static const uint8_t pstree[] = { 2, 0, 0, 0, 0x08, 0x01 };
+  static const uint8_t ids[] = { 2, 0, 0, 0, 0x10, 0x01 };
+  /* FdinfoEntry: id 1, type 5 (UNIXSK), fd 3 */
+  static const uint8_t fdinfo[] = { 6, 0, 0, 0, 0x08, 0x01, 0x18, 0x05, 0x20, 0x03 };
+  /* FileEntry: type 5, id 1, usk (16) = UnixSkEntry: type 1 (stream), name (11) */
+  uint8_t files[32]
+      = { 11 + len, 0, 0, 0, 0x08, 0x05, 0x10, 0x01, 0x82, 0x01, 4 + len, 0x18, 0x01, 0x5a, len };
+  cleanup_criu_dump struct criu_dump *d = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_close int dirfd = -1;
+
+  if (len > sizeof (files) - 15 || mkdir (dir, 0700) < 0 || (dirfd = open (dir, O_RDONLY | O_DIRECTORY)) < 0)
+    return NULL;
+  memcpy (files + 15, name, len);
+  if (write_img (dirfd, "inventory.img", CRIU_INVENTORY_MAGIC, inventory, sizeof (inventory)) < 0
+      || write_img (dirfd, "pstree.img", CRIU_PSTREE_MAGIC, pstree, sizeof (pstree)) < 0
+      || write_img (dirfd, "ids-1.img", CRIU_IDS_MAGIC, ids, sizeof (ids)) < 0
+      || write_img (dirfd, "fdinfo-1.img", CRIU_FDINFO_MAGIC, fdinfo, sizeof (fdinfo)) < 0
+      || write_img (dirfd, "files.img", CRIU_FILES_MAGIC, files, 15 + len) < 0
+      || criu_dump_read (dirfd, &d, &err) < 0 || d == NULL || d->n_procs != 1 || d->procs[0].n_fds != 1
+      || d->n_sockets != 1)
+    {
+      printf ("# %s: %s\n", dir, err ? err->msg : "not one process with one socket");
+      return NULL;
+    }
+  return xstrdup (d->procs[0].fds[0].desc);
+}
+
+/* A unix socket name is bytes, not a C string: an abstract name starts with
+ * a NUL and may hold more.  fuzz-image found a name of one NUL byte read past
+ * its copy (a heap-buffer-overflow under ASan); the name is shown whole. */
+static int
+test_unix_names (void)
+{
+  cleanup_free char *d1 = xasprintf ("%s/unix1", base), *d2 = xasprintf ("%s/unix2", base);
+  cleanup_free char *d3 = xasprintf ("%s/unix3", base);
+  cleanup_free char *one_nul = unix_desc (d1, (const uint8_t *)"", 1);
+  cleanup_free char *abstract = unix_desc (d2, (const uint8_t *)"\0abc\0d\n", 7);
+  cleanup_free char *path = unix_desc (d3, (const uint8_t *)"/run/x.sock", 11);
+
+  CHECK_STR (one_nul, "unix stream @");
+  CHECK_STR (abstract, "unix stream @abc?d?");
+  CHECK_STR (path, "unix stream /run/x.sock");
+  return 0;
+}
+
+/* Threads written one varint each (protobuf's unpacked form of a repeated
+ * field) rather than packed: fuzz-image found that the reader made a
+ * pointer from the NULL data of a varint (undefined behaviour, UBSan).
+ * And the command name is shown, whatever bytes it holds. */
+static int
+test_threads_unpacked (void)
+{
+  static const uint8_t inventory[] = { 2, 0, 0, 0, 0x08, 0x02 };
+  /* PstreeEntry: pid 1, threads 1 and 7 as two varints */
+  static const uint8_t pstree[] = { 6, 0, 0, 0, 0x08, 0x01, 0x28, 0x01, 0x28, 0x07 };
+  static const uint8_t core[]
+      = { 13, 0, 0, 0, 0x1a, 11, 0x08, 0x01, 0x32, 7, 'a', 0x1b, '[', '2', 'J', 0, 'b' };
+  cleanup_free char *dir = xasprintf ("%s/threads", base);
+  cleanup_criu_dump struct criu_dump *d = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_close int dirfd = -1;
+
+  CHECK (mkdir (dir, 0700) == 0 && (dirfd = open (dir, O_RDONLY | O_DIRECTORY)) >= 0);
+  CHECK (write_img (dirfd, "inventory.img", CRIU_INVENTORY_MAGIC, inventory, sizeof (inventory)) == 0);
+  CHECK (write_img (dirfd, "pstree.img", CRIU_PSTREE_MAGIC, pstree, sizeof (pstree)) == 0);
+  /* CoreEntry.tc: task_state 1, comm "a\e[2J\0b" (no terminal escapes in inspect's output) */
+  CHECK (write_img (dirfd, "core-1.img", CRIU_CORE_MAGIC, core, sizeof (core)) == 0);
+  CHECK (criu_dump_read (dirfd, &d, &err) == 0 && d != NULL && d->n_procs == 1);
+  CHECK (d->procs[0].n_threads == 2 && d->procs[0].threads[0] == 1 && d->procs[0].threads[1] == 7);
+  CHECK_STR (d->procs[0].comm, "a?[2J?b");
+  return 0;
+}
+
 static void
 remove_base (void)
 {
@@ -231,8 +326,10 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (4);
+  TAP_PLAN (6);
   RUN_TEST (test_pb_wire);
+  RUN_TEST (test_unix_names);
+  RUN_TEST (test_threads_unpacked);
   RUN_TEST (test_real_dump);
   RUN_TEST (test_damaged_images);
   RUN_TEST (test_no_crash_on_garbage);

@@ -221,40 +221,55 @@ test_unpack_flipped_gzip (void)
 }
 
 /* An archive with one entry of @type named @name, after a valid manifest. */
+static void
+add_entry (struct archive *a, const char *name, mode_t type, const char *data, size_t len)
+{
+  struct archive_entry *e = archive_entry_new ();
+
+  archive_entry_set_pathname (e, name);
+  archive_entry_set_filetype (e, type);
+  archive_entry_set_perm (e, 0600);
+  if (type == AE_IFLNK)
+    archive_entry_set_symlink (e, "/etc/passwd");
+  archive_entry_set_size (e, type == AE_IFREG ? (la_int64_t)len : 0);
+  archive_write_header (a, e);
+  if (len > 0)
+    archive_write_data (a, data, len);
+  archive_entry_free (e);
+}
+
+/* An archive of @manifest (if not NULL) then @name with @len bytes of @data. */
 static int
-write_evil_archive (const char *file, const char *name, mode_t type, bool with_manifest)
+write_evil_archive (const char *file, const char *manifest, const char *name, mode_t type, const char *data,
+                    size_t len)
 {
   struct archive *a = archive_write_new ();
-  struct archive_entry *e = archive_entry_new ();
-  static const char manifest[] = "{}";
 
   archive_write_set_format_pax_restricted (a);
   if (archive_write_open_filename (a, file) != ARCHIVE_OK)
     return -1;
-  if (with_manifest)
-    {
-      archive_entry_set_pathname (e, IMAGE_MANIFEST);
-      archive_entry_set_filetype (e, AE_IFREG);
-      archive_entry_set_perm (e, 0600);
-      archive_entry_set_size (e, 2);
-      archive_write_header (a, e);
-      archive_write_data (a, manifest, 2);
-      archive_entry_clear (e);
-    }
+  if (manifest)
+    add_entry (a, IMAGE_MANIFEST, AE_IFREG, manifest, strlen (manifest));
   if (name)
-    {
-      archive_entry_set_pathname (e, name);
-      archive_entry_set_filetype (e, type);
-      archive_entry_set_perm (e, 0600);
-      if (type == AE_IFLNK)
-        archive_entry_set_symlink (e, "/etc/passwd");
-      archive_entry_set_size (e, 0);
-      archive_write_header (a, e);
-    }
-  archive_entry_free (e);
+    add_entry (a, name, type, data, len);
   archive_write_close (a);
   archive_write_free (a);
   return 0;
+}
+
+/* The manifest of a real image whose criu/pages-1.img has 100 bytes. */
+static char *
+real_manifest (void)
+{
+  cleanup_free char *path = new_path (""), *manifest = NULL;
+  char *text = NULL;
+
+  if (make_image (path, 100, NULL) < 0)
+    return NULL;
+  manifest = xasprintf ("%s/%s", path, IMAGE_MANIFEST);
+  if (read_all_file (manifest, &text, NULL, NULL) < 0)
+    return NULL;
+  return text;
 }
 
 static int
@@ -262,21 +277,43 @@ test_unpack_bad_entries (void)
 {
   cleanup_free char *a1 = new_path (".tar"), *a2 = new_path (".tar"), *a3 = new_path (".tar");
   cleanup_free char *a4 = new_path (".tar"), *a5 = new_path (".tar"), *a6 = new_path (".tar");
+  cleanup_free char *m = real_manifest ();
 
-  CHECK (write_evil_archive (a1, "criu/link", AE_IFLNK, true) == 0);
+  CHECK (m != NULL);
+  CHECK (write_evil_archive (a1, m, "criu/link", AE_IFLNK, NULL, 0) == 0);
   CHECK (expect_unpack_fails (a1, "entry `criu/link` is not a regular file or a directory") == 0);
-  CHECK (write_evil_archive (a2, "../evil", AE_IFREG, true) == 0);
+  CHECK (write_evil_archive (a2, m, "../evil", AE_IFREG, NULL, 0) == 0);
   CHECK (expect_unpack_fails (a2, "entry name `../evil` has a `.` or `..` component") == 0);
-  CHECK (write_evil_archive (a3, "/etc/evil", AE_IFREG, true) == 0);
+  CHECK (write_evil_archive (a3, m, "/etc/evil", AE_IFREG, NULL, 0) == 0);
   CHECK (expect_unpack_fails (a3, "is an absolute path") == 0);
-  CHECK (write_evil_archive (a4, "criu/x.img", AE_IFREG, false) == 0);
-  CHECK (expect_unpack_fails (a4, "no manifest.json in the archive (not a cryo image archive)") == 0);
-  CHECK (write_evil_archive (a5, NULL, 0, true) == 0);
+  CHECK (write_evil_archive (a4, NULL, "criu/x.img", AE_IFREG, NULL, 0) == 0);
+  CHECK (expect_unpack_fails (
+             a4, "no manifest.json in the archive before `criu/x.img` (not a cryo image archive)")
+         == 0);
+  CHECK (write_evil_archive (a5, "{}", NULL, 0, NULL, 0) == 0);
   CHECK (expect_unpack_fails (a5, "manifest.json: missing field `format` (not a cryo image)") == 0);
   CHECK (write_file (base, strrchr (a6, '/') + 1, "this is not an archive at all, just some text\n", 46)
          == 0);
   CHECK (expect_unpack_fails (a6, "corrupt or truncated archive") == 0);
   CHECK (expect_unpack_fails ("/nonexistent/archive.tar", "open `/nonexistent/archive.tar`") == 0);
+  return 0;
+}
+
+/* Sizes come from the manifest: an entry it does not list, or one larger
+ * than it says, is refused before more than that is written. */
+static int
+test_unpack_sizes (void)
+{
+  cleanup_free char *a1 = new_path (".tar"), *a2 = new_path (".tar");
+  cleanup_free char *m = real_manifest (), *big = xzalloc (3 << 20);
+
+  CHECK (m != NULL);
+  CHECK (write_evil_archive (a1, m, "criu/pages-1.img", AE_IFREG, big, 3 << 20) == 0);
+  CHECK (expect_unpack_fails (a1, "entry `criu/pages-1.img` is larger than its manifest says (100 bytes)")
+         == 0);
+  CHECK (write_evil_archive (a2, m, "criu/other.img", AE_IFREG, big, 10) == 0);
+  CHECK (expect_unpack_fails (a2, "entry `criu/other.img` is not listed in the archive's manifest.json")
+         == 0);
   return 0;
 }
 
@@ -526,7 +563,7 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (13);
+  TAP_PLAN (14);
   RUN_TEST (test_roundtrip_zstd);
   RUN_TEST (test_roundtrip_gzip);
   RUN_TEST (test_roundtrip_none);
@@ -537,6 +574,7 @@ main (void)
   RUN_TEST (test_unpack_flipped_plain);
   RUN_TEST (test_unpack_flipped_gzip);
   RUN_TEST (test_unpack_bad_entries);
+  RUN_TEST (test_unpack_sizes);
   RUN_TEST (test_convert_v1);
   RUN_TEST (test_convert_bad_v1);
   RUN_TEST (test_convert_v2);
