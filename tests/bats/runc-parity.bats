@@ -40,3 +40,70 @@ bats_require_minimum_version 1.5.0
     [ "$(status_field CapInh)" = 0000000000000400 ]
     [ "$(status_field CapAmb)" = 0000000000000400 ]
 }
+
+# readlink of fd FD of the container's init.
+init_fd() {
+    readlink "/proc/$(container_pid "$1")/fd/$2"
+}
+
+@test "restore: a container run on /dev/null restores with stderr on a file (runc's sequence)" {
+    requires_criu
+    load lifecycle-helpers
+    id=$(new_id)
+    b=$(bundle_for nul sh -c 'while true; do echo out; echo err >&2; sleep 0.1; done')
+    cd "$BATS_TEST_TMPDIR"
+    cryo run -d -b "$b" "$id" </dev/null >/dev/null 2>&1
+    cryo checkpoint --image-path img --work-path work "$id"
+    [ "$(container_status "$id")" = checkpointed ]
+    cryo restore -d --image-path img --work-path work2 -b "$b" "$id" </dev/null >/dev/null 2>restore.log || {
+        cat restore.log
+        false
+    }
+    [ "$(container_status "$id")" = running ]
+    # What runc gives: the container's stdio is /dev/null again, whatever restore holds.
+    for fd in 0 1 2; do
+        [ "$(init_fd "$id" $fd)" = /dev/null ]
+    done
+    sleep 0.3
+    [ ! -s restore.log ]
+}
+
+@test "restore: stdio of other kinds than at the checkpoint: devices reopened, a log file reopened where it was" {
+    requires_criu
+    load lifecycle-helpers
+    id=$(new_id)
+    b=$(bundle_for mixed sh -c 'while true; do echo out; echo err >&2; sleep 0.1; done')
+    cd "$BATS_TEST_TMPDIR"
+    echo input >in.txt
+    cryo run -d -b "$b" "$id" </dev/zero >"$BATS_TEST_TMPDIR/run.out" 2>/dev/null
+    wait_for 10 test -s run.out
+    cryo checkpoint --image-path img --work-path work "$id"
+    # Restore's stdin a regular file, stdout a pipe, stderr a regular file: all
+    # three of other kinds than the checkpointed /dev/zero, run.out, /dev/null.
+    : >run.out
+    cryo restore -d --image-path img --work-path work2 -b "$b" "$id" \
+        <in.txt 2>restore.err > >(cat >pipe.out) || {
+        cat restore.err
+        false
+    }
+    [ "$(container_status "$id")" = running ]
+    [ "$(init_fd "$id" 0)" = /dev/zero ]
+    [ "$(init_fd "$id" 1)" = "$BATS_TEST_TMPDIR/run.out" ]
+    [ "$(init_fd "$id" 2)" = /dev/null ]
+    wait_for 10 grep -q out run.out
+    [ ! -s restore.err ]
+}
+
+@test "restore: restore's own stdio files of the checkpointed kinds are used" {
+    requires_criu
+    load lifecycle-helpers
+    id=$(new_id)
+    b=$(bundle_for same sh -c 'while true; do echo out; echo err >&2; sleep 0.1; done')
+    cd "$BATS_TEST_TMPDIR"
+    cryo run -d -b "$b" "$id" </dev/null >run.out 2>run.err
+    cryo checkpoint --image-path img --work-path work "$id"
+    cryo restore -d --image-path img --work-path work2 -b "$b" "$id" </dev/null >new.out 2>new.err
+    [ "$(init_fd "$id" 1)" = "$BATS_TEST_TMPDIR/new.out" ]
+    [ "$(init_fd "$id" 2)" = "$BATS_TEST_TMPDIR/new.err" ]
+    wait_for 10 grep -q err new.err
+}
