@@ -6,6 +6,39 @@ load helpers
 
 bats_require_minimum_version 1.5.0
 
+teardown() {
+    cryo_teardown
+    # The cgroups a test made (and froze) itself.
+    local dir
+    if [ -f "$BATS_TEST_TMPDIR/.cgdirs" ]; then
+        while read -r dir; do
+            echo THAWED >"$dir/freezer.state" 2>/dev/null || echo 0 >"$dir/cgroup.freeze" 2>/dev/null || true
+            rmdir "$dir" 2>/dev/null || true
+        done <"$BATS_TEST_TMPDIR/.cgdirs"
+    fi
+}
+
+# frozen_cgroup DIR FILE VALUE: make the cgroup DIR (removed by teardown) and freeze it.
+frozen_cgroup() {
+    mkdir "$1"
+    echo "$1" >>"$BATS_TEST_TMPDIR/.cgdirs"
+    echo "$3" >"$1/$2"
+}
+
+# assert_frozen_refused DIR: create and run of a bundle in the cgroup DIR
+# (frozen) fail at once, as runc's do, and leave DIR as it was.
+assert_frozen_refused() {
+    local dir=$1 id
+    for cmd in run create; do
+        id=$(new_id)
+        run -1 timeout 20 "$CRYO_BIN" --root "$CRYO_ROOT" "$cmd" -b "$bundle" "$id"
+        [[ "$output" == *"container's cgroup unexpectedly frozen: \`$dir\`"* ]]
+        [ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+        run -1 cryo state "$id"
+        [ -d "$dir" ]
+    done
+}
+
 @test "capabilities: runc spec's own config runs, ambient capabilities not inheritable are left out" {
     command -v runc >/dev/null || skip "runc is not installed"
     bundle="$BATS_TEST_TMPDIR/bundle"
@@ -106,4 +139,60 @@ init_fd() {
     [ "$(init_fd "$id" 1)" = "$BATS_TEST_TMPDIR/new.out" ]
     [ "$(init_fd "$id" 2)" = "$BATS_TEST_TMPDIR/new.err" ]
     wait_for 10 grep -q err new.err
+}
+
+@test "cgroup: a pre-frozen v1 freezer cgroup is refused by run and create" {
+    [ -d /sys/fs/cgroup/freezer ] || skip "no v1 freezer"
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" true
+    name="cryo-frozen-$$-$RANDOM"
+    bundle_edit "$bundle" ".linux.cgroupsPath = \"/$name\""
+    frozen_cgroup "/sys/fs/cgroup/freezer/$name" freezer.state FROZEN
+    assert_frozen_refused "/sys/fs/cgroup/freezer/$name"
+    [ "$(cat "/sys/fs/cgroup/freezer/$name/freezer.state")" = FROZEN ]
+    # What cryo made in the other hierarchies is gone again.
+    [ ! -e "/sys/fs/cgroup/memory/$name" ]
+}
+
+@test "cgroup: a pre-frozen cgroup2 cgroup (cgroup.freeze 1) is refused by run and create" {
+    if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+        base=/sys/fs/cgroup
+    elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
+        base=/sys/fs/cgroup/unified
+    else
+        skip "no cgroup2 hierarchy"
+    fi
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" true
+    name="cryo-frozen-$$-$RANDOM"
+    bundle_edit "$bundle" ".linux.cgroupsPath = \"/$name\""
+    frozen_cgroup "$base/$name" cgroup.freeze 1
+    assert_frozen_refused "$base/$name"
+    [ "$(cat "$base/$name/cgroup.freeze")" = 1 ]
+}
+
+@test "deadline: a container init that does not answer fails create within CRYO_SETUP_TIMEOUT, naming the step" {
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" true
+    # A createContainer hook runs in init before it answers `ready`.
+    bundle_edit "$bundle" '.hooks.createContainer = [{"path": "/bin/sleep", "args": ["sleep", "30"]}]'
+    id=$(new_id)
+    start=$SECONDS
+    CRYO_SETUP_TIMEOUT=1 run -1 timeout 20 "$CRYO_BIN" --root "$CRYO_ROOT" run -b "$bundle" "$id"
+    [ "$output" = "cryo: the container's init did not answer \`ready\` within 1.0 s (CRYO_SETUP_TIMEOUT)" ]
+    [ $((SECONDS - start)) -lt 10 ]
+    run -1 cryo state "$id"
+    [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
+    # A hook's own timeout is added to the deadline.
+    bundle_edit "$bundle" '.hooks.createContainer = [{"path": "/bin/sleep", "args": ["sleep", "2"], "timeout": 5}]'
+    id=$(new_id)
+    CRYO_SETUP_TIMEOUT=1 run -0 timeout 20 "$CRYO_BIN" --root "$CRYO_ROOT" run -b "$bundle" "$id"
+}
+
+@test "deadline: a bad CRYO_SETUP_TIMEOUT is refused" {
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" true
+    id=$(new_id)
+    CRYO_SETUP_TIMEOUT=soon run -1 cryo run -b "$bundle" "$id"
+    [ "$output" = "cryo: CRYO_SETUP_TIMEOUT \`soon\` is not a number of seconds (0 < N <= 604800)" ]
 }
