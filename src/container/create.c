@@ -27,6 +27,23 @@
 #include "container/terminal.h"
 #include "lib/util.h"
 
+/* Without a mount namespace the container shares the runtime's mounts: it
+ * is only chrooted into its rootfs (as runc does), and cryo makes none of
+ * its mounts, which would be the host's (runc makes them on the host, and
+ * leaves them there).  Masked and read-only paths are refused (spec/linux.c),
+ * as runc refuses them. */
+static void
+warn_no_mount_ns (const struct spec *spec)
+{
+  const struct spec_linux *l = spec->linux_;
+  size_t n_devices = l ? l->n_devices : 0;
+
+  if (spec->n_mounts > 0 || n_devices > 0 || spec->root_readonly)
+    log_warning ("no mount namespace: the container is only chrooted into `%s`; the mounts, devices and "
+                 "read-only root of its config are not made (they would be the host's)",
+                 spec->rootfs);
+}
+
 static int
 validate_spec (const struct container_create_options *o, bool foreground, const struct spec *spec,
                cryo_error_t *err)
@@ -36,8 +53,7 @@ validate_spec (const struct container_create_options *o, bool foreground, const 
   if (p == NULL)
     return cryo_error (err, 0, "process: required to create a container");
   if (!spec_has_ns (spec, NS_MNT))
-    return cryo_error (err, 0, "linux.namespaces: a mount namespace is required (add {\"type\": "
-                               "\"mount\"})");
+    warn_no_mount_ns (spec);
   if (p->terminal && o->console_socket == NULL && !foreground)
     return cryo_error (err, 0, "process.terminal is true: a detached container needs "
                                "--console-socket to receive its terminal");

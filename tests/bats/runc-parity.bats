@@ -196,3 +196,48 @@ init_fd() {
     CRYO_SETUP_TIMEOUT=soon run -1 cryo run -b "$bundle" "$id"
     [ "$output" = "cryo: CRYO_SETUP_TIMEOUT \`soon\` is not a number of seconds (0 < N <= 604800)" ]
 }
+
+@test "namespaces: a config without any shares the runtime's, chrooted into the rootfs, with no mount on the host" {
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" sleep 30
+    bundle_edit "$bundle" '.linux.namespaces = [] | del(.linux.maskedPaths, .linux.readonlyPaths) | del(.hostname)'
+    echo "marker-$$" >"$bundle/rootfs/marker"
+    mounts_before=$(wc -l </proc/self/mountinfo)
+    propagation_before=$(awk '$5 == "/" { print $7 }' /proc/self/mountinfo)
+    id=$(new_id)
+    cryo run -d -b "$bundle" "$id" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err"
+    # Its mounts are not made: they would be the host's.
+    grep -q "no mount namespace: the container is only chrooted into" "$BATS_TEST_TMPDIR/err"
+    pid=$(container_pid "$id")
+    for ns in mnt pid net ipc uts user cgroup; do
+        [ "$(readlink "/proc/$pid/ns/$ns")" = "$(readlink "/proc/self/ns/$ns")" ]
+    done
+    [ "$(readlink "/proc/$pid/root")" = "$bundle/rootfs" ]
+    [ "$(cat "/proc/$pid/root/marker")" = "marker-$$" ]
+    [ "$(wc -l </proc/self/mountinfo)" -eq "$mounts_before" ]
+    [ "$(awk '$5 == "/" { print $7 }' /proc/self/mountinfo)" = "$propagation_before" ]
+    ! grep -qF " $bundle/rootfs" /proc/self/mountinfo
+    run -0 cryo kill "$id" KILL
+    wait_for_status "$id" stopped
+    run -0 cryo delete "$id"
+    [ "$(wc -l </proc/self/mountinfo)" -eq "$mounts_before" ]
+}
+
+@test "namespaces: without any, the process runs in the rootfs and its output comes back" {
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" cat /marker
+    bundle_edit "$bundle" '.linux.namespaces = [] | del(.linux.maskedPaths, .linux.readonlyPaths) | del(.hostname) | .mounts = [] | .root.readonly = false'
+    echo "marker-$$" >"$bundle/rootfs/marker"
+    id=$(new_id)
+    run -0 cryo run -b "$bundle" "$id"
+    [ "$output" = "marker-$$" ]
+}
+
+@test "namespaces: masked and read-only paths without a mount namespace are refused (runc refuses them too)" {
+    bundle="$BATS_TEST_TMPDIR/bundle"
+    make_bundle "$bundle" true
+    bundle_edit "$bundle" '.linux.namespaces = [] | del(.hostname) | .linux.maskedPaths = ["/proc/kcore"]'
+    id=$(new_id)
+    run -1 cryo run -b "$bundle" "$id"
+    [ "$output" = "cryo: config.json: linux.maskedPaths: needs a private mount namespace" ]
+}
