@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -193,8 +194,17 @@ init_wait_start (struct container_ctx *ctx, cryo_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r != 1)
     return cryo_error (err, r < 0 ? errno : 0, "read the exec fifo");
-  close (ctx->fifo_fd);
-  ctx->fifo_fd = -1;
+  /* Left open: execve closes it (close-on-exec), which tells `cryo start`
+   * that the process runs; so not among the fds passed to the process (a
+   * --preserve-fds number the caller had not open). */
+  if (ctx->fifo_fd < 3 + ctx->n_pass_fds)
+    {
+      int fd = fcntl (ctx->fifo_fd, F_DUPFD_CLOEXEC, 3 + ctx->n_pass_fds);
+      if (fd < 0)
+        return cryo_error (err, errno, "move the exec fifo above the passed fds");
+      close (ctx->fifo_fd);
+      ctx->fifo_fd = fd;
+    }
   return 0;
 }
 
