@@ -88,6 +88,14 @@ int cgroup_update (struct cgroup_manager *cg, const struct spec_resources *r, cr
 int cgroup_freeze (struct cgroup_manager *cg, bool frozen, cryo_error_t *err);
 int cgroup_is_frozen (struct cgroup_manager *cg, bool *frozen, cryo_error_t *err);
 
+/**
+ * cgroup_refuse_frozen - fail when any freezer of @cg is frozen (or freezing)
+ *
+ * A process moved into it would stop before it could answer: runc refuses
+ * such a cgroup too ("container's cgroup unexpectedly frozen").
+ */
+int cgroup_refuse_frozen (struct cgroup_manager *cg, cryo_error_t *err);
+
 /* Every process in the cgroup and its descendants (sorted, no duplicates);
  * *pids is owned by the caller. */
 int cgroup_pids (struct cgroup_manager *cg, pid_t **pids, size_t *n, cryo_error_t *err);

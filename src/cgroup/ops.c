@@ -110,6 +110,37 @@ cgroup_is_frozen (struct cgroup_manager *cg, bool *frozen, cryo_error_t *err)
   return v2 ? cgroup_v2_is_frozen (h->dir, frozen, err) : cgroup_v1_is_frozen (h->dir, frozen, err);
 }
 
+/* Every freezer the cgroup is under (the v1 freezer and, on the hybrid
+ * layout, the cgroup2 tree too): a task moved into a frozen cgroup stops
+ * there, before it can answer.  A state inherited from a frozen parent
+ * counts (v1 freezer.state and v2 cgroup.events show it). */
+int
+cgroup_refuse_frozen (struct cgroup_manager *cg, cryo_error_t *err)
+{
+  for (size_t i = 0; i < cg->n; i++)
+    {
+      struct cgroup_hier *h = &cg->h[i];
+      bool v2 = strcmp (h->name, CGROUP2_NAME) == 0, frozen = false;
+      cleanup_free char *state = NULL;
+      if (v2 && cg_exists (h->dir, "cgroup.freeze"))
+        {
+          if (cgroup_v2_is_frozen (h->dir, &frozen, err) < 0)
+            return -1;
+        }
+      else if (!v2 && cgroup_hier_find (cg, "freezer") == h)
+        {
+          if (cg_read (h->dir, "freezer.state", &state, err) < 0)
+            return -1;
+          frozen = strcmp (state, "THAWED") != 0;
+        }
+      if (frozen)
+        return cryo_error (
+            err, 0, "container's cgroup unexpectedly frozen: `%s` (%s); thaw it or use another cgroupsPath",
+            h->dir, v2 ? "cgroup.events: frozen 1" : "freezer.state");
+    }
+  return 0;
+}
+
 static int
 signal_pids (struct cgroup_manager *cg, int sig, size_t *n_left, cryo_error_t *err)
 {

@@ -27,6 +27,23 @@
 #include "container/terminal.h"
 #include "lib/util.h"
 
+/* Without a mount namespace the container shares the runtime's mounts: it
+ * is only chrooted into its rootfs (as runc does), and cryo makes none of
+ * its mounts, which would be the host's (runc makes them on the host, and
+ * leaves them there).  Masked and read-only paths are refused (spec/linux.c),
+ * as runc refuses them. */
+static void
+warn_no_mount_ns (const struct spec *spec)
+{
+  const struct spec_linux *l = spec->linux_;
+  size_t n_devices = l ? l->n_devices : 0;
+
+  if (spec->n_mounts > 0 || n_devices > 0 || spec->root_readonly)
+    log_warning ("no mount namespace: the container is only chrooted into `%s`; the mounts, devices and "
+                 "read-only root of its config are not made (they would be the host's)",
+                 spec->rootfs);
+}
+
 static int
 validate_spec (const struct container_create_options *o, bool foreground, const struct spec *spec,
                cryo_error_t *err)
@@ -36,8 +53,7 @@ validate_spec (const struct container_create_options *o, bool foreground, const 
   if (p == NULL)
     return cryo_error (err, 0, "process: required to create a container");
   if (!spec_has_ns (spec, NS_MNT))
-    return cryo_error (err, 0, "linux.namespaces: a mount namespace is required (add {\"type\": "
-                               "\"mount\"})");
+    warn_no_mount_ns (spec);
   if (p->terminal && o->console_socket == NULL && !foreground)
     return cryo_error (err, 0, "process.terminal is true: a detached container needs "
                                "--console-socket to receive its terminal");
@@ -147,19 +163,18 @@ create_cgroup (const struct container_create_options *o, struct container_creati
     return -1;
   c->state->cgroup = cgroup_serialize (c->cg);
   /* Stored before anything runs in it: a crashed create can be deleted. */
-  if (state_write (c->state, err) < 0)
+  if (state_write (c->state, err) < 0 || cgroup_refuse_frozen (c->cg, err) < 0)
     return -1;
   return cgroup_apply_spec (c->cg, c->spec, err);
 }
 
 static int
-reap (pid_t pid, const char *who, cryo_error_t *err)
+reap (pid_t pid, const char *who, unsigned ms, cryo_error_t *err)
 {
   int status;
 
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return cryo_error (err, errno, "wait for %s", who);
+  if (child_reap (pid, &status, ms, who, err) < 0)
+    return -1;
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   return cryo_error (err, 0, "%s failed (status %#x)", who, status);
@@ -178,15 +193,15 @@ sync_stage1 (struct container_creation *c, pid_t *stage1, cryo_error_t *err)
     return -1;
   if (spec_ns_is_new (c->spec, NS_USER))
     {
-      if (sync_expect (c->sync_fd, SYNC_USERMAP, who, NULL, err) < 0
+      if (sync_expect_within (c->sync_fd, SYNC_USERMAP, who, c->deadline_ms, NULL, err) < 0
           || process_write_id_maps (*stage1, c->spec, err) < 0
           || sync_send (c->sync_fd, SYNC_USERMAP_DONE, 0, NULL, 0, -1, err) < 0)
         return -1;
     }
-  if (sync_expect (c->sync_fd, SYNC_INIT_PID, who, &m, err) < 0)
+  if (sync_expect_within (c->sync_fd, SYNC_INIT_PID, who, c->deadline_ms, &m, err) < 0)
     return -1;
   c->init_pid = (pid_t) m.value;
-  if (reap (*stage1, who, err) < 0)
+  if (reap (*stage1, who, c->deadline_ms, err) < 0)
     return -1;
   *stage1 = 0;
   return 0;
@@ -223,14 +238,14 @@ sync_init (struct container_creation *c, cryo_error_t *err)
   if (process_set_oom_score_adj (s->pid, c->spec->process, err) < 0)
     return -1;
   if (sync_send (c->sync_fd, SYNC_INIT_GO, 0, NULL, 0, -1, err) < 0
-      || sync_expect (c->sync_fd, SYNC_PRESTART, who, NULL, err) < 0)
+      || sync_expect_within (c->sync_fd, SYNC_PRESTART, who, c->deadline_ms, NULL, err) < 0)
     return -1;
   if (run_runtime_hooks (c, err) < 0)
     return -1;
   if (c->ctx.console_to_parent)
     {
       cleanup_sync_msg struct sync_msg m = { .fd = -1 };
-      if (sync_expect (c->sync_fd, SYNC_CONSOLE, who, &m, err) < 0)
+      if (sync_expect_within (c->sync_fd, SYNC_CONSOLE, who, c->deadline_ms, &m, err) < 0)
         return -1;
       c->pty_master = move_fd (&m.fd);
     }
@@ -238,11 +253,11 @@ sync_init (struct container_creation *c, cryo_error_t *err)
     {
       cleanup_sync_msg struct sync_msg m = { .fd = -1 };
       /* The state says "creating", with init's pid, as runc's does. */
-      if (sync_expect (c->sync_fd, SYNC_SECCOMP, who, &m, err) < 0
+      if (sync_expect_within (c->sync_fd, SYNC_SECCOMP, who, c->deadline_ms, &m, err) < 0
           || seccomp_notify_forward (c->sync_fd, &m, c->seccomp, c->state, c->init_pid, err) < 0)
         return -1;
     }
-  return sync_expect (c->sync_fd, SYNC_READY, who, NULL, err);
+  return sync_expect_within (c->sync_fd, SYNC_READY, who, c->deadline_ms, NULL, err);
 }
 
 static int
@@ -280,16 +295,20 @@ create_rollback (struct container_creation *c)
 {
   cleanup_error cryo_error_t e = NULL;
 
+  /* The cgroup first: its kill thaws a frozen v1 cgroup, where a SIGKILL
+   * alone would not act. */
+  if (c->cg)
+    cgroup_kill (c->cg, SIGKILL, NULL);
   if (c->init_pid > 0)
     {
       kill (c->init_pid, SIGKILL);
-      while (waitpid (c->init_pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      if (child_reap (c->init_pid, NULL, c->deadline_ms, "the container's init", &e) < 0)
+        log_warning ("%s", e->msg);
       c->init_pid = 0;
     }
   if (c->cg)
     {
-      cgroup_kill (c->cg, SIGKILL, NULL);
+      cryo_error_release (&e);
       if (cgroup_destroy (c->cg, &e) < 0)
         log_warning ("%s", e->msg);
     }
@@ -320,8 +339,8 @@ container_create_locked (const struct container_create_options *o, bool foregrou
   c->lock_fd = c->sync_fd = c->pty_master = -1;
   c->ctx.sync_fd = c->ctx.fifo_fd = c->ctx.console_fd = -1;
   c->ctx.opts = o;
-  if (create_prepare (o, foreground, c, err) < 0 || create_state (o, c, err) < 0
-      || create_cgroup (o, c, err) < 0 || create_spawn (c, err) < 0)
+  if (create_prepare (o, foreground, c, err) < 0 || setup_deadline_ms (c->spec, &c->deadline_ms, err) < 0
+      || create_state (o, c, err) < 0 || create_cgroup (o, c, err) < 0 || create_spawn (c, err) < 0)
     goto fail;
   c->state->status = CONTAINER_CREATED;
   if (state_write (c->state, err) < 0)

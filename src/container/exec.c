@@ -40,6 +40,7 @@ struct exec_run
   int sync_fd;          /* the runtime's end */
   int pty_master;       /* foreground terminal */
   pid_t pid;            /* the exec'd process, our child */
+  unsigned deadline_ms; /* of each wait on the children */
 };
 
 static void
@@ -118,7 +119,8 @@ exec_prepare (struct exec_run *r, cryo_error_t *err)
 
   if (exec_process_build (o, r->spec, &r->process, err) < 0 || check_console (o, r->process, err) < 0
       || caps_validate (r->process->capabilities, err) < 0 || lsm_validate (r->process, err) < 0
-      || cryo_seccomp_prepare (seccomp, &r->seccomp, err) < 0)
+      || cryo_seccomp_prepare (seccomp, &r->seccomp, err) < 0
+      || setup_deadline_ms (NULL, &r->deadline_ms, err) < 0)
     return -1;
   ctx->id = r->s->id;
   ctx->join_keyring = !r->s->no_new_keyring;
@@ -176,13 +178,12 @@ open_namespaces (struct exec_run *r, cryo_error_t *err)
 }
 
 static int
-reap_stage1 (pid_t pid, cryo_error_t *err)
+reap_stage1 (pid_t pid, unsigned ms, cryo_error_t *err)
 {
   int status;
 
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return cryo_error (err, errno, "wait for the exec stage-1 process");
+  if (child_reap (pid, &status, ms, "the exec stage-1 process", err) < 0)
+    return -1;
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   return cryo_error (err, 0, "the exec stage-1 process failed (status %#x)", status);
@@ -198,8 +199,11 @@ wait_exec (struct exec_run *r, cryo_error_t *err)
   for (;;)
     {
       cleanup_sync_msg struct sync_msg m = { .fd = -1 };
-      int ret = sync_recv (r->sync_fd, &m, err);
+      int ret;
 
+      if (sync_wait (r->sync_fd, r->deadline_ms, "the exec'd process", "exec", err) < 0)
+        return -1;
+      ret = sync_recv (r->sync_fd, &m, err);
       if (ret < 0)
         return cryo_error_wrap (err, "waiting for the process to exec");
       if (ret > 0)
@@ -224,10 +228,11 @@ sync_children (struct exec_run *r, pid_t *stage1, cryo_error_t *err)
   if (r->cg && cgroup_add_pid (r->cg, *stage1, err) < 0)
     return -1;
   if (sync_send (r->sync_fd, SYNC_STAGE1_GO, 0, NULL, 0, -1, err) < 0
-      || sync_expect (r->sync_fd, SYNC_EXEC_PID, "the exec stage-1 process", &m, err) < 0)
+      || sync_expect_within (r->sync_fd, SYNC_EXEC_PID, "the exec stage-1 process", r->deadline_ms, &m, err)
+             < 0)
     return -1;
   r->pid = (pid_t) m.value;
-  if (reap_stage1 (*stage1, err) < 0)
+  if (reap_stage1 (*stage1, r->deadline_ms, err) < 0)
     return -1;
   *stage1 = 0;
   if (process_set_oom_score_adj (r->pid, r->process, err) < 0
@@ -241,7 +246,7 @@ sync_children (struct exec_run *r, pid_t *stage1, cryo_error_t *err)
   if (r->ctx.console_to_parent)
     {
       sync_msg_clear (&m);
-      if (sync_expect (r->sync_fd, SYNC_CONSOLE, who, &m, err) < 0)
+      if (sync_expect_within (r->sync_fd, SYNC_CONSOLE, who, r->deadline_ms, &m, err) < 0)
         return -1;
       r->pty_master = move_fd (&m.fd);
     }
@@ -281,9 +286,11 @@ kill_process (struct exec_run *r)
 {
   if (r->pid <= 0)
     return;
+  cleanup_error cryo_error_t e = NULL;
+
   kill (r->pid, SIGKILL);
-  while (waitpid (r->pid, NULL, 0) < 0 && errno == EINTR)
-    ;
+  if (child_reap (r->pid, NULL, r->deadline_ms, "the exec'd process", &e) < 0)
+    log_warning ("%s", e->msg);
   r->pid = 0;
 }
 
@@ -306,7 +313,10 @@ exec_start (struct exec_run *r, cryo_error_t *err)
     return -1;
   /* A frozen stage-1 waits for `cryo resume`, which takes the lock. */
   if (r->s->status == CONTAINER_PAUSED)
-    cleanup_closep (&r->lock_fd);
+    {
+      cleanup_closep (&r->lock_fd);
+      r->deadline_ms = 0; /* --ignore-paused: as long as the pause lasts */
+    }
   if (exec_spawn (r, err) < 0 || (r->o->pid_file && write_pid_file (r->o->pid_file, r->pid, err) < 0))
     {
       kill_process (r);

@@ -38,7 +38,16 @@ struct container_creation
   int sync_fd;                /* the runtime's end */
   int pty_master;             /* foreground terminal without console socket */
   pid_t init_pid;
+  unsigned deadline_ms; /* of each wait on the children (deadline.c) */
 };
+
+/* deadline.c: how long the runtime waits for each answer of its children
+ * (CRYO_SETUP_TIMEOUT seconds, 60 by default, plus the createContainer hooks'
+ * timeouts), and waitpid within it ("WHO (pid N) did not exit within...").
+ * A signal kill is not waited for longer either: a frozen child would not die.
+ * A deadline of 0 is none. */
+int setup_deadline_ms (const struct spec *spec, unsigned *ms, cryo_error_t *err);
+int child_reap (pid_t pid, int *status, unsigned ms, const char *who, cryo_error_t *err);
 
 /**
  * container_create_locked - create, and keep the lock and the handles

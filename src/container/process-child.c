@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -113,7 +114,9 @@ init_rootfs (struct container_ctx *ctx, struct init_hooks_state *hs, cryo_error_
   cleanup_sync_msg struct sync_msg creating = { .fd = -1 };
   cleanup_sync_msg struct sync_msg created = { .fd = -1 };
 
-  if (rootfs_prepare (spec, ctx->plan, err) < 0)
+  bool mount_ns = spec_has_ns (spec, NS_MNT);
+
+  if (mount_ns && rootfs_prepare (spec, ctx->plan, err) < 0)
     return -1;
   if (sync_send (ctx->sync_fd, SYNC_PRESTART, 0, NULL, 0, -1, err) < 0
       || sync_expect (ctx->sync_fd, SYNC_HOOKS_DONE, "the runtime", &creating, err) < 0
@@ -123,13 +126,17 @@ init_rootfs (struct container_ctx *ctx, struct init_hooks_state *hs, cryo_error_
   hs->created = steal_pointer (&created.data);
   if (hooks_run (spec, HOOK_CREATE_CONTAINER, hs->creating, err) < 0)
     return -1;
-  if (rootfs_pivot (spec->rootfs, ctx->opts->no_pivot, err) < 0)
+  /* Without a mount namespace, no pivot_root (it would move the host's
+   * root): a chroot, and nothing to finalize. */
+  if (!mount_ns && rootfs_chroot (spec->rootfs, err) < 0)
+    return -1;
+  if (mount_ns && rootfs_pivot (spec->rootfs, ctx->opts->no_pivot, err) < 0)
     return -1;
   /* Before finalize: the cwd may have to be made in a root that becomes
    * read-only, and /proc/sys is still writable for the sysctls. */
   if (process_chdir (spec->process->cwd, true, err) < 0 || sysctl_apply (spec, err) < 0)
     return -1;
-  return rootfs_finalize (spec, err);
+  return mount_ns ? rootfs_finalize (spec, err) : 0;
 }
 
 static int
@@ -202,8 +209,17 @@ init_wait_start (struct container_ctx *ctx, cryo_error_t *err)
   while (r < 0 && errno == EINTR);
   if (r != 1)
     return cryo_error (err, r < 0 ? errno : 0, "read the exec fifo");
-  close (ctx->fifo_fd);
-  ctx->fifo_fd = -1;
+  /* Left open: execve closes it (close-on-exec), which tells `cryo start`
+   * that the process runs; so not among the fds passed to the process (a
+   * --preserve-fds number the caller had not open). */
+  if (ctx->fifo_fd < 3 + ctx->n_pass_fds)
+    {
+      int fd = fcntl (ctx->fifo_fd, F_DUPFD_CLOEXEC, 3 + ctx->n_pass_fds);
+      if (fd < 0)
+        return cryo_error (err, errno, "move the exec fifo above the passed fds");
+      close (ctx->fifo_fd);
+      ctx->fifo_fd = fd;
+    }
   return 0;
 }
 

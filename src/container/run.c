@@ -52,6 +52,8 @@ container_run (const struct container_create_options *o, int *exit_status, cryo_
           return -1;
         }
     }
+  /* Our end of the exec fifo: start waits until init's is the last. */
+  cleanup_closep (&c.ctx.fifo_fd);
   ret = container_start_locked (c.state, c.spec, err);
   if (ret < 0)
     container_destroy (o->root, c.state, NULL, NULL);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,30 @@ check_startable (const struct container_state *s, cryo_error_t *err)
     }
 }
 
+/* Until init has exec'd the container's process: execve closes init's end
+ * of the fifo (close-on-exec), and a fifo with no reader left shows POLLERR
+ * to its writer.  Returning earlier lets a `kill` that follows at once
+ * reach init before the process could set up its handlers (a signal without
+ * a handler is dropped for a pid namespace's init).  A wait with a deadline:
+ * the container has started either way. */
+static void
+wait_exec (int fd, const struct spec *spec)
+{
+  struct pollfd p = { fd, 0, 0 };
+  unsigned ms;
+  int r;
+
+  if (setup_deadline_ms (NULL, &ms, NULL) < 0)
+    return;
+  for (size_t i = 0; i < spec->n_hooks[HOOK_START_CONTAINER]; i++)
+    ms += (unsigned)spec->hooks[HOOK_START_CONTAINER][i].timeout * 1000U;
+  do
+    r = poll (&p, 1, (int)ms);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    log_warning ("the container's init has not exec'd its process after %.1f s", ms / 1000.0);
+}
+
 int
 container_start_locked (struct container_state *s, const struct spec *spec, cryo_error_t *err)
 {
@@ -72,6 +97,7 @@ container_start_locked (struct container_state *s, const struct spec *spec, cryo
   s->status = CONTAINER_RUNNING;
   if (state_write (s, err) < 0)
     return -1;
+  wait_exec (fd, spec);
   json = state_oci_json_string (s, false);
   hooks_run_warn (spec, HOOK_POSTSTART, json);
   return 0;

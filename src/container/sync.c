@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "container/sync.h"
@@ -178,4 +180,39 @@ sync_send_error (int sock, cryo_error_t e)
 {
   const char *msg = e && e->msg ? e->msg : "the container's setup failed";
   sync_send (sock, SYNC_ERROR, e ? e->status : 0, msg, strlen (msg), -1, NULL);
+}
+
+int
+sync_wait (int sock, unsigned timeout_ms, const char *who, const char *what, cryo_error_t *err)
+{
+  struct pollfd p = { sock, POLLIN, 0 };
+  struct timespec t0, t;
+  long left = timeout_ms ? (long)timeout_ms : -1;
+  int r;
+
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  while ((r = poll (&p, 1, (int)left)) < 0 && errno == EINTR)
+    {
+      if (timeout_ms == 0)
+        continue;
+      clock_gettime (CLOCK_MONOTONIC, &t);
+      left = (long)timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L);
+      if (left < 0)
+        left = 0;
+    }
+  if (r < 0)
+    return cryo_error (err, errno, "sync: poll");
+  if (r == 0)
+    return cryo_error (err, 0, "%s did not answer `%s` within %.1f s (CRYO_SETUP_TIMEOUT)", who, what,
+                       timeout_ms / 1000.0);
+  return 0;
+}
+
+int
+sync_expect_within (int sock, enum sync_step step, const char *who, unsigned timeout_ms, struct sync_msg *out,
+                    cryo_error_t *err)
+{
+  if (sync_wait (sock, timeout_ms, who, sync_step_name (step), err) < 0)
+    return -1;
+  return sync_expect (sock, step, who, out, err);
 }

@@ -69,6 +69,18 @@ int sync_expect (int sock, enum sync_step step, const char *who, struct sync_msg
 /* Receive whatever comes next.  Returns 0, or 1 on end of file. */
 int sync_recv (int sock, struct sync_msg *msg, cryo_error_t *err);
 
+/**
+ * sync_wait - wait until @sock has a message (or its end), for @timeout_ms
+ *
+ * The runtime's side: fails with "@who did not answer `@what` within N s".
+ * A @timeout_ms of 0 waits without a deadline.
+ */
+int sync_wait (int sock, unsigned timeout_ms, const char *who, const char *what, cryo_error_t *err);
+
+/* sync_expect within @timeout_ms (the runtime waiting for a child). */
+int sync_expect_within (int sock, enum sync_step step, const char *who, unsigned timeout_ms,
+                        struct sync_msg *msg, cryo_error_t *err);
+
 /* From a child: send @e (or a fallback text) as SYNC_ERROR.  Best effort. */
 void sync_send_error (int sock, cryo_error_t e);
 

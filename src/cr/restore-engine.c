@@ -1,6 +1,6 @@
 /* CRIU's part of a restore: the process tree, restored as cryo's child
  * (restore-sibling) into the root, mounts, namespaces and cgroup cryo
- * prepared, with the container's stdio wired to restore's own fds 0-2 and
+ * prepared, with the container's stdio wired as restore-stdio.c picks and
  * its console (a new pty, from CRIU's orphan-pts-master notification) sent
  * to --console-socket. */
 #include "config.h"
@@ -56,60 +56,6 @@ notify (const struct engine_notify *n, void *data, cryo_error_t *err)
       return cr_restore_fixups (r, n->pid, err);
     default:
       return 0;
-    }
-}
-
-static char
-fd_type (int fd)
-{
-  struct stat st;
-
-  if (fstat (fd, &st) < 0)
-    return 0;
-  return S_ISREG (st.st_mode)   ? 'f'
-         : S_ISCHR (st.st_mode) ? 'c'
-         : S_ISBLK (st.st_mode) ? 'b'
-         : S_ISDIR (st.st_mode) ? 'd'
-                                : '?';
-}
-
-/* CRIU refuses a file of another type than the dumped one ("bad mode"):
- * say so in cryo's words, before anything is restored. */
-int
-cr_restore_check_stdio (const struct cr_externals *x, cryo_error_t *err)
-{
-  static const char *const names[] = { "stdin", "stdout", "stderr" };
-
-  for (int i = 0; i < 3; i++)
-    {
-      const struct cr_stdio *s = &x->stdio[i];
-      char t = fd_type (i);
-      if (s->kind == NULL || strcmp (s->kind, "file") != 0 || s->type == 0 || t == s->type)
-        continue;
-      return cryo_error (err, 0,
-                         "the checkpointed container's %s was %s `%s`: restore needs %s on fd %d too "
-                         "(CRIU keeps the file's type)",
-                         names[i], s->type == 'f' ? "the regular file" : "the device", s->path,
-                         s->type == 'f' ? "a regular file" : "the same kind of device", i);
-    }
-  return 0;
-}
-
-/* Restore's own 0-2 stand in for init's stdio of the checkpoint; one fd
- * per key (fds that shared a file at the checkpoint share it again). */
-static void
-add_stdio (const struct cr_externals *x, struct engine_inherit_fd *fds, size_t *n)
-{
-  for (int i = 0; i < 3; i++)
-    {
-      const struct cr_stdio *s = &x->stdio[i];
-      bool seen = false;
-      if (s->key == NULL || fcntl (i, F_GETFD) < 0)
-        continue;
-      for (size_t j = 0; j < *n; j++)
-        seen |= strcmp (fds[j].key, s->key) == 0;
-      if (!seen)
-        fds[(*n)++] = (struct engine_inherit_fd){ .fd = i, .key = s->key };
     }
 }
 
@@ -211,7 +157,7 @@ host_id_of_root (json_value_t *maps, unsigned *id)
 /* CRIU reopens the inherited stdio through /proc, as the container's root:
  * give it the regular files of ours (runc chowns stdio the same way). */
 static int
-stdio_for_userns (struct restore *r, cryo_error_t *err)
+stdio_for_userns (struct restore *r, const struct cr_restore_stdio *stdio, cryo_error_t *err)
 {
   unsigned uid, gid;
   struct stat st;
@@ -219,10 +165,10 @@ stdio_for_userns (struct restore *r, cryo_error_t *err)
   if (!host_id_of_root (json_get (r->ns, "uidMappings"), &uid)
       || !host_id_of_root (json_get (r->ns, "gidMappings"), &gid))
     return 0;
-  for (int fd = 0; fd < 3; fd++)
+  for (size_t i = 0; i < stdio->n; i++)
     {
-      const struct cr_stdio *s = &r->x.stdio[fd];
-      if (s->key == NULL || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ())
+      int fd = stdio->fds[i].fd;
+      if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ())
         continue;
       if (fchown (fd, uid, gid) < 0)
         return cryo_error (err, errno, "give fd %d to the container's root (uid %u)", fd, uid);
@@ -234,6 +180,7 @@ int
 cr_restore_engine (struct restore *r, cryo_error_t *err)
 {
   const struct cr_common_options *co = &r->o->c;
+  cleanup_cr_restore_stdio struct cr_restore_stdio stdio = { .opened = { -1, -1, -1 } };
   struct engine_inherit_fd fds[4];
   struct engine_join_ns joins[2];
   cleanup_free char *cg_root = cgroup_root (r->cg);
@@ -244,7 +191,10 @@ cr_restore_engine (struct restore *r, cryo_error_t *err)
   if (cr_engine_open (co, &r->engine, err) < 0
       || cr_work_dir_open (&r->work, co->work_path, "restore", co->id, err) < 0)
     return -1;
-  if (json_get (r->ns, "uidMappings") && (images_for_userns (r, err) < 0 || stdio_for_userns (r, err) < 0))
+  if (cr_restore_stdio_pick (&r->x, &stdio, err) < 0)
+    return -1;
+  if (json_get (r->ns, "uidMappings")
+      && (images_for_userns (r, err) < 0 || stdio_for_userns (r, &stdio, err) < 0))
     return -1;
   engine_restore_opts_init (&o);
   o.c.images_fd = image_criu_dirfd (r->img);
@@ -266,7 +216,8 @@ cr_restore_engine (struct restore *r, cryo_error_t *err)
   o.rst_sibling = true;
   o.orphan_pts_master = r->x.terminal;
   o.lazy_pages = co->lazy_pages;
-  add_stdio (&r->x, fds, &n_fds);
+  for (size_t i = 0; i < stdio.n; i++)
+    fds[n_fds++] = stdio.fds[i];
   if (r->net_fd >= 0)
     fds[n_fds++] = (struct engine_inherit_fd){ .fd = r->net_fd, .key = CR_NETNS_KEY };
   o.inherit_fds = fds;

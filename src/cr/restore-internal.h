@@ -76,8 +76,23 @@ struct restore
   struct cr_timer t;
 };
 
-/* restore-engine.c: CRIU restores the tree; sets r->pid. */
+/* restore-stdio.c: the fd CRIU inherits for each file of init's fds 0-2 at
+ * the checkpoint: restore's own when of the dumped type, else the dumped file
+ * reopened (always for /dev/null and the other stateless devices). */
+struct cr_restore_stdio
+{
+  struct engine_inherit_fd fds[3];
+  size_t n;
+  int opened[3]; /* fds opened here, -1 for none */
+};
+
+int cr_restore_stdio_pick (const struct cr_externals *x, struct cr_restore_stdio *st, cryo_error_t *err);
+void cr_restore_stdio_release (struct cr_restore_stdio *st);
+#define cleanup_cr_restore_stdio __attribute__ ((cleanup (cr_restore_stdio_release)))
+/* Fails, before anything is restored, when no stand-in can be found. */
 int cr_restore_check_stdio (const struct cr_externals *x, cryo_error_t *err);
+
+/* restore-engine.c: CRIU restores the tree; sets r->pid. */
 int cr_restore_engine (struct restore *r, cryo_error_t *err);
 
 /* restore-fixups.c: what CRIU restores wrongly, put right before the tree

@@ -345,6 +345,18 @@ rootfs_pivot (const char *rootfs, bool no_pivot, cryo_error_t *err)
   return 0;
 }
 
+int
+rootfs_chroot (const char *rootfs, cryo_error_t *err)
+{
+  if (chdir (rootfs) < 0)
+    return cryo_error (err, errno, "chdir to `%s`", rootfs);
+  if (chroot (".") < 0)
+    return cryo_error (err, errno, "chroot to `%s`", rootfs);
+  if (chdir ("/") < 0)
+    return cryo_error (err, errno, "chdir to `/`");
+  return 0;
+}
+
 /* Masked: /dev/null over a file, an empty read-only tmpfs over a directory;
  * a path that does not exist needs no mask. */
 static int

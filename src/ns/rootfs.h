@@ -29,6 +29,9 @@ int rootfs_prepare (const struct spec *spec, const struct mount_plan *plan, cryo
  */
 int rootfs_pivot (const char *rootfs, bool no_pivot, cryo_error_t *err);
 
+/* Without a mount namespace: chroot into @rootfs (the host's mounts stay). */
+int rootfs_chroot (const char *rootfs, cryo_error_t *err);
+
 /**
  * rootfs_finalize - after pivot: masked paths, readonly paths, readonly
  * root and the root's propagation.

@@ -206,10 +206,11 @@ resolve_sets (const struct spec_capabilities *caps, uint64_t m[CAP_SET_MAX], cry
   if ((bad = m[CAP_SET_INHERITABLE] & ~m[CAP_SET_BOUNDING]) != 0)
     return cryo_error (err, 0, "process.capabilities.inheritable: `%s` is not in the bounding set; add it there",
                        name = cap_name (lowest_cap (bad)));
-  if ((bad = m[CAP_SET_AMBIENT] & ~(m[CAP_SET_PERMITTED] & m[CAP_SET_INHERITABLE])) != 0)
-    return cryo_error (err, 0,
-                       "process.capabilities.ambient: `%s` must also be in the permitted and inheritable sets",
-                       name = cap_name (lowest_cap (bad)));
+  /* The kernel refuses to raise an ambient capability that is not both
+   * permitted and inheritable; runc ignores that refusal, and `runc spec`
+   * writes ambient capabilities without an inheritable set, so such a
+   * capability is left out of the ambient set instead of failing. */
+  m[CAP_SET_AMBIENT] &= m[CAP_SET_PERMITTED] & m[CAP_SET_INHERITABLE];
   return 0;
 }
 

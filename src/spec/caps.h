@@ -37,7 +37,8 @@ int caps_validate (const struct spec_capabilities *caps, cryo_error_t *err);
  * so the permitted set survives.  Raises the effective set from the permitted
  * one (setresuid cleared it), drops the bounding set (up to the kernel's last
  * capability, not only those cryo knows), sets effective, permitted and
- * inheritable in one capset, then the ambient set, and clears KEEPCAPS.
+ * inheritable in one capset, then the ambient set (only the capabilities
+ * that are also permitted and inheritable, as runc does), and clears KEEPCAPS.
  * A NULL @caps drops everything.
  */
 int caps_apply (const struct spec_capabilities *caps, cryo_error_t *err);

@@ -167,10 +167,11 @@ test_impossible_sets (void)
   caps_clear (&c);
   cryo_error_release (&err);
 
+  /* Ambient but not inheritable (what `runc spec` writes): accepted, the
+   * capability is left out of the ambient set when applied. */
   c.sets[CAP_SET_PERMITTED] = names ("CAP_KILL", NULL);
   c.sets[CAP_SET_AMBIENT] = names ("CAP_KILL", NULL);
-  CHECK (caps_validate (&c, &err) < 0);
-  CHECK_ERR_CONTAINS (err, "process.capabilities.ambient: `CAP_KILL` must also be in the permitted and inheritable");
+  CHECK (caps_validate (&c, &err) == 0);
   caps_clear (&c);
   return 0;
 }
