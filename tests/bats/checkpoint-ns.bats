@@ -26,7 +26,7 @@ round_trips() {
     local id=$1 b=$2 round
     for round in 1 2; do
         cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
-        [ "$(container_status "$id")" = checkpointed ]
+        cr_gone "$id"
         cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
         [ "$(container_status "$id")" = running ]
     done
