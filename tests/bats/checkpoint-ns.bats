@@ -107,6 +107,25 @@ in_ns() {
     cryo delete --force "$id"
 }
 
+# runc's "checkpoint and restore (bind mount, destination is symlink)": the
+# bind lands where the symlink leads, and mountinfo shows that path.
+@test "a bind mount whose destination is a symlink in the rootfs: declared at the resolved path" {
+    id=$(new_id)
+    mkdir -p "$BATS_TEST_TMPDIR/data"
+    echo hello >"$BATS_TEST_TMPDIR/data/f"
+    b=$(cr_bundle symbind sleep 3600)
+    mkdir -p "$b/rootfs/real/conf"
+    ln -s /real/conf "$b/rootfs/conf"
+    bundle_edit "$b" ".mounts += [{\"destination\": \"/conf\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"bind\"]}]"
+    cr_run "$id" "$b"
+    grep -q " /real/conf " "/proc/$(container_pid "$id")/mountinfo"
+    round_trips "$id" "$b"
+    [ "$(in_ns "$id" -m cat /conf/f)" = hello ]
+    [ "$(in_ns "$id" -m cat /real/conf/f)" = hello ]
+    jq -e '.mounts[] | select(.kind == "bind" and .destination == "/real/conf")' "$BATS_TEST_TMPDIR/img2/externals.json"
+    cryo delete --force "$id"
+}
+
 @test "tmpfs contents (a config tmpfs and /dev/shm) come back from cryo's archive" {
     id=$(new_id)
     b=$(cr_bundle tmpfs sh -c 'mkdir /scratch/d && echo hello > /scratch/d/f && chmod 640 /scratch/d/f && ln -s d/f /scratch/l && echo shm > /dev/shm/seg && touch /tmp/ready && exec sleep 3600')
