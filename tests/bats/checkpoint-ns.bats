@@ -32,6 +32,11 @@ round_trips() {
     done
 }
 
+teardown() {
+    cryo_teardown
+    [ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
+}
+
 in_ns() {
     local pid
     pid=$(container_pid "$1")
@@ -53,6 +58,31 @@ in_ns() {
     [[ "$output" == *"10.10.0.0/16 via 10.9.0.1 dev lo"* ]]
     run -0 in_ns "$id" -n ip -o link show lo
     [[ "$output" == *"UP"* ]]
+    cryo delete --force "$id"
+}
+
+# runc's "checkpoint and restore in external network namespace": a network
+# namespace the config joins by path is a declared external; CRIU dumps it
+# as such and the restored container is in that very namespace again.
+@test "a network namespace joined by path (ip netns add): external, joined again at restore" {
+    id=$(new_id)
+    NETNS="cryo-cpns-$$-$RANDOM"
+    ip netns add "$NETNS"
+    ip -n "$NETNS" link set lo up
+    ino=$(stat -L -c %i "/run/netns/$NETNS")
+    b=$(cr_bundle joinnet sleep 3600)
+    bundle_edit "$b" "(.linux.namespaces[] | select(.type == \"network\")).path = \"/run/netns/$NETNS\""
+    cr_run "$id" "$b"
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        cr_gone "$id"
+        jq -e '.netns == true' "$BATS_TEST_TMPDIR/img$round/externals.json"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
+        [ "$(container_status "$id")" = running ]
+        [ "$(stat -L -c %i "/proc/$(container_pid "$id")/ns/net")" = "$ino" ]
+    done
+    # the namespace itself was left alone
+    ip -n "$NETNS" -o link show lo | grep -q UP
     cryo delete --force "$id"
 }
 
