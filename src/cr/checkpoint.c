@@ -464,6 +464,7 @@ dump (struct checkpoint *c, cryo_error_t *err)
   /* Only established connections need the network locked while frozen:
    * without --tcp-established CRIU refuses them anyway. */
   d.c.skip_network_lock = !co->tcp_established;
+  d.c.config_file = cr_criu_config_file (c->spec);
   d.c.notify = dump_notify;
   d.c.notify_data = c;
   if (cr_cg_mode (co->manage_cgroups_mode, &d.c.manage_cgroups_mode, err) < 0)

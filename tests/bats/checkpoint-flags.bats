@@ -96,6 +96,45 @@ while True:
     cryo delete --force "$id"
 }
 
+# runc's "checkpoint and restore with container specific CRIU config": the
+# annotation org.criu.config names a CRIU configuration file whose options
+# override what the runtime passes (here the log file's name).
+@test "org.criu.config: the container's CRIU configuration file applies at checkpoint and restore" {
+    id=$(new_id)
+    b=$(cr_bundle crconf sleep 3600)
+    echo "log-file=crconf-criu.log" >"$BATS_TEST_TMPDIR/criu.conf"
+    bundle_edit "$b" ".annotations[\"org.criu.config\"] = \"$BATS_TEST_TMPDIR/criu.conf\""
+    cr_run "$id" "$b"
+    w=$BATS_TEST_TMPDIR/work-$id
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    grep -q "Dumping finished successfully" "$w/crconf-criu.log"
+    [ ! -e "$w/dump.log" ]
+    cr_gone "$id"
+    rm "$w/crconf-criu.log"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r
+    grep -q "Restore finished successfully" "$w/crconf-criu.log"
+    [ ! -e "$w/restore.log" ]
+    [ "$(container_status "$id")" = running ]
+    cryo delete --force "$id"
+
+    # an empty annotation: no configuration file
+    id=$(new_id)
+    bundle_edit "$b" '.annotations["org.criu.config"] = ""'
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
+    grep -q "Dumping finished successfully" "$BATS_TEST_TMPDIR/work-$id/dump.log"
+
+    # a missing one fails the checkpoint, naming it; the container runs on
+    id=$(new_id)
+    bundle_edit "$b" ".annotations[\"org.criu.config\"] = \"$BATS_TEST_TMPDIR/nothing.conf\""
+    cr_run "$id" "$b"
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img3"
+    [[ "$output" == *"CRIU configuration file"*"$BATS_TEST_TMPDIR/nothing.conf"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img3" ]
+    cryo delete --force "$id"
+}
+
 @test "--file-locks: a held flock refuses the checkpoint without it, and is held again after restore with it" {
     id=$(new_id)
     b=$(cr_bundle fl /bin/leak-hold --ready /tmp/ready flock /tmp/lockf)
