@@ -156,6 +156,31 @@ in_ns() {
     cryo delete --force "$id"
 }
 
+# runc's "checkpoint and restore with nested bind mounts": the mountpoint of
+# the inner bind is in the outer bind's source; removed after the
+# checkpoint, restore makes it again there.
+@test "nested bind mounts: the inner mountpoint is made again in the outer bind's source" {
+    id=$(new_id)
+    mkdir -p "$BATS_TEST_TMPDIR/outer" "$BATS_TEST_TMPDIR/inner"
+    echo in >"$BATS_TEST_TMPDIR/inner/f"
+    b=$(cr_bundle nested sleep 3600)
+    bundle_edit "$b" ".mounts += [{\"destination\": \"/test\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/outer\", \"options\": [\"rw\", \"bind\"]},
+        {\"destination\": \"/test/for/nested\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/inner\", \"options\": [\"rw\", \"bind\"]}]"
+    cr_run "$id" "$b"
+    [ -d "$BATS_TEST_TMPDIR/outer/for/nested" ]
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        cr_gone "$id"
+        rm -rf "${BATS_TEST_TMPDIR:?}/outer/for"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
+        [ "$(container_status "$id")" = running ]
+        [ "$(in_ns "$id" -m cat /test/for/nested/f)" = in ]
+    done
+    [ -d "$BATS_TEST_TMPDIR/outer/for/nested" ]
+    [ ! -e "$b/rootfs/test/for" ]
+    cryo delete --force "$id"
+}
+
 @test "tmpfs contents (a config tmpfs and /dev/shm) come back from cryo's archive" {
     id=$(new_id)
     b=$(cr_bundle tmpfs sh -c 'mkdir /scratch/d && echo hello > /scratch/d/f && chmod 640 /scratch/d/f && ln -s d/f /scratch/l && echo shm > /dev/shm/seg && touch /tmp/ready && exec sleep 3600')
