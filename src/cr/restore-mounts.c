@@ -71,14 +71,19 @@ under_tmpfs (const struct cr_externals *x, const char *dst)
 }
 
 /* The bind's source from the bundle's config (a restore may bind other
- * directories), else the one recorded at checkpoint. */
-static const char *
+ * directories; a relative one is the bundle's), else the one recorded at
+ * checkpoint. */
+static char *
 bind_source (const struct spec *spec, const struct cr_mount *mnt)
 {
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (strcmp (spec->mounts[i].destination, mnt->destination) == 0 && spec->mounts[i].source)
-      return spec->mounts[i].source;
-  return mnt->source;
+    {
+      const char *src = spec->mounts[i].source;
+      if (strcmp (spec->mounts[i].destination, mnt->destination) != 0 || src == NULL)
+        continue;
+      return src[0] != '/' && spec->bundle ? xasprintf ("%s/%s", spec->bundle, src) : xstrdup (src);
+    }
+  return mnt->source ? xstrdup (mnt->source) : NULL;
 }
 
 /* The deepest external bind that @dst is below (not at), with @dst's
@@ -110,6 +115,7 @@ ensure_mountpoint (struct cr_mounts *m, const struct spec *spec, const struct cr
                    const char *destination, const char *source, cryo_error_t *err)
 {
   cleanup_close int rootfd = -1, fd = -1;
+  cleanup_free char *above_source = NULL;
   const struct cr_mount *above;
   const char *in = m->root, *rest = destination;
   struct stat st;
@@ -121,8 +127,9 @@ ensure_mountpoint (struct cr_mounts *m, const struct spec *spec, const struct cr
     dir = S_ISDIR (st.st_mode);
   /* Below another bind (runc's nested bind mounts): the mountpoint is in
    * that bind's source, where CRIU looks for it once the bind is mounted. */
-  if ((above = bind_above (x, destination, &rest)) != NULL && bind_source (spec, above))
-    in = bind_source (spec, above);
+  if ((above = bind_above (x, destination, &rest)) != NULL
+      && (above_source = bind_source (spec, above)) != NULL)
+    in = above_source;
   else
     rest = destination;
   rootfd = open (in, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -200,14 +207,14 @@ static int
 prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_externals *x,
                const struct cr_mount *mnt, struct cgroup_manager *cg, cryo_error_t *err)
 {
-  cleanup_free char *mask = NULL, *null = NULL;
+  cleanup_free char *mask = NULL, *null = NULL, *bind = NULL;
   const char *source = NULL;
   struct stat st;
 
   switch (mnt->kind)
     {
     case CR_EXT_BIND:
-      source = bind_source (spec, mnt);
+      source = bind = bind_source (spec, mnt);
       if (source == NULL || stat (source, &st) < 0)
         return cryo_error (err, source ? errno : 0,
                            "mounts: the source `%s` of the bind mount `%s` is missing", source ? source : "",

@@ -158,25 +158,26 @@ in_ns() {
 
 # runc's "checkpoint and restore with nested bind mounts": the mountpoint of
 # the inner bind is in the outer bind's source; removed after the
-# checkpoint, restore makes it again there.
+# checkpoint, restore makes it again there.  The outer source is relative
+# to the bundle, as in runc's test.
 @test "nested bind mounts: the inner mountpoint is made again in the outer bind's source" {
     id=$(new_id)
-    mkdir -p "$BATS_TEST_TMPDIR/outer" "$BATS_TEST_TMPDIR/inner"
-    echo in >"$BATS_TEST_TMPDIR/inner/f"
     b=$(cr_bundle nested sleep 3600)
-    bundle_edit "$b" ".mounts += [{\"destination\": \"/test\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/outer\", \"options\": [\"rw\", \"bind\"]},
+    mkdir -p "$b/outer" "$BATS_TEST_TMPDIR/inner"
+    echo in >"$BATS_TEST_TMPDIR/inner/f"
+    bundle_edit "$b" ".mounts += [{\"destination\": \"/test\", \"type\": \"bind\", \"source\": \"outer\", \"options\": [\"rw\", \"bind\"]},
         {\"destination\": \"/test/for/nested\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/inner\", \"options\": [\"rw\", \"bind\"]}]"
     cr_run "$id" "$b"
-    [ -d "$BATS_TEST_TMPDIR/outer/for/nested" ]
+    [ -d "$b/outer/for/nested" ]
     for round in 1 2; do
         cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
         cr_gone "$id"
-        rm -rf "${BATS_TEST_TMPDIR:?}/outer/for"
+        rm -rf "${b:?}/outer/for"
         cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
         [ "$(container_status "$id")" = running ]
         [ "$(in_ns "$id" -m cat /test/for/nested/f)" = in ]
     done
-    [ -d "$BATS_TEST_TMPDIR/outer/for/nested" ]
+    [ -d "$b/outer/for/nested" ]
     [ ! -e "$b/rootfs/test/for" ]
     cryo delete --force "$id"
 }
