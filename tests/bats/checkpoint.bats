@@ -321,7 +321,9 @@ SCRIPT
 @test "cgroup: the bundle's limits apply to the restored container, in every manage-cgroups mode; update works" {
     id=$(new_id)
     b=$(cr_bundle cg sleep 3600)
-    bundle_edit "$b" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}'
+    # a cgroup namespace, which `cryo spec` (as `runc spec`) leaves out
+    bundle_edit "$b" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}
+        | .linux.namespaces += [{"type": "cgroup"}]'
     cr_run "$id" "$b"
     run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-x" --manage-cgroups-mode ignore
     [[ "$output" == *"--manage-cgroups-mode ignore: CRIU then neither dumps nor restores the container's cgroup namespace"* ]]
