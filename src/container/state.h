@@ -30,7 +30,7 @@ enum container_status
   CONTAINER_RUNNING,
   CONTAINER_PAUSED,
   CONTAINER_STOPPED,
-  CONTAINER_CHECKPOINTED, /* processes dumped and gone; restore brings them back */
+  CONTAINER_CHECKPOINTED, /* only in state left by an older cryo: delete removes it */
   CONTAINER_STATUS_MAX,
 };
 

@@ -18,6 +18,7 @@
 #include "cr/internal.h"
 #include "lib/log.h"
 #include "ns/mount-plan.h"
+#include "ns/safe-path.h"
 #include "lib/util.h"
 
 struct mountinfo
@@ -167,8 +168,35 @@ under_cgroup_op (const struct mount_plan *plan, const char *mountpoint)
   return false;
 }
 
+static int fd_mnt_id (pid_t pid, int fd);
+
+/* A destination under a symlink of the rootfs ("/conf" -> "/real/conf") is
+ * mounted where the symlink leads, and mountinfo shows that path: such a
+ * mount is the op whose destination, opened in the container's root,
+ * lands on it (the same mount id).  Only for mounts no destination names. */
+static const struct mount_op *
+plan_op_resolved (pid_t pid, const struct mount_plan *plan, int id)
+{
+  cleanup_free char *root = xasprintf ("/proc/%d/root", pid);
+  cleanup_close int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const struct mount_op *found = NULL;
+
+  for (size_t i = 0; rootfd >= 0 && i < mount_plan_len (plan); i++)
+    {
+      const struct mount_op *op = mount_plan_op (plan, i);
+      cleanup_close int fd = -1;
+
+      if (op->kind == MOUNT_OP_SYMLINK || plan_op_at (plan, op->destination) != op)
+        continue;
+      fd = safe_open_in_root (rootfd, op->destination, O_PATH | O_CLOEXEC, NULL);
+      if (fd >= 0 && fd_mnt_id (getpid (), fd) == id)
+        found = op;
+    }
+  return found;
+}
+
 static void
-classify (const struct mount_plan *plan, const struct mountinfo *mi, struct cr_externals *x)
+classify (pid_t pid, const struct mount_plan *plan, const struct mountinfo *mi, struct cr_externals *x)
 {
   const struct mount_op *op = plan_op_at (plan, mi->mountpoint);
   bool tmpfs = strcmp (mi->fstype, "tmpfs") == 0;
@@ -184,6 +212,8 @@ classify (const struct mount_plan *plan, const struct mountinfo *mi, struct cr_e
       m->source = steal_pointer (&ctrl);
       return;
     }
+  if (op == NULL)
+    op = plan_op_resolved (pid, plan, mi->id);
   if (op == NULL)
     return; /* made by the container: CRIU's */
   if (op->kind == MOUNT_OP_MASK)
@@ -222,7 +252,7 @@ collect_mounts (pid_t pid, const struct mount_plan *plan, struct cr_externals *x
       if (parse_mountinfo_line (line, &mi) < 0)
         return cryo_error (err, 0, "`%s`: cannot parse a line", path);
       if (strcmp (mi.mountpoint, "/") != 0)
-        classify (plan, &mi, x);
+        classify (pid, plan, &mi, x);
     }
   return 0;
 }

@@ -11,7 +11,7 @@
  *
  * A lazy dump (--lazy-pages) is the exception: its image is sealed when
  * CRIU is ready to serve the pages, so that the target can restore from it
- * while the pages are fetched; the container is killed and "checkpointed"
+ * while the pages are fetched; the container is killed and destroyed
  * only once the target's daemon has every page (src/cr/lazy-relay.c), and
  * a dump that fails after the seal removes the image again. */
 #include "config.h"
@@ -484,6 +484,7 @@ dump (struct checkpoint *c, cryo_error_t *err)
   /* Only established connections need the network locked while frozen:
    * without --tcp-established CRIU refuses them anyway. */
   d.c.skip_network_lock = !co->tcp_established;
+  d.c.config_file = cr_criu_config_file (c->spec);
   d.c.notify = dump_notify;
   d.c.notify_data = c;
   if (cr_cg_mode (co->manage_cgroups_mode, &d.c.manage_cgroups_mode, err) < 0)
@@ -506,9 +507,10 @@ dump (struct checkpoint *c, cryo_error_t *err)
   return 0;
 }
 
-/* The image is complete: the container's processes go, their cgroup too,
- * and the state says "checkpointed".  Killed while frozen, so none of them
- * runs again after the dump. */
+/* The image is complete: the container's processes go, and the container
+ * with them (cgroup, state, poststop hooks), as runc destroys it: its id
+ * is free for a restore, from the image and the bundle.  Killed while
+ * frozen, so none of them runs again after the dump. */
 static int
 kill_checkpointed (struct checkpoint *c, cryo_error_t *err)
 {
@@ -522,15 +524,10 @@ kill_checkpointed (struct checkpoint *c, cryo_error_t *err)
   c->frozen = true; /* frozen by us or by the user: either way it must thaw to die */
   if (thaw (c, err) < 0 || cgroup_kill (c->cg, SIGKILL, err) < 0)
     return -1;
-  if (cgroup_destroy (c->cg, err) < 0)
+  if (container_destroy (c->o->c.root, c->s, c->spec, err) < 0)
     return -1;
-  free (c->s->cgroup);
-  c->s->cgroup = NULL;
-  c->s->pid = 0;
+  c->s->pid = 0; /* for the post-dump hooks: no process left */
   c->s->pid_start_time = 0;
-  c->s->status = CONTAINER_CHECKPOINTED;
-  if (state_write (c->s, err) < 0)
-    return -1;
   cr_timer_step (&c->t, "kill");
   return 0;
 }

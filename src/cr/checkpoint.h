@@ -6,8 +6,8 @@
  * warnings), cryo's own metadata
  * (namespaces, network, mount plan, tmpfs contents), CRIU's dump, resume
  * or kill, post-dump hooks.  Whatever fails after the freeze, the container
- * is thawed and left running as it was; the state says "checkpointed" only
- * once the image is complete.
+ * is thawed and left running as it was; only once the image is complete
+ * is the container killed and destroyed (as runc does: its id is free).
  *
  * Restore rebuilds from the image what cryo owns (the cgroup with its
  * limits, the network namespace's links, addresses and routes, the uts and
@@ -66,8 +66,8 @@ struct restore_options
 /**
  * container_checkpoint - checkpoint a running (or paused) container
  *
- * Without leave_running the container's processes are gone afterwards and
- * its state is "checkpointed" (restore brings it back, delete removes it).
+ * Without leave_running (or pre_dump) the container is destroyed afterwards,
+ * as by `delete`: restore makes it again from the image and the bundle.
  */
 int container_checkpoint (const struct checkpoint_options *o, cryo_error_t *err);
 
@@ -76,8 +76,8 @@ int container_checkpoint (const struct checkpoint_options *o, cryo_error_t *err)
  * @exit_status: foreground restore: the container's exit status (128+N for
  *     signal N); 0 with detach
  *
- * The id may be the checkpointed container's (its state is reused) or a new
- * one; one image can be restored several times.
+ * The id must be free (a container of that id is refused, as by runc); one
+ * image can be restored several times.
  */
 int container_restore (const struct restore_options *o, int *exit_status, cryo_error_t *err);
 

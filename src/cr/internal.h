@@ -178,6 +178,11 @@ int cr_cg_mode_check (const char *name, bool cgroupns, cryo_error_t *err);
 /* --empty-ns: only "network" (also "net") is supported, as in runc. */
 int cr_empty_ns (char *const *names, bool *network, cryo_error_t *err);
 
+/* The CRIU configuration file for a container, as runc chooses it: the
+ * annotation "org.criu.config" (an empty one: none), else
+ * /etc/criu/runc.conf when it exists; NULL: none. */
+const char *cr_criu_config_file (const struct spec *spec);
+
 /* An engine for this state root and criu binary. */
 int cr_engine_open (const struct cr_common_options *c, struct engine **out, cryo_error_t *err);
 

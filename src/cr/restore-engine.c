@@ -208,6 +208,7 @@ cr_restore_engine (struct restore *r, cryo_error_t *err)
   o.c.external = r->mounts.external;
   o.c.empty_ns = r->x.empty_netns ? CLONE_NEWNET : 0;
   o.c.skip_network_lock = !co->tcp_established;
+  o.c.config_file = cr_criu_config_file (r->spec);
   o.c.notify = notify;
   o.c.notify_data = r;
   if (cr_cg_mode (co->manage_cgroups_mode, &o.c.manage_cgroups_mode, err) < 0)

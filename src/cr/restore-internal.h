@@ -62,9 +62,6 @@ struct restore
   struct netconf *netconf; /* network.json, or NULL */
   struct container_state *s;
   int lock_fd;
-  bool reused;       /* the checkpointed container's own state directory */
-  char *saved_state; /* its state.json and config.json, put back on failure */
-  char *saved_config;
   struct cgroup_manager *cg;
   struct cr_mounts mounts;
   struct cr_nshelper nsh;

@@ -70,13 +70,54 @@ under_tmpfs (const struct cr_externals *x, const char *dst)
   return false;
 }
 
+/* The bind's source from the bundle's config (a restore may bind other
+ * directories; a relative one is the bundle's), else the one recorded at
+ * checkpoint. */
+static char *
+bind_source (const struct spec *spec, const struct cr_mount *mnt)
+{
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const char *src = spec->mounts[i].source;
+      if (strcmp (spec->mounts[i].destination, mnt->destination) != 0 || src == NULL)
+        continue;
+      return src[0] != '/' && spec->bundle ? xasprintf ("%s/%s", spec->bundle, src) : xstrdup (src);
+    }
+  return mnt->source ? xstrdup (mnt->source) : NULL;
+}
+
+/* The deepest external bind that @dst is below (not at), with @dst's
+ * path inside it in @rest. */
+static const struct cr_mount *
+bind_above (const struct cr_externals *x, const char *dst, const char **rest)
+{
+  const struct cr_mount *found = NULL;
+  size_t best = 0;
+
+  for (size_t i = 0; i < x->n_mounts; i++)
+    {
+      const char *t = x->mounts[i].destination;
+      size_t n = strlen (t);
+      if (x->mounts[i].kind == CR_EXT_BIND && n > best && strncmp (dst, t, n) == 0 && dst[n] == '/')
+        {
+          found = &x->mounts[i];
+          best = n;
+        }
+    }
+  *rest = dst + best;
+  return found;
+}
+
 /* A mountpoint that a new copy of the rootfs may lack (runc and crun make
  * them too): a directory, or a file for a bind of a file. */
 static int
-ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const char *destination,
-                   const char *source, cryo_error_t *err)
+ensure_mountpoint (struct cr_mounts *m, const struct spec *spec, const struct cr_externals *x,
+                   const char *destination, const char *source, cryo_error_t *err)
 {
   cleanup_close int rootfd = -1, fd = -1;
+  cleanup_free char *above_source = NULL;
+  const struct cr_mount *above;
+  const char *in = m->root, *rest = destination;
   struct stat st;
   bool dir = true;
 
@@ -84,18 +125,26 @@ ensure_mountpoint (struct cr_mounts *m, const struct cr_externals *x, const char
     return 0;
   if (source && stat (source, &st) == 0)
     dir = S_ISDIR (st.st_mode);
-  rootfd = open (m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* Below another bind (runc's nested bind mounts): the mountpoint is in
+   * that bind's source, where CRIU looks for it once the bind is mounted. */
+  if ((above = bind_above (x, destination, &rest)) != NULL
+      && (above_source = bind_source (spec, above)) != NULL)
+    in = above_source;
+  else
+    rest = destination;
+  rootfd = open (in, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
-    return cryo_error (err, errno, "open `%s`", m->root);
-  fd = safe_mkpath_in_root (rootfd, destination, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644, err);
-  return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in the rootfs", destination) : 0;
+    return cryo_error (err, errno, "open `%s`", in);
+  fd = safe_mkpath_in_root (rootfd, rest, dir ? SAFE_LEAF_DIR : SAFE_LEAF_FILE, dir ? 0755 : 0644, err);
+  return fd < 0 ? cryo_error_wrap (err, "mountpoint `%s` in `%s`", rest, in) : 0;
 }
 
 /* Every filesystem mount of the image's plan (proc, sysfs, devpts...):
  * CRIU mounts them on what it finds in the root.  Binds are the externals'
  * (their sources come from the bundle, and say file or directory). */
 static int
-ensure_plan_mountpoints (struct cr_mounts *m, const struct cr_externals *x, struct image *img, cryo_error_t *err)
+ensure_plan_mountpoints (struct cr_mounts *m, const struct spec *spec, const struct cr_externals *x,
+                         struct image *img, cryo_error_t *err)
 {
   cleanup_mount_plan struct mount_plan *plan = NULL;
 
@@ -105,27 +154,16 @@ ensure_plan_mountpoints (struct cr_mounts *m, const struct cr_externals *x, stru
    * it makes there (cr_pivot_root), which a read-only root refuses ("Can't
    * create a temporary directory"): like a mountpoint, /tmp is made when
    * the rootfs lacks it.  runc spec's default root is read-only. */
-  if (plan && plan->readonly_root && ensure_mountpoint (m, x, "/tmp", NULL, err) < 0)
+  if (plan && plan->readonly_root && ensure_mountpoint (m, spec, x, "/tmp", NULL, err) < 0)
     return -1;
   for (size_t i = 0; plan && i < mount_plan_len (plan); i++)
     {
       const struct mount_op *op = mount_plan_op (plan, i);
       if (op->kind == MOUNT_OP_MOUNT && !mount_op_is_bind (op)
-          && ensure_mountpoint (m, x, op->destination, NULL, err) < 0)
+          && ensure_mountpoint (m, spec, x, op->destination, NULL, err) < 0)
         return -1;
     }
   return 0;
-}
-
-/* The bind's source from the bundle's config (a restore may bind other
- * directories), else the one recorded at checkpoint. */
-static const char *
-bind_source (const struct spec *spec, const struct cr_mount *mnt)
-{
-  for (size_t i = 0; i < spec->n_mounts; i++)
-    if (strcmp (spec->mounts[i].destination, mnt->destination) == 0 && spec->mounts[i].source)
-      return spec->mounts[i].source;
-  return mnt->source;
 }
 
 static int
@@ -169,14 +207,14 @@ static int
 prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_externals *x,
                const struct cr_mount *mnt, struct cgroup_manager *cg, cryo_error_t *err)
 {
-  cleanup_free char *mask = NULL, *null = NULL;
+  cleanup_free char *mask = NULL, *null = NULL, *bind = NULL;
   const char *source = NULL;
   struct stat st;
 
   switch (mnt->kind)
     {
     case CR_EXT_BIND:
-      source = bind_source (spec, mnt);
+      source = bind = bind_source (spec, mnt);
       if (source == NULL || stat (source, &st) < 0)
         return cryo_error (err, source ? errno : 0,
                            "mounts: the source `%s` of the bind mount `%s` is missing", source ? source : "",
@@ -202,7 +240,7 @@ prepare_other (struct cr_mounts *m, const struct spec *spec, const struct cr_ext
       return 0;
     }
   if (mnt->kind != CR_EXT_MASK_DIR && mnt->kind != CR_EXT_MASK_FILE
-      && ensure_mountpoint (m, x, mnt->destination, source, err) < 0)
+      && ensure_mountpoint (m, spec, x, mnt->destination, source, err) < 0)
     return -1;
   add_external (m, mnt->key, source);
   return 0;
@@ -248,7 +286,7 @@ cr_mounts_prepare (struct cr_mounts *m, const char *state_root, const struct spe
   m->root = xasprintf ("%s/root", m->dir);
   if (mount_private (m, spec->rootfs, m->root, NULL, MS_BIND | MS_REC, NULL, err) < 0)
     return cryo_error_wrap (err, "rootfs");
-  if (ensure_plan_mountpoints (m, x, img, err) < 0)
+  if (ensure_plan_mountpoints (m, spec, x, img, err) < 0)
     return -1;
   /* tmpfs first: masked files bind the restored /dev/null. */
   for (size_t i = 0; i < x->n_mounts; i++)

@@ -1,8 +1,8 @@
-/* cryo restore: open the image, make (or take back) the container's
- * state, then cgroup, pre-restore hooks, namespaces, mounts, CRIU, state,
- * post-restore hooks; every step timed at debug level.  Any failure undoes
- * all of it in reverse: no process, mount, cgroup, namespace or state is
- * left, and the image is only ever read. */
+/* cryo restore: open the image, make the container's state, then cgroup,
+ * pre-restore hooks, namespaces, mounts, CRIU, state, post-restore hooks;
+ * every step timed at debug level.  Any failure undoes all of it in
+ * reverse: no process, mount, cgroup, namespace or state is left, and the
+ * image is only ever read. */
 #include "config.h"
 
 #include <errno.h>
@@ -35,8 +35,6 @@ restore_clear (struct restore *r)
   engine_free (r->engine);
   cgroup_manager_free (r->cg);
   container_state_free (r->s);
-  free (r->saved_state);
-  free (r->saved_config);
   spec_free (r->spec);
   cr_externals_clear (&r->x);
   json_free (r->ns);
@@ -185,33 +183,29 @@ fill_state (struct restore *r)
   s->status = CONTAINER_CREATING;
 }
 
-/* The checkpointed container's own state is taken back; any other existing
- * container is in the way. */
+/* A new container, as with runc: a checkpoint that killed its container
+ * destroyed it, and a container that still exists under the id (running,
+ * or checkpointed with --leave-running) is in the way. */
 static int
 take_state (struct restore *r, cryo_error_t *err)
 {
   const char *root = r->o->c.root, *id = r->o->c.id;
-  cleanup_free char *state_file = state_path (root, id, STATE_FILE);
   cleanup_free char *config_file = state_path (root, id, STATE_CONFIG_FILE);
+  cleanup_free char *state_file = state_path (root, id, STATE_FILE);
   cleanup_container_state struct container_state *old = NULL;
 
   if (container_id_validate (id, err) < 0)
     return -1;
   if (access (state_file, F_OK) == 0)
     {
-      if (state_lock (root, id, &r->lock_fd, err) < 0 || container_load (root, id, &old, err) < 0)
+      if (container_load (root, id, &old, err) < 0)
         return -1;
-      if (old->status != CONTAINER_CHECKPOINTED)
-        return cryo_error (err, 0,
-                           "container with id `%s` already exists and is %s: restore under another "
-                           "id, or delete it first",
-                           id, container_status_name (old->status));
-      if (read_all_file (state_file, &r->saved_state, NULL, err) < 0
-          || read_all_file (config_file, &r->saved_config, NULL, err) < 0)
-        return -1;
-      r->reused = true;
+      return cryo_error (err, 0,
+                         "container with id `%s` already exists and is %s: restore under another id, "
+                         "or delete it first",
+                         id, container_status_name (old->status));
     }
-  else if (state_create (root, id, &r->lock_fd, err) < 0)
+  if (state_create (root, id, &r->lock_fd, err) < 0)
     return -1;
   r->s = state_new (root, id);
   fill_state (r);
@@ -317,22 +311,6 @@ finish (struct restore *r, cryo_error_t *err)
   return 0;
 }
 
-/* The checkpointed container's state as it was before this restore. */
-static void
-put_back_state (struct restore *r)
-{
-  cleanup_close int dirfd = open (r->s->dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  cleanup_error cryo_error_t e = NULL;
-
-  if (dirfd < 0)
-    cryo_error (&e, errno, "open `%s`", r->s->dir);
-  else if (write_file_atomic_at (dirfd, STATE_CONFIG_FILE, r->saved_config, strlen (r->saved_config), &e)
-           == 0)
-    write_file_atomic_at (dirfd, STATE_FILE, r->saved_state, strlen (r->saved_state), &e);
-  if (e)
-    log_warning ("put back the state of checkpointed container `%s`: %s", r->o->c.id, e->msg);
-}
-
 /* Undo everything, in reverse; the image was only read. */
 static void
 rollback (struct restore *r)
@@ -353,15 +331,8 @@ rollback (struct restore *r)
   if (r->cg && cgroup_destroy (r->cg, &e) < 0)
     log_warning ("%s", e->msg);
   cryo_error_release (&e);
-  if (r->s == NULL)
-    return;
-  if (!r->reused)
-    {
-      if (state_remove (r->o->c.root, r->o->c.id, &e) < 0)
-        log_warning ("%s", e->msg);
-      return;
-    }
-  put_back_state (r);
+  if (r->s && state_remove (r->o->c.root, r->o->c.id, &e) < 0)
+    log_warning ("%s", e->msg);
 }
 
 /* CRIU does not save keyrings: the restored processes inherit the session

@@ -261,3 +261,14 @@ cr_work_dir_close (struct cr_work_dir *w, const cryo_error_t *err)
   free (w->path);
   w->path = NULL;
 }
+
+const char *
+cr_criu_config_file (const struct spec *spec)
+{
+  static const char runc_conf[] = "/etc/criu/runc.conf";
+  const char *a = spec_annotation (spec, "org.criu.config");
+
+  if (a)
+    return *a ? a : NULL;
+  return access (runc_conf, F_OK) == 0 ? runc_conf : NULL;
+}

@@ -267,12 +267,19 @@ log_path_of (const struct engine_common *c, const char *log_file)
   return dir ? xasprintf ("%s/%s", dir, log_file) : xstrdup (log_file);
 }
 
-/* The RPC configuration file, for options libcriu has no setter for. */
+/* The RPC configuration file: the caller's (c->config_file), then @own,
+ * the options libcriu has no setter for.  CRIU takes one such file and
+ * lets it override the RPC's options. */
 static int
-set_config_file (criu_opts *o, const char *text, int *memfd, cryo_error_t *err)
+set_config_file (criu_opts *o, const struct engine_common *c, const char *own, int *memfd, cryo_error_t *err)
 {
-  cleanup_free char *path = NULL;
+  cleanup_free char *path = NULL, *given = NULL, *text = NULL;
 
+  if (c->config_file && read_all_file (c->config_file, &given, NULL, err) < 0)
+    return cryo_error_wrap (err, "the CRIU configuration file");
+  if (given == NULL && *own == '\0')
+    return 0;
+  text = xasprintf ("%s\n%s", given ? given : "", own);
   *memfd = memfd_create ("criu-rpc.conf", MFD_CLOEXEC);
   if (*memfd < 0)
     return cryo_error (err, errno, "memfd_create for the criu configuration");
@@ -341,7 +348,7 @@ set_lazy_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, c
     conf = xasprintf ("lazy-pages\naddress %s\nport %d\n", o->page_server_address, o->page_server_port);
   else
     conf = xstrdup ("lazy-pages\n");
-  return set_config_file (opts, conf, conffd, err);
+  return set_config_file (opts, &o->c, conf, conffd, err);
 }
 
 static int
@@ -363,7 +370,7 @@ set_dump (criu_opts *opts, const struct engine_dump_opts *o, int *conffd, cryo_e
    * its result tells nothing */
   if (o->page_server_address)
     (void) criu_local_set_page_server_address_port (opts, o->page_server_address, o->page_server_port);
-  return 0;
+  return set_config_file (opts, &o->c, "", conffd, err);
 }
 
 static int
@@ -426,9 +433,7 @@ set_restore (criu_opts *opts, const struct engine_restore_opts *o, int *conffd, 
       return cryo_error (err, 0, "libcriu: cannot add cgroup root `%s`", o->cg_root_paths[i]);
   if (o->lsm_profile && criu_local_set_lsm_profile (opts, o->lsm_profile) < 0)
     return cryo_error (err, ENOMEM, "libcriu: set the LSM profile");
-  if (conf[0] && set_config_file (opts, conf, conffd, err) < 0)
-    return -1;
-  return 0;
+  return set_config_file (opts, &o->c, conf, conffd, err);
 }
 
 int

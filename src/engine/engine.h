@@ -124,6 +124,10 @@ struct engine_common
   /* Do not lock the network (iptables-restore twice, ~100 ms here): only
    * established TCP connections need the lock. */
   bool skip_network_lock;
+  /* A CRIU configuration file whose options override these (runc's
+   * org.criu.config); NULL: none.  It goes into the RPC's configuration
+   * file, before the options cryo passes there itself. */
+  const char *config_file;
   engine_notify_cb notify; /* NULL: no notifications */
   void *notify_data;
 };

@@ -334,6 +334,7 @@ struct lk_ctx
   uint64_t ns[NS_MAX];         /* init's namespaces */
   uint64_t host_ns[NS_MAX];    /* the runtime's */
   bool ns_required[NS_MAX];    /* must not be shared with the host (container mode) */
+  bool ns_declared[NS_MAX];    /* joined by path from config.json: a declared external */
   struct lk_mount *mounts;     /* the container's mount namespace */
   size_t n_mounts;
   uint64_t devpts_dev;         /* the container's /dev/pts, 0 none */

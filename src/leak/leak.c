@@ -244,6 +244,11 @@ ctx_init (struct lk_ctx *c, const struct leak_target *t, struct lk_index *idx, c
   for (int k = 0; k < NS_MAX; k++)
     if (spec_has_ns (t->spec, k))
       c->ns_required[k] = true;
+  /* A network namespace the config names (`ip netns add`) lives outside by
+   * design: it is declared, as a bind mount is, and CRIU takes it as an
+   * external one that restore joins again.  CRIU cannot inherit the
+   * other kinds: they stay leaks. */
+  c->ns_declared[NS_NET] = spec_ns_path (t->spec, NS_NET) != NULL;
   if (t->cg)
     {
       c->has_cgroup = true;

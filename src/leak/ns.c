@@ -14,13 +14,14 @@
 #include "leak/internal.h"
 #include "lib/util.h"
 
-/* Whether @ino is one of the container's own namespaces (not the host's),
- * and which type. */
+/* Whether @ino is one of the container's own namespaces (not the host's,
+ * nor one the config joins by path: those are declared externals), and
+ * which type. */
 static int
 own_ns (const struct lk_ctx *c, uint64_t ino)
 {
   for (int t = 0; t < NS_MAX; t++)
-    if (ino != 0 && c->ns[t] == ino && c->ns[t] != c->host_ns[t])
+    if (ino != 0 && c->ns[t] == ino && c->ns[t] != c->host_ns[t] && !c->ns_declared[t])
       return t;
   return -1;
 }

@@ -96,6 +96,45 @@ while True:
     cryo delete --force "$id"
 }
 
+# runc's "checkpoint and restore with container specific CRIU config": the
+# annotation org.criu.config names a CRIU configuration file whose options
+# override what the runtime passes (here the log file's name).
+@test "org.criu.config: the container's CRIU configuration file applies at checkpoint and restore" {
+    id=$(new_id)
+    b=$(cr_bundle crconf sleep 3600)
+    echo "log-file=crconf-criu.log" >"$BATS_TEST_TMPDIR/criu.conf"
+    bundle_edit "$b" ".annotations[\"org.criu.config\"] = \"$BATS_TEST_TMPDIR/criu.conf\""
+    cr_run "$id" "$b"
+    w=$BATS_TEST_TMPDIR/work-$id
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    grep -q "Dumping finished successfully" "$w/crconf-criu.log"
+    [ ! -e "$w/dump.log" ]
+    cr_gone "$id"
+    rm "$w/crconf-criu.log"
+    cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r
+    grep -q "Restore finished successfully" "$w/crconf-criu.log"
+    [ ! -e "$w/restore.log" ]
+    [ "$(container_status "$id")" = running ]
+    cryo delete --force "$id"
+
+    # an empty annotation: no configuration file
+    id=$(new_id)
+    bundle_edit "$b" '.annotations["org.criu.config"] = ""'
+    cr_run "$id" "$b"
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
+    grep -q "Dumping finished successfully" "$BATS_TEST_TMPDIR/work-$id/dump.log"
+
+    # a missing one fails the checkpoint, naming it; the container runs on
+    id=$(new_id)
+    bundle_edit "$b" ".annotations[\"org.criu.config\"] = \"$BATS_TEST_TMPDIR/nothing.conf\""
+    cr_run "$id" "$b"
+    run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img3"
+    [[ "$output" == *"CRIU configuration file"*"$BATS_TEST_TMPDIR/nothing.conf"* ]]
+    [ "$(container_status "$id")" = running ]
+    [ ! -e "$BATS_TEST_TMPDIR/img3" ]
+    cryo delete --force "$id"
+}
+
 @test "--file-locks: a held flock refuses the checkpoint without it, and is held again after restore with it" {
     id=$(new_id)
     b=$(cr_bundle fl /bin/leak-hold --ready /tmp/ready flock /tmp/lockf)
@@ -134,13 +173,13 @@ while True:
     [[ "$output" == *"is the terminal \`$(cat "$BATS_TEST_TMPDIR/run.tty")\` of the host: checkpoint it with --shell-job"* ]]
     [ "$(container_status "$id")" = running ]
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --shell-job
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
 
     pty_run r0 "$CRYO_BIN" --root "$CRYO_ROOT" restore --detach --image-path "$BATS_TEST_TMPDIR/img" \
         --bundle "$b" "$id"
     [ "$(cat "$BATS_TEST_TMPDIR/r0.rc")" = 1 ]
     wait_for 10 grep -q "restore with --shell-job and a terminal on stdin" "$BATS_TEST_TMPDIR/r0.log"
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     cr_no_restore_remains
 
     pty_run r1 "$CRYO_BIN" --root "$CRYO_ROOT" restore --detach --shell-job --image-path "$BATS_TEST_TMPDIR/img" \
@@ -178,7 +217,7 @@ while True:
     [ "$(container_status "$id")" = running ]
     [ ! -e "$BATS_TEST_TMPDIR/img" ]
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --subtree --ext-unix-sk
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     last=$(tail -n 1 "$BATS_TEST_TMPDIR/ticks" | cut -d' ' -f2)
 
     # (CRIU 4.2 reconnects such a socket at restore even without the flag;
@@ -202,7 +241,7 @@ while True:
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r0
     cat "$BATS_TEST_TMPDIR/r0.err"
     grep -q -- "--tcp-established" "$BATS_TEST_TMPDIR/r0.err"
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1 --tcp-established
     run -0 nsenter -t "$(container_pid "$id")" -n ss -tn state established
     [[ "$output" == *":5555"* ]]
@@ -254,7 +293,7 @@ while True:
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --lazy-pages
     grep -q "lazy pages need" "$BATS_TEST_TMPDIR/r.err"
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     cr_no_restore_remains
     cr_image_ok "$BATS_TEST_TMPDIR/img"
     cryo delete --force "$id"
@@ -264,8 +303,8 @@ while True:
 # memory, commits the image and says so on --status-fd, then serves the
 # pages; the target's `criu lazy-pages` daemon (started by the user, as with
 # runc) fetches them while the container restored from the image under a
-# new id already runs.  The source is checkpointed only once the daemon has
-# every page.
+# new id already runs.  The source is killed and destroyed only once the
+# daemon has every page.
 @test "--lazy-pages --page-server: a lazy migration; the restored container's memory comes over the network" {
     [ -x "$CRYO_BUILDDIR/tests/helpers/cr-mem" ] || skip "test programs not built (make check TESTS=)"
     lazy_host_setup
@@ -307,7 +346,7 @@ while True:
     wait $ck || { cat "$BATS_TEST_TMPDIR/ck.out"; false; }
     ! kill -0 $lp 2>/dev/null
     grep -E "UFFD transferred pages: \(([0-9]{4,})/\1\)" "$rw/lazy-pages.log"
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     # nothing was added to the image after its commit (CRIU's stats-dump
     # went to the work path)
     cr_image_ok "$img"
@@ -318,7 +357,6 @@ while True:
     wait_for 20 test -e "$b/rootfs/tmp/crt-result"
     [ "$(cat "$b/rootfs/tmp/crt-result")" = PASS ] || { cat "$b/rootfs/tmp/crt-result"; false; }
     cryo delete --force "$new"
-    cryo delete "$id"
     assert_no_leftovers "$new" "$b"
     assert_no_leftovers "$id" "$b"
 }
@@ -371,6 +409,5 @@ while True:
     [ "$(container_status "$id")" = running ]
     # and a checkpoint after it works
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
-    [ "$(container_status "$id")" = checkpointed ]
-    cryo delete "$id"
+    cr_gone "$id"
 }

@@ -32,6 +32,22 @@ cr_restore() {
     return $rc
 }
 
+# cr_gone ID: the container is no more, as runc leaves it after a checkpoint
+# that killed it: `state` fails, `list` does not show it, no state directory
+# nor cgroup is left, and the id is free for a restore.
+cr_gone() {
+    local out
+    if out=$(cryo state "$1" 2>&1); then
+        echo "container $1 still exists: $out" >&2
+        return 1
+    fi
+    if cryo list -q | grep -qxF "$1"; then
+        echo "container $1 still listed" >&2
+        return 1
+    fi
+    [ ! -e "$CRYO_ROOT/$1" ] && [ ! -e "/sys/fs/cgroup/memory/cryo/$1" ]
+}
+
 # A process of the container is alive and is PROGRAM (its comm).
 cr_alive() {
     local pid

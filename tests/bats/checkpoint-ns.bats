@@ -26,10 +26,15 @@ round_trips() {
     local id=$1 b=$2 round
     for round in 1 2; do
         cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
-        [ "$(container_status "$id")" = checkpointed ]
+        cr_gone "$id"
         cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
         [ "$(container_status "$id")" = running ]
     done
+}
+
+teardown() {
+    cryo_teardown
+    [ -z "${NETNS:-}" ] || ip netns del "$NETNS" 2>/dev/null || true
 }
 
 in_ns() {
@@ -53,6 +58,31 @@ in_ns() {
     [[ "$output" == *"10.10.0.0/16 via 10.9.0.1 dev lo"* ]]
     run -0 in_ns "$id" -n ip -o link show lo
     [[ "$output" == *"UP"* ]]
+    cryo delete --force "$id"
+}
+
+# runc's "checkpoint and restore in external network namespace": a network
+# namespace the config joins by path is a declared external; CRIU dumps it
+# as such and the restored container is in that very namespace again.
+@test "a network namespace joined by path (ip netns add): external, joined again at restore" {
+    id=$(new_id)
+    NETNS="cryo-cpns-$$-$RANDOM"
+    ip netns add "$NETNS"
+    ip -n "$NETNS" link set lo up
+    ino=$(stat -L -c %i "/run/netns/$NETNS")
+    b=$(cr_bundle joinnet sleep 3600)
+    bundle_edit "$b" "(.linux.namespaces[] | select(.type == \"network\")).path = \"/run/netns/$NETNS\""
+    cr_run "$id" "$b"
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        cr_gone "$id"
+        jq -e '.netns == true' "$BATS_TEST_TMPDIR/img$round/externals.json"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
+        [ "$(container_status "$id")" = running ]
+        [ "$(stat -L -c %i "/proc/$(container_pid "$id")/ns/net")" = "$ino" ]
+    done
+    # the namespace itself was left alone
+    ip -n "$NETNS" -o link show lo | grep -q UP
     cryo delete --force "$id"
 }
 
@@ -104,6 +134,51 @@ in_ns() {
     wait_for 10 grep -q after "$BATS_TEST_TMPDIR/data/f"
     [ "$(cat "$BATS_TEST_TMPDIR/data/f")" = "$(printf 'before\nafter')" ]
     jq -e '.mounts[] | select(.kind == "bind" and .destination == "/data")' "$BATS_TEST_TMPDIR/img1/externals.json"
+    cryo delete --force "$id"
+}
+
+# runc's "checkpoint and restore (bind mount, destination is symlink)": the
+# bind lands where the symlink leads, and mountinfo shows that path.
+@test "a bind mount whose destination is a symlink in the rootfs: declared at the resolved path" {
+    id=$(new_id)
+    mkdir -p "$BATS_TEST_TMPDIR/data"
+    echo hello >"$BATS_TEST_TMPDIR/data/f"
+    b=$(cr_bundle symbind sleep 3600)
+    mkdir -p "$b/rootfs/real/conf"
+    ln -s /real/conf "$b/rootfs/conf"
+    bundle_edit "$b" ".mounts += [{\"destination\": \"/conf\", \"source\": \"$BATS_TEST_TMPDIR/data\", \"options\": [\"bind\"]}]"
+    cr_run "$id" "$b"
+    grep -q " /real/conf " "/proc/$(container_pid "$id")/mountinfo"
+    round_trips "$id" "$b"
+    [ "$(in_ns "$id" -m cat /conf/f)" = hello ]
+    [ "$(in_ns "$id" -m cat /real/conf/f)" = hello ]
+    jq -e '.mounts[] | select(.kind == "bind" and .destination == "/real/conf")' "$BATS_TEST_TMPDIR/img2/externals.json"
+    cryo delete --force "$id"
+}
+
+# runc's "checkpoint and restore with nested bind mounts": the mountpoint of
+# the inner bind is in the outer bind's source; removed after the
+# checkpoint, restore makes it again there.  The outer source is relative
+# to the bundle, as in runc's test.
+@test "nested bind mounts: the inner mountpoint is made again in the outer bind's source" {
+    id=$(new_id)
+    b=$(cr_bundle nested sleep 3600)
+    mkdir -p "$b/outer" "$BATS_TEST_TMPDIR/inner"
+    echo in >"$BATS_TEST_TMPDIR/inner/f"
+    bundle_edit "$b" ".mounts += [{\"destination\": \"/test\", \"type\": \"bind\", \"source\": \"outer\", \"options\": [\"rw\", \"bind\"]},
+        {\"destination\": \"/test/for/nested\", \"type\": \"bind\", \"source\": \"$BATS_TEST_TMPDIR/inner\", \"options\": [\"rw\", \"bind\"]}]"
+    cr_run "$id" "$b"
+    [ -d "$b/outer/for/nested" ]
+    for round in 1 2; do
+        cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
+        cr_gone "$id"
+        rm -rf "${b:?}/outer/for"
+        cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
+        [ "$(container_status "$id")" = running ]
+        [ "$(in_ns "$id" -m cat /test/for/nested/f)" = in ]
+    done
+    [ -d "$b/outer/for/nested" ]
+    [ ! -e "$b/rootfs/test/for" ]
     cryo delete --force "$id"
 }
 

@@ -18,8 +18,7 @@ setup() {
     old=$(container_pid "$id")
 
     run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
-    [ "$(container_status "$id")" = checkpointed ]
-    [ "$(container_pid "$id")" = 0 ]
+    cr_gone "$id"
     ! kill -0 "$old" 2>/dev/null
     [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
     cr_image_ok "$BATS_TEST_TMPDIR/img"
@@ -76,7 +75,7 @@ setup() {
 
     for round in 1 2; do
         cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img$round"
-        [ "$(container_status "$id")" = checkpointed ]
+        cr_gone "$id"
         before=$(cat "$b/rootfs/tmp/count")
         cr_restore "$id" "$BATS_TEST_TMPDIR/img$round" "$b" "r$round"
         [ "$(container_status "$id")" = running ]
@@ -192,6 +191,7 @@ setup() {
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
     run -1 cryo restore -d --image-path "$BATS_TEST_TMPDIR/img" --bundle "$b" "$id"
     [[ "$output" == *"container with id \`$id\` already exists and is running"* ]]
+    [ "$(container_status "$id")" = running ]
     run -1 cryo restore -d --image-path "$BATS_TEST_TMPDIR/nothing" --bundle "$b" "$(new_id)"
     [[ "$output" == *"nothing"* ]]
     cryo delete --force "$id"
@@ -294,12 +294,12 @@ SCRIPT
     cr_run "$id" "$b"
     run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
     [[ "$output" == *"warning"*"hook post-dump"*"failed"* ]]
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
 
     bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-restore\"] = \"$bad\""
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
     grep -q "hook pre-restore" "$BATS_TEST_TMPDIR/r1.err"
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
     cr_no_restore_remains
 
@@ -321,7 +321,9 @@ SCRIPT
 @test "cgroup: the bundle's limits apply to the restored container, in every manage-cgroups mode; update works" {
     id=$(new_id)
     b=$(cr_bundle cg sleep 3600)
-    bundle_edit "$b" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}'
+    # a cgroup namespace, which `cryo spec` (as `runc spec`) leaves out
+    bundle_edit "$b" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}
+        | .linux.namespaces += [{"type": "cgroup"}]'
     cr_run "$id" "$b"
     run -1 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-x" --manage-cgroups-mode ignore
     [[ "$output" == *"--manage-cgroups-mode ignore: CRIU then neither dumps nor restores the container's cgroup namespace"* ]]
@@ -491,7 +493,7 @@ os.execvp(sys.argv[2], sys.argv[2:])' "$@"
         --daemon --pidfile "$BATS_TEST_TMPDIR/ps.pid" -o page-server.log
     track_pid "$(cat "$BATS_TEST_TMPDIR/ps.pid")"
     run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --page-server "127.0.0.1:$port"
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     compgen -G "$BATS_TEST_TMPDIR/served/pages-*.img"
     ! compgen -G "$BATS_TEST_TMPDIR/img/criu/pages-*.img"
     run -0 cryo image inspect --format json "$BATS_TEST_TMPDIR/img"
@@ -500,7 +502,7 @@ os.execvp(sys.argv[2], sys.argv[2:])' "$@"
     run -1 cryo image verify "$BATS_TEST_TMPDIR/img"
     [[ "$output" == *"its pages went to a page server: copy the page server's pagemap-*.img and pages-*.img"* ]]
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r0
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     cp "$BATS_TEST_TMPDIR"/served/{pagemap,pages}-*.img "$BATS_TEST_TMPDIR/img/criu/"
     run -0 cryo image verify "$BATS_TEST_TMPDIR/img"
     before=$(cat "$b/rootfs/tmp/count")

@@ -25,7 +25,7 @@ exec_detached() {
 }
 
 @test "exec joins every namespace of the container: pid, mount, uts, ipc, net, cgroup" {
-    start_container ns '.hostname = "exec-host"'
+    start_container ns '.hostname = "exec-host" | .linux.namespaces += [{"type": "cgroup"}]'
     echo marker >"$b/rootfs/marker"
     init=$(container_pid "$id")
     run -0 cryo exec "$id" sh -c 'echo $$; hostname; cat /marker; cat /proc/1/cmdline | tr "\0" " "; echo;
@@ -67,7 +67,7 @@ exec_detached() {
 }
 
 @test "exec puts the process into the container's cgroup, in every hierarchy" {
-    start_container cg
+    start_container cg '.linux.namespaces += [{"type": "cgroup"}]'
     exec_detached --pid-file "$BATS_TEST_TMPDIR/pid" "$id" sleep 600
     pid=$(cat "$BATS_TEST_TMPDIR/pid")
     n=0

@@ -117,6 +117,7 @@ teardown() {
 @test "cgroup namespace: the container's cgroup is its root" {
     id=$(new_id)
     b=$(bundle_for cgns grep memory /proc/self/cgroup)
+    bundle_edit "$b" '.linux.namespaces += [{"type": "cgroup"}]'
     run -0 cryo run --bundle "$b" "$id"
     echo "$output"
     [[ "$output" =~ :memory:/$ ]]

@@ -352,6 +352,26 @@ assert_clean() {
     has_leak ".kind == \"namespace-fd\" and .holder.pid == $holder and (.object | startswith(\"ipc:\"))"
 }
 
+# A network namespace config.json joins by path is declared, as a bind mount
+# is: the host holds it by design (runc hands it to CRIU as external).
+@test "no leak: a network namespace the config joins by path (ip netns add), held by the host" {
+    id=$(new_id)
+    ns="cryo-lk-$$-$RANDOM"
+    echo "$ns" >>"$BATS_TEST_TMPDIR/.netns"
+    ip netns add "$ns"
+    b=$(leak_bundle joinnet)
+    bundle_edit "$b" "(.linux.namespaces[] | select(.type == \"network\")).path = \"/run/netns/$ns\""
+    start_held "$id" "$b"
+    [ "$(stat -L -c %i "/proc/$(container_pid "$id")/ns/net")" = "$(stat -L -c %i "/run/netns/$ns")" ]
+    # an outside process in it too: the namespace is the host's business
+    ip netns exec "$ns" sleep 3600 </dev/null >/dev/null 2>&1 &
+    inside=$!
+    track_pid "$inside"
+    wait_for 10 bash -c "[ \"\$(stat -L -c %i /proc/$inside/ns/net)\" = \"\$(stat -L -c %i /run/netns/$ns)\" ]"
+    leaks "$id"
+    assert_clean
+}
+
 @test "leak: an open file description shared with a host process, an unreachable file and a host device" {
     echo data >"$BATS_TEST_TMPDIR/outside"
     id=$(new_id)

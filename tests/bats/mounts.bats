@@ -102,7 +102,7 @@ CGROUP_CHECK='grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; cat /sys/fs/c
     requires_cgroup_v1_memory
     id=$(new_id)
     b=$(bundle_for cg-ns sh -c "$CGROUP_CHECK")
-    bundle_edit "$b" '.linux.resources.memory.limit = 67108864'
+    bundle_edit "$b" '.linux.resources.memory.limit = 67108864 | .linux.namespaces += [{"type": "cgroup"}]'
     run cryo run --bundle "$b" "$id"
     echo "$output"
     [ "$status" -eq 1 ]

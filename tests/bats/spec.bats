@@ -18,7 +18,7 @@ setup() {
     [ "$(jq -r .process.terminal config.json)" = "true" ]
     [ "$(jq -r .root.path config.json)" = "rootfs" ]
     [ "$(jq -c '.process.rlimits' config.json)" = '[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}]' ]
-    [ "$(jq -r '[.linux.namespaces[].type] | join(",")' config.json)" = "pid,network,ipc,uts,mount,cgroup" ]
+    [ "$(jq -r '[.linux.namespaces[].type] | join(",")' config.json)" = "pid,network,ipc,uts,mount" ]
     [ "$(jq -r '.linux.maskedPaths | index("/proc/kcore") != null' config.json)" = "true" ]
     [ "$(jq -r '.linux.resources.devices[0].access' config.json)" = "rwm" ]
     # pretty printed, as runc writes it
@@ -68,7 +68,7 @@ setup() {
 
 @test "spec --rootless maps the caller and drops the network namespace" {
     cryo spec --rootless --bundle "$dir"
-    [ "$(jq -r '[.linux.namespaces[].type] | join(",")' "$dir/config.json")" = "pid,ipc,uts,mount,cgroup,user" ]
+    [ "$(jq -r '[.linux.namespaces[].type] | join(",")' "$dir/config.json")" = "pid,ipc,uts,mount,user" ]
     [ "$(jq -r '.linux.uidMappings[0].hostID' "$dir/config.json")" = "$(id -u)" ]
     [ "$(jq -r '.linux.gidMappings[0].hostID' "$dir/config.json")" = "$(id -g)" ]
     [ "$(jq -r '.linux.resources' "$dir/config.json")" = "null" ]
