@@ -65,5 +65,9 @@ CRYO_COMMAND (exec)
   o.args = argv + first + 1;
   ret = container_exec (&o, &status, err);
   options_clear (&o);
+  /* runc: a bad command line exits 1, an exec that fails 255 (so callers
+   * tell it from the process's own exit status). */
+  if (ret < 0)
+    g->error_status = 255;
   return ret < 0 ? -1 : status;
 }
