@@ -197,6 +197,7 @@ static int
 init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *exe, cryo_error_t *err)
 {
   const struct spec_process *p = ctx->spec->process;
+  bool in_cwd;
 
   if (hooks_run (ctx->spec, HOOK_START_CONTAINER, hs->created, err) < 0)
     return -1;
@@ -204,10 +205,11 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
   if (process_close_fds (ctx->n_pass_fds, err) < 0
       || process_load_seccomp_privileged (p, ctx->seccomp, err) < 0)
     return -1;
-  if (process_set_user (&p->user, err) < 0)
+  if (process_chdir_early (p->cwd, &in_cwd, err) < 0 || process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
-  if (process_chdir (p->cwd, false, err) < 0 || process_apply_security (p, ctx->seccomp, err) < 0)
+  if ((!in_cwd && process_chdir (p->cwd, false, err) < 0)
+      || process_apply_security (p, ctx->seccomp, err) < 0)
     return -1;
   execve (exe, p->args, ctx->env);
   return cryo_error (err, errno, "exec `%s`", exe);

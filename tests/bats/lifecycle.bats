@@ -259,6 +259,28 @@ load lifecycle-helpers
     [ -d "$b/rootfs/work/dir" ]
 }
 
+@test "a cwd only the runtime can reach is entered before the user changes (runc's cwd.bats)" {
+    id=$(new_id)
+    b=$(bundle_for cwdroot sh -c 'pwd; id -u; ls /tmp >/dev/null && echo listed')
+    mkdir -p "$b/rootfs/home/nonroot"
+    chmod 700 "$b/rootfs/home/nonroot"
+    bundle_edit "$b" '.process.cwd = "/home/nonroot" | .process.user = {"uid": 42, "gid": 42}'
+    run -0 cryo run --bundle "$b" "$id"
+    echo "$output"
+    [ "${lines[0]}" = /home/nonroot ]
+    [ "${lines[1]}" = 42 ]
+    [ "${lines[2]}" = listed ]
+
+    # exec too: a user that cannot reach the cwd of its --cwd still starts there
+    id=$(new_id)
+    b=$(bundle_for cwdexec)
+    mkdir -p "$b/rootfs/home/nonroot"
+    chmod 700 "$b/rootfs/home/nonroot"
+    run_detached "$id" "$b"
+    run -0 cryo exec --user 42:42 --cwd /home/nonroot "$id" pwd
+    [ "$output" = /home/nonroot ]
+}
+
 @test "hooks: prestart, createRuntime, poststart, poststop on the host; createContainer, startContainer in the container" {
     id=$(new_id)
     b=$(bundle_for hooks sh -c 'cat /tmp/start-hook; sleep 3600')
