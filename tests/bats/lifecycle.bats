@@ -205,7 +205,7 @@ load lifecycle-helpers
     [ "$(jq length <<<"$output")" -eq 3 ]
 }
 
-@test "kill accepts KILL, SIGUSR1, usr1 and numbers; --all reaches every process" {
+@test "kill accepts KILL, SIGUSR1, usr1 and numbers; --all reaches every process; 0 checks (runc)" {
     id=$(new_id)
     b=$(bundle_for sig sh -c 'trap "echo x >> /tmp/usr1" USR1; sleep 3600 & sleep 3601 & while :; do sleep 0.1; done')
     run_detached "$id" "$b"
@@ -217,10 +217,18 @@ load lifecycle-helpers
     wait_file_lines "$b/rootfs/tmp/usr1" 2
     cryo kill "$id" 10
     wait_file_lines "$b/rootfs/tmp/usr1" 3
+    # signal 0 only checks that init is there (kill(2)); runc accepts it
+    run -0 cryo kill "$id" 0
+    run -0 cryo kill --all "$id" 0
+    [ "$(container_status "$id")" = running ]
 
     pids=$(cryo ps --format json "$id" | jq -r '.[]')
     run -0 cryo kill --all "$id" KILL
     wait_for_status "$id" stopped
+    # after it stopped: init is gone, its empty cgroup is not (runc's kill.bats)
+    run -1 cryo kill "$id" 0
+    [[ "$output" == *"container not running"* ]]
+    run -0 cryo kill --all "$id" 0
     for p in $pids; do
         ! kill -0 "$p" 2>/dev/null || [ "$(cut -d' ' -f3 /proc/$p/stat)" = Z ]
     done
