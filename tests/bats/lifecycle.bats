@@ -320,6 +320,29 @@ createRuntime creating $id" ]
     assert_no_leftovers "$id" "$b"
 }
 
+@test "hooks run in runc's cwd: the bundle on the host, the rootfs for createContainer" {
+    id=$(new_id)
+    b=$(bundle_for hookcwd sh -c 'pwd; sleep 3600')
+    log="$BATS_TEST_TMPDIR/hook-cwd"
+    cwd_hook() {
+        echo "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo $1 \$(pwd) >> $log; touch ./$1-here\"]}"
+    }
+    bundle_edit "$b" ".hooks.prestart = [$(cwd_hook prestart)]
+        | .hooks.createRuntime = [$(cwd_hook createRuntime)]
+        | .hooks.createContainer = [$(cwd_hook createContainer)]
+        | .hooks.poststart = [$(cwd_hook poststart)]"
+    # from a directory that is neither: only what cryo sets counts
+    (cd / && create_detached "$id" "$b")
+    cryo start "$id"
+    wait_for 10 grep -q poststart "$log"
+    cat "$log"
+    grep -qx "prestart $b" "$log"
+    grep -qx "createRuntime $b" "$log"
+    grep -qx "createContainer $b/rootfs" "$log"
+    grep -qx "poststart $b" "$log"
+    [ -e "$b/createRuntime-here" ] && [ -e "$b/rootfs/createContainer-here" ]
+}
+
 @test "a failing poststart hook is a warning, the container runs" {
     id=$(new_id)
     b=$(bundle_for ps-hook sleep 3600)
