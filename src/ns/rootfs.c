@@ -130,6 +130,29 @@ copy_up (int target, int tree, const struct mount_op *op, cryo_error_t *err)
   return 0;
 }
 
+/* proc and sysfs go on a real directory, never through a symlink the
+ * rootfs put there (runc: "must be mounted on ordinary directory"): masks
+ * and read-only paths name /proc and /sys, and would miss a mount made at
+ * the symlink's target. */
+static int
+check_kernel_fs_target (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  if (strcmp (type, "proc") != 0 && strcmp (type, "sysfs") != 0)
+    return 0;
+  fd = safe_openat2 (rootfd, op->destination, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 && errno == ENOENT)
+    return 0;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return cryo_error (err, errno, "`%s`", op->destination);
+  if (!S_ISDIR (st.st_mode))
+    return cryo_error (err, 0, "filesystem `%s` must be mounted on ordinary directory", type);
+  return 0;
+}
+
 int
 rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
 {
@@ -137,6 +160,8 @@ rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_e
   bool copyup = op->tmpcopyup && mount_op_is_tmpfs (op);
   uint64_t set, clr;
 
+  if (check_kernel_fs_target (rootfd, op, type, err) < 0)
+    return -1;
   target = safe_mkpath_in_root (rootfd, op->destination, SAFE_LEAF_DIR, 0755, err);
   if (target < 0 || check_proc_target (target, op, err) < 0)
     return -1;

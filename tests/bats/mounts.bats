@@ -110,3 +110,17 @@ CGROUP_CHECK='grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; cat /sys/fs/c
     [ "${lines[1]}" = 67108864 ]
     ! grep -qx cryo <<<"$output"
 }
+
+@test "proc and sysfs are never mounted through a symlink the rootfs put at /proc or /sys (runc's mask.bats)" {
+    for dir in proc sys; do
+        id=$(new_id)
+        b=$(bundle_for "link-$dir" true)
+        rmdir "$b/rootfs/$dir"
+        ln -s /symlink "$b/rootfs/$dir"
+        run -1 cryo run --bundle "$b" "$id"
+        echo "$output"
+        [[ "$output" == *"must be mounted on ordinary directory"* ]]
+        # nothing was made where the link points
+        [ ! -e "$b/rootfs/symlink" ]
+    done
+}
