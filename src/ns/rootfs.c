@@ -227,6 +227,23 @@ run_op (int rootfd, const struct mount_plan *plan, const struct mount_op *op, cr
     }
 }
 
+/* mountinfo's "\040"-style escapes, decoded in place. */
+static void
+unescape_octal (char *s)
+{
+  char *src, *dst = s;
+
+  for (src = s; *src; src++)
+    if (src[0] == '\\' && src[1] && src[2] && src[3])
+      {
+        *dst++ = (char) (((src[1] - '0') << 6) | ((src[2] - '0') << 3) | (src[3] - '0'));
+        src += 3;
+      }
+    else
+      *dst++ = *src;
+  *dst = '\0';
+}
+
 /* The mount point under which @path lives, from /proc/self/mountinfo
  * (longest matching mount point; octal escapes decoded). */
 static char *
@@ -239,19 +256,11 @@ mount_point_of (const char *path, cryo_error_t *err)
     return NULL;
   for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      char mp[4096], *src, *dst = mp;
+      char mp[4096];
       size_t len;
       if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
         continue;
-      for (src = mp; *src; src++)
-        if (src[0] == '\\' && src[1] && src[2] && src[3])
-          {
-            *dst++ = (char) (((src[1] - '0') << 6) | ((src[2] - '0') << 3) | (src[3] - '0'));
-            src += 3;
-          }
-        else
-          *dst++ = *src;
-      *dst = '\0';
+      unescape_octal (mp);
       len = strlen (mp);
       if ((strcmp (mp, "/") == 0 || (strncmp (path, mp, len) == 0 && (path[len] == '/' || !path[len])))
           && (best == NULL || len > strlen (best)))
@@ -347,9 +356,61 @@ pivot (const char *rootfs, cryo_error_t *err)
   return 0;
 }
 
+/* Unmount (or, where that is refused, cover) one full proc or sysfs
+ * mount of the host; its unmount must not reach the host. */
+static int
+hide_kernel_fs (const char *mp, cryo_error_t *err)
+{
+  if (mount (NULL, mp, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return errno == ENOENT ? 0 : cryo_error (err, errno, "make `%s` rslave", mp);
+  if (umount2 (mp, MNT_DETACH) == 0)
+    return 0;
+  if (errno != EINVAL && errno != EPERM)
+    return cryo_error (err, errno, "unmount the host's `%s`", mp);
+  if (mount ("tmpfs", mp, "tmpfs", 0, NULL) < 0)
+    return cryo_error (err, errno, "cover the host's `%s`", mp);
+  return 0;
+}
+
+/* Without pivot_root the host's mounts stay in the container's mount
+ * namespace, under the chroot: a full proc or sysfs there lets a process
+ * of the container that makes a user namespace mount a fresh, unmasked
+ * proc (the kernel only checks that one fully visible exists).  Hide
+ * every such mount outside the rootfs first, as runc's msMoveRoot does. */
+static int
+hide_host_kernel_fs (const char *rootfs, cryo_error_t *err)
+{
+  cleanup_free char *buf = NULL, *real = realpath (rootfs, NULL);
+  char *line, *save = NULL;
+  size_t rlen;
+
+  if (real == NULL)
+    return cryo_error (err, errno, "resolve `%s`", rootfs);
+  rlen = strlen (real);
+  if (read_all_file ("/proc/self/mountinfo", &buf, NULL, err) < 0)
+    return -1;
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char root[4096], mp[4096], fstype[64];
+      const char *sep = strstr (line, " - ");
+      if (sscanf (line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 || sep == NULL
+          || sscanf (sep + 3, "%63s", fstype) != 1)
+        continue;
+      unescape_octal (mp);
+      if (strcmp (root, "/") != 0 || (strcmp (fstype, "proc") != 0 && strcmp (fstype, "sysfs") != 0)
+          || (strncmp (mp, real, rlen) == 0 && (mp[rlen] == '/' || mp[rlen] == '\0')))
+        continue;
+      if (hide_kernel_fs (mp, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 move_root (const char *rootfs, cryo_error_t *err)
 {
+  if (hide_host_kernel_fs (rootfs, err) < 0)
+    return -1;
   if (chdir (rootfs) < 0)
     return cryo_error (err, errno, "chdir to `%s`", rootfs);
   if (mount (rootfs, "/", NULL, MS_MOVE, NULL) < 0)

@@ -245,6 +245,21 @@ load lifecycle-helpers
     assert_no_leftovers "$id" "$b"
 }
 
+@test "--no-pivot hides the host's proc and sysfs: no fresh, unmasked proc from a nested user namespace (runc's no_pivot.bats)" {
+    id=$(new_id)
+    b=$(bundle_for np-proc unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted')
+    bundle_edit "$b" '.process.capabilities.bounding += ["CAP_SETFCAP"]
+        | .process.capabilities.permitted += ["CAP_SETFCAP"]'
+    run cryo run --no-pivot --bundle "$b" "$id"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"mount: permission denied"* ]]
+    [[ "$output" != *mounted* ]]
+    # the host keeps its own
+    grep -q " /proc proc " /proc/self/mounts
+    grep -q " /sys sysfs " /proc/self/mounts
+}
+
 @test "--pid-file gets init's pid" {
     id=$(new_id)
     b=$(bundle_for pf)
