@@ -216,12 +216,13 @@ static const struct cgroup_devrule default_devices[] = {
   { true, 'c', 5, 2, "rwm" }, { true, 'c', 10, 200, "rwm" },
 };
 
+/* linux.devices are not allowed by themselves (runc): a node made for the
+ * container is usable only if linux.resources.devices or the defaults
+ * allow it (runc's dev.bats denies a listed /dev/kmsg). */
 struct cgroup_devrule *
-cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, const struct spec_device *devs,
-                     size_t n_devs, size_t *n)
+cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, size_t *n)
 {
-  struct cgroup_devrule *out
-      = xzalloc ((1 + n_rules + n_devs + ARRAY_SIZE (default_devices)) * sizeof (*out));
+  struct cgroup_devrule *out = xzalloc ((1 + n_rules + ARRAY_SIZE (default_devices)) * sizeof (*out));
   size_t k = 0;
 
   /* Start from "deny everything", as runc does: what is not listed is refused. */
@@ -233,13 +234,6 @@ cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, const
       out[k].major = rules[i].major.set ? rules[i].major.value : -1;
       out[k].minor = rules[i].minor.set ? rules[i].minor.value : -1;
       snprintf (out[k].access, sizeof (out[k].access), "%s", rules[i].access[0] ? rules[i].access : "rwm");
-    }
-  for (size_t i = 0; i < n_devs; i++)
-    {
-      char type = devs[i].type == 'u' ? 'c' : devs[i].type;
-      if (type != 'c' && type != 'b')
-        continue; /* fifos are not device-cgroup business */
-      out[k++] = (struct cgroup_devrule){ true, type, devs[i].major, devs[i].minor, "rwm" };
     }
   for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
     out[k++] = default_devices[i];
@@ -276,7 +270,7 @@ cgroup_apply (struct cgroup_manager *cg, const struct spec_resources *r, cryo_er
   cleanup_free struct cgroup_devrule *rules = NULL;
   size_t n;
 
-  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, NULL, 0, &n);
+  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, &n);
   return apply (cg, r, rules, n, err);
 }
 
@@ -288,8 +282,7 @@ cgroup_apply_spec (struct cgroup_manager *cg, const struct spec *spec, cryo_erro
   cleanup_free struct cgroup_devrule *rules = NULL;
   size_t n;
 
-  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, l ? l->devices : NULL,
-                               l ? l->n_devices : 0, &n);
+  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, &n);
   return apply (cg, r, rules, n, err);
 }
 

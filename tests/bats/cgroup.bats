@@ -83,3 +83,23 @@ cg_json() {
     [[ "$output" == *"Operation not permitted"* ]]
     [[ "$output" == *rc=1* ]]
 }
+
+@test "a device of linux.devices is made but usable only if the device rules allow it (runc's dev.bats)" {
+    b="$BATS_TEST_TMPDIR/kmsg"
+    make_bundle "$b" sh -c 'ls -l /dev/kmsg; echo cryo-test-kmsg >/dev/kmsg && echo wrote'
+    bundle_edit "$b" '.linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]
+        | .linux.resources.devices = [{"allow": false, "access": "rwm"}]'
+    id=$(new_id)
+    run cryo run -b "$b" "$id"
+    echo "$output"
+    [[ "$output" == *"/dev/kmsg"* ]]
+    [[ "$output" == *"Operation not permitted"* ]]
+    [[ "$output" != *wrote* ]]
+
+    # allowed by a rule: "rwa" is "rw" (runc ignores the letters it does not know)
+    bundle_edit "$b" '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]'
+    id=$(new_id)
+    run cryo run -b "$b" "$id"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *wrote* ]]
+}
