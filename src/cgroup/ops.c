@@ -256,12 +256,12 @@ apply (struct cgroup_manager *cg, const struct spec_resources *r, const struct c
     return -1;
   if (unified == NULL || json_len (unified) == 0)
     return 0;
-  if (cg->mode == CGROUP_MODE_V1)
-    return cryo_error (err, 0,
-                       "linux.resources.unified needs cgroup v2, and this machine uses cgroup v1: "
-                       "remove it from config.json");
-  /* Hybrid: the keys go to the cgroup2 tree, which holds few controllers. */
-  return cgroup_v2_unified (cgroup_hier_find (cg, CGROUP2_NAME), unified, err);
+  /* Hybrid too, as runc: its cgroup2 tree holds no controller the keys
+   * could set, and callers look for "invalid configuration". */
+  return cryo_error (err, 0,
+                     "invalid configuration: linux.resources.unified needs cgroup v2, and this machine "
+                     "uses cgroup v1%s: remove it from config.json",
+                     cg->mode == CGROUP_MODE_HYBRID ? " (hybrid)" : "");
 }
 
 int
