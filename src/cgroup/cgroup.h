@@ -44,8 +44,8 @@ const char *cgroup_mode_name (enum cgroup_mode mode); /* "v1", "hybrid", "v2" */
  * @id: the container id
  * @systemd: --systemd-cgroup; refused when systemd is not running as init
  *
- * A cgroup that already holds processes is refused.  On failure nothing that
- * this call created is left behind.
+ * A cgroup that already holds processes gets a warning (runc).  On failure
+ * nothing that this call created is left behind.
  */
 int cgroup_create (const char *cgroups_path, const char *id, bool systemd, struct cgroup_manager **out,
                    cryo_error_t *err);
