@@ -124,3 +124,28 @@ CGROUP_CHECK='grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; cat /sys/fs/c
         [ ! -e "$b/rootfs/symlink" ]
     done
 }
+
+@test "in a user namespace a bind source only the runtime can reach is opened by it (runc's userns.bats)" {
+    id=$(new_id)
+    b=$(bundle_for bind-userns sh -c 'cat /m1/foo.txt /m2/foo.txt; id -u')
+    open_path_to "$b"
+    mkdir "$b/rootfs/m1" "$b/rootfs/m2"
+    for n in 1 2; do
+        mkdir -p "$BATS_TEST_TMPDIR/src-$n/dir"
+        echo "secret-$n" >"$BATS_TEST_TMPDIR/src-$n/dir/foo.txt"
+        chmod 644 "$BATS_TEST_TMPDIR/src-$n/dir/foo.txt"
+        chmod 700 "$BATS_TEST_TMPDIR/src-$n"
+    done
+    bundle_edit "$b" '.linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
+        | .mounts += [{"source": "'"$BATS_TEST_TMPDIR"'/src-1/dir", "destination": "/m1", "options": ["bind"]},
+                      {"source": "'"$BATS_TEST_TMPDIR"'/src-2/dir", "destination": "/m2", "options": ["bind"]}]'
+    run cryo run --bundle "$b" "$id"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = secret-1 ]
+    [ "${lines[1]}" = secret-2 ]
+    [ "${lines[2]}" = 0 ]
+}
