@@ -153,11 +153,21 @@ check_kernel_fs_target (int rootfd, const struct mount_op *op, const char *type,
   return 0;
 }
 
+/* A read-only /dev is mounted read-write and made read-only at finalize:
+ * the device nodes, /dev/pts, /dev/shm and the links go in first (runc). */
+static bool
+is_readonly_dev (const struct mount_op *op)
+{
+  return op->kind == MOUNT_OP_MOUNT && !(op->flags & (MS_BIND | MS_REMOUNT)) && (op->flags & MS_RDONLY)
+         && (strcmp (op->destination, "/dev") == 0 || strcmp (op->destination, "/dev/") == 0);
+}
+
 int
 rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
 {
   cleanup_close int target = -1, tree = -1;
   bool copyup = op->tmpcopyup && mount_op_is_tmpfs (op);
+  bool dev_ro = is_readonly_dev (op);
   uint64_t set, clr;
 
   if (check_kernel_fs_target (rootfd, op, type, err) < 0)
@@ -168,10 +178,10 @@ rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_e
   mount_op_attr (op, &set, &clr);
   /* a read-only tmpfs becomes read-only once it is filled */
   tree = safe_new_fs (type, op->source, op->data, op->flags & SB_FLAGS_MASK,
-                      copyup ? set & ~(uint64_t) MOUNT_ATTR_RDONLY : set, err);
+                      copyup || dev_ro ? set & ~(uint64_t) MOUNT_ATTR_RDONLY : set, err);
   if (tree < 0 || (copyup && copy_up (target, tree, op, err) < 0))
     return -1;
-  return rootfs_finish_mount (tree, target, op, copyup, err);
+  return rootfs_finish_mount (tree, target, op, copyup && !dev_ro, err);
 }
 
 static int
@@ -491,6 +501,22 @@ run_finalize_ops (int rootfd, const struct mount_plan *plan, enum mount_op_kind 
   return 0;
 }
 
+static int
+finalize_dev (int rootfd, const struct mount_plan *plan, cryo_error_t *err)
+{
+  for (size_t i = 0; i < plan->n_ops; i++)
+    if (is_readonly_dev (&plan->ops[i]))
+      {
+        cleanup_close int dev = safe_openat2 (rootfd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+        if (dev < 0)
+          return cryo_error (err, errno, "open `/dev`");
+        if (safe_setattr (dev, false, MOUNT_ATTR_RDONLY, 0, 0, -1, err) < 0)
+          return cryo_error_wrap (err, "make `/dev` read-only");
+      }
+  return 0;
+}
+
 int
 rootfs_finalize_plan (const struct mount_plan *plan, cryo_error_t *err)
 {
@@ -501,7 +527,7 @@ rootfs_finalize_plan (const struct mount_plan *plan, cryo_error_t *err)
     return cryo_error (err, errno, "open `/`");
   /* runc's order: readonly paths, then masks on top */
   if (run_finalize_ops (rootfd, plan, MOUNT_OP_READONLY, err) < 0
-      || run_finalize_ops (rootfd, plan, MOUNT_OP_MASK, err) < 0)
+      || run_finalize_ops (rootfd, plan, MOUNT_OP_MASK, err) < 0 || finalize_dev (rootfd, plan, err) < 0)
     return -1;
   if (plan->readonly_root && safe_setattr (rootfd, false, MOUNT_ATTR_RDONLY, 0, 0, -1, err) < 0)
     return cryo_error_wrap (err, "make the root read-only");

@@ -149,3 +149,22 @@ CGROUP_CHECK='grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; cat /sys/fs/c
     [ "${lines[1]}" = secret-2 ]
     [ "${lines[2]}" = 0 ]
 }
+
+@test "a read-only /dev gets its devices, pts and shm first, then turns read-only (runc's mounts.bats)" {
+    for how in option readonlyPaths; do
+        id=$(new_id)
+        b=$(bundle_for "ro-dev-$how" sh -c 'grep "^tmpfs /dev " /proc/mounts | tail -n 1; echo x >/dev/null && echo null-ok; grep -q "^devpts /dev/pts " /proc/mounts && echo pts-ok; touch /dev/new 2>/dev/null || echo dev-ro')
+        if [ "$how" = option ]; then
+            bundle_edit "$b" '.mounts |= map((select(.destination == "/dev") | .options += ["ro"]) // .)'
+        else
+            bundle_edit "$b" '.linux.readonlyPaths += ["/dev"]'
+        fi
+        run cryo run --bundle "$b" "$id"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == *" ro,"* ]]
+        [ "${lines[1]}" = null-ok ]
+        [ "${lines[2]}" = pts-ok ]
+        [ "${lines[3]}" = dev-ro ]
+    done
+}
