@@ -57,6 +57,13 @@ char *cgroup_serialize (const struct cgroup_manager *cg);
 
 /* Move @pid into the container's cgroup in every hierarchy. */
 int cgroup_add_pid (struct cgroup_manager *cg, pid_t pid, cryo_error_t *err);
+/**
+ * cgroup_add_pid_sub - move @pid into sub-cgroups of the container's cgroup
+ * @args: exec --cgroup values, "[CONTROLLER[,CONTROLLER]:]PATH" (a PATH
+ *     alone only when it is the one value: every hierarchy); NULL or empty
+ *     is cgroup_add_pid.  Hierarchies not named keep the container's cgroup.
+ */
+int cgroup_add_pid_sub (struct cgroup_manager *cg, pid_t pid, char *const *args, cryo_error_t *err);
 
 /**
  * cgroup_apply - write linux.resources into the controllers

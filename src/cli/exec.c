@@ -36,6 +36,8 @@ static const struct opt_def exec_defs[] = {
             "pass N more fds (3, 4, ...) to the process"),
   EXEC_OPT ("ignore-paused", 0, OPT_FLAG, ignore_paused, NULL,
             "allow exec in a paused container (the process runs once it is resumed)"),
+  EXEC_OPT ("cgroup", 0, OPT_STRV, cgroups, "[CTRL[,CTRL]:]PATH",
+            "join this sub-cgroup of the container's cgroup (for CTRL only; repeatable)"),
   OPT_END,
 };
 
@@ -45,6 +47,7 @@ options_clear (struct container_exec_options *o)
   strv_free (o->env);
   strv_free (o->additional_gids);
   strv_free (o->caps);
+  strv_free (o->cgroups);
 }
 
 CRYO_COMMAND (exec)

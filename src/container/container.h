@@ -72,6 +72,7 @@ struct container_exec_options
   bool detach;                /* return once the process runs */
   bool ignore_paused;         /* exec into a paused (frozen) container */
   int preserve_fds;           /* fds 3 .. 3+N-1 are passed to the process */
+  char **cgroups;             /* --cgroup [CONTROLLER[,CONTROLLER]:]PATH: sub-cgroups to join */
 };
 
 /**

@@ -312,3 +312,31 @@ EOF
     run -0 cryo exec "$id2" cat /proc/keys
     ! grep -q "_ses\.$id2" <<<"$output"
 }
+
+@test "exec --cgroup joins a sub-cgroup of the container's, per controller or in every hierarchy (runc 1.1)" {
+    [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/pids ] || skip "needs the v1 memory and pids hierarchies"
+    cg="/cryo-bats-sub-$$-$RANDOM"
+    # without a cgroup namespace /proc/self/cgroup shows the host's paths (runc spec's default)
+    start_container subcg ".linux.cgroupsPath = \"$cg\" | .linux.namespaces |= map(select(.type != \"cgroup\"))"
+    run -255 cryo exec --cgroup .. "$id" true
+    [[ "$output" == *".. is not a sub cgroup path"* ]]
+    run -255 cryo exec --cgroup a/../../b "$id" true
+    [[ "$output" == *"is not a sub cgroup path"* ]]
+    run -255 cryo exec --cgroup nonexistent "$id" true
+    [[ "$output" == *"/nonexistent/cgroup.procs"*"No such file"* ]]
+    run -255 cryo exec --cgroup whaaat:/ "$id" true
+    [[ "$output" == *"unknown controller \`whaaat\`"* ]]
+    run -255 cryo exec --cgroup memory:a --cgroup b "$id" true
+    [[ "$output" == *"missing <controller>: prefix"* ]]
+    run -0 cryo exec --cgroup / "$id" cat /proc/self/cgroup
+    [ -z "$(grep -v ":$cg\$" <<<"$output")" ]
+
+    mkdir "/sys/fs/cgroup/memory$cg/submem" "/sys/fs/cgroup/pids$cg/subpids"
+    run -0 cryo exec --cgroup memory:submem --cgroup pids:subpids "$id" sh -c 'cat /proc/self/cgroup; echo $$'
+    echo "$output"
+    [[ "$output" == *":memory:$cg/submem"* ]]
+    [[ "$output" == *":pids:$cg/subpids"* ]]
+    [[ "$output" == *":freezer:$cg"$'\n'* ]]
+    cryo delete --force "$id"
+    rmdir "/sys/fs/cgroup/memory$cg/submem" "/sys/fs/cgroup/pids$cg/subpids" 2>/dev/null || true
+}
