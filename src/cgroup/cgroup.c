@@ -181,8 +181,10 @@ hier_create (struct cgroup_hier *h, const struct cgroup_mount *m, const char *pa
     }
 }
 
+/* runc warns and goes on (two containers may share a cgroup on purpose);
+ * the shared cgroup's limits and a kill --all reach both. */
 static int
-check_empty (struct cgroup_manager *cg, cryo_error_t *err)
+warn_not_empty (struct cgroup_manager *cg, cryo_error_t *err)
 {
   cleanup_free pid_t *pids = NULL;
   size_t n = 0;
@@ -190,9 +192,8 @@ check_empty (struct cgroup_manager *cg, cryo_error_t *err)
   if (cgroup_pids (cg, &pids, &n, err) < 0)
     return -1;
   if (n > 0)
-    return cryo_error (err, 0,
-                       "cgroup `%s` already holds processes (pid %d): choose another linux.cgroupsPath",
-                       cg->path, pids[0]);
+    log_warning ("container's cgroup is not empty: `%s` already holds %zu process%s (pid %d)", cg->path, n,
+                 n == 1 ? "" : "es", pids[0]);
   return 0;
 }
 
@@ -227,7 +228,7 @@ cgroup_create_in (const struct cgroup_layout *l, const char *cgroups_path, const
       if (cg->mode == CGROUP_MODE_V2 && cgroup_v2_enable_controllers (cg->h[i].mount, cg->h[i].dir, err) < 0)
         goto fail;
     }
-  if (check_empty (cg, err) < 0)
+  if (warn_not_empty (cg, err) < 0)
     goto fail;
   log_debug ("created cgroup `%s` (%s, %zu hierarchies)", cg->path, cgroup_mode_name (cg->mode), cg->n);
   *out = steal_pointer (&cg);

@@ -44,8 +44,8 @@ const char *cgroup_mode_name (enum cgroup_mode mode); /* "v1", "hybrid", "v2" */
  * @id: the container id
  * @systemd: --systemd-cgroup; refused when systemd is not running as init
  *
- * A cgroup that already holds processes is refused.  On failure nothing that
- * this call created is left behind.
+ * A cgroup that already holds processes gets a warning (runc).  On failure
+ * nothing that this call created is left behind.
  */
 int cgroup_create (const char *cgroups_path, const char *id, bool systemd, struct cgroup_manager **out,
                    cryo_error_t *err);
@@ -57,6 +57,13 @@ char *cgroup_serialize (const struct cgroup_manager *cg);
 
 /* Move @pid into the container's cgroup in every hierarchy. */
 int cgroup_add_pid (struct cgroup_manager *cg, pid_t pid, cryo_error_t *err);
+/**
+ * cgroup_add_pid_sub - move @pid into sub-cgroups of the container's cgroup
+ * @args: exec --cgroup values, "[CONTROLLER[,CONTROLLER]:]PATH" (a PATH
+ *     alone only when it is the one value: every hierarchy); NULL or empty
+ *     is cgroup_add_pid.  Hierarchies not named keep the container's cgroup.
+ */
+int cgroup_add_pid_sub (struct cgroup_manager *cg, pid_t pid, char *const *args, cryo_error_t *err);
 
 /**
  * cgroup_apply - write linux.resources into the controllers

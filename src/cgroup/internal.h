@@ -165,8 +165,7 @@ struct cgroup_devrule
   char access[4];
 };
 /* The rule list cgroup_apply() enforces; *n set, caller frees. */
-struct cgroup_devrule *cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules,
-                                            const struct spec_device *devs, size_t n_devs, size_t *n);
+struct cgroup_devrule *cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, size_t *n);
 /* Load a BPF_PROG_TYPE_CGROUP_DEVICE program enforcing @rules (last match
  * wins, nothing matched: deny) and attach it to the cgroup2 directory @dir,
  * replacing programs cryo attached before. */

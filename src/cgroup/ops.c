@@ -247,12 +247,13 @@ static const struct cgroup_devrule default_devices[] = {
   { true, 'c', 5, 2, "rwm" }, { true, 'c', 10, 200, "rwm" },
 };
 
+/* linux.devices are not allowed by themselves (runc): a node made for the
+ * container is usable only if linux.resources.devices or the defaults
+ * allow it (runc's dev.bats denies a listed /dev/kmsg). */
 struct cgroup_devrule *
-cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, const struct spec_device *devs,
-                     size_t n_devs, size_t *n)
+cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, size_t *n)
 {
-  struct cgroup_devrule *out
-      = xzalloc ((1 + n_rules + n_devs + ARRAY_SIZE (default_devices)) * sizeof (*out));
+  struct cgroup_devrule *out = xzalloc ((1 + n_rules + ARRAY_SIZE (default_devices)) * sizeof (*out));
   size_t k = 0;
 
   /* Start from "deny everything", as runc does: what is not listed is refused. */
@@ -264,13 +265,6 @@ cgroup_device_rules (const struct spec_device_rule *rules, size_t n_rules, const
       out[k].major = rules[i].major.set ? rules[i].major.value : -1;
       out[k].minor = rules[i].minor.set ? rules[i].minor.value : -1;
       snprintf (out[k].access, sizeof (out[k].access), "%s", rules[i].access[0] ? rules[i].access : "rwm");
-    }
-  for (size_t i = 0; i < n_devs; i++)
-    {
-      char type = devs[i].type == 'u' ? 'c' : devs[i].type;
-      if (type != 'c' && type != 'b')
-        continue; /* fifos are not device-cgroup business */
-      out[k++] = (struct cgroup_devrule){ true, type, devs[i].major, devs[i].minor, "rwm" };
     }
   for (size_t i = 0; i < ARRAY_SIZE (default_devices); i++)
     out[k++] = default_devices[i];
@@ -293,12 +287,12 @@ apply (struct cgroup_manager *cg, const struct spec_resources *r, const struct c
     return -1;
   if (unified == NULL || json_len (unified) == 0)
     return 0;
-  if (cg->mode == CGROUP_MODE_V1)
-    return cryo_error (err, 0,
-                       "linux.resources.unified needs cgroup v2, and this machine uses cgroup v1: "
-                       "remove it from config.json");
-  /* Hybrid: the keys go to the cgroup2 tree, which holds few controllers. */
-  return cgroup_v2_unified (cgroup_hier_find (cg, CGROUP2_NAME), unified, err);
+  /* Hybrid too, as runc: its cgroup2 tree holds no controller the keys
+   * could set, and callers look for "invalid configuration". */
+  return cryo_error (err, 0,
+                     "invalid configuration: linux.resources.unified needs cgroup v2, and this machine "
+                     "uses cgroup v1%s: remove it from config.json",
+                     cg->mode == CGROUP_MODE_HYBRID ? " (hybrid)" : "");
 }
 
 int
@@ -307,7 +301,7 @@ cgroup_apply (struct cgroup_manager *cg, const struct spec_resources *r, cryo_er
   cleanup_free struct cgroup_devrule *rules = NULL;
   size_t n;
 
-  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, NULL, 0, &n);
+  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, &n);
   return apply (cg, r, rules, n, err);
 }
 
@@ -319,8 +313,7 @@ cgroup_apply_spec (struct cgroup_manager *cg, const struct spec *spec, cryo_erro
   cleanup_free struct cgroup_devrule *rules = NULL;
   size_t n;
 
-  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, l ? l->devices : NULL,
-                               l ? l->n_devices : 0, &n);
+  rules = cgroup_device_rules (r ? r->devices : NULL, r ? r->n_devices : 0, &n);
   return apply (cg, r, rules, n, err);
 }
 

@@ -42,6 +42,7 @@ struct cryo_globals
   bool debug;
   bool systemd_cgroup;
   const char *rootless;   /* --rootless true|false|auto: accepted, cryo runs as root */
+  int error_status;       /* exit status of a failed command when not 1 (set by the handler) */
 };
 
 struct cli_command

@@ -36,6 +36,8 @@ static const struct opt_def exec_defs[] = {
             "pass N more fds (3, 4, ...) to the process"),
   EXEC_OPT ("ignore-paused", 0, OPT_FLAG, ignore_paused, NULL,
             "allow exec in a paused container (the process runs once it is resumed)"),
+  EXEC_OPT ("cgroup", 0, OPT_STRV, cgroups, "[CTRL[,CTRL]:]PATH",
+            "join this sub-cgroup of the container's cgroup (for CTRL only; repeatable)"),
   OPT_END,
 };
 
@@ -45,6 +47,7 @@ options_clear (struct container_exec_options *o)
   strv_free (o->env);
   strv_free (o->additional_gids);
   strv_free (o->caps);
+  strv_free (o->cgroups);
 }
 
 CRYO_COMMAND (exec)
@@ -65,5 +68,9 @@ CRYO_COMMAND (exec)
   o.args = argv + first + 1;
   ret = container_exec (&o, &status, err);
   options_clear (&o);
+  /* runc: a bad command line exits 1, an exec that fails 255 (so callers
+   * tell it from the process's own exit status). */
+  if (ret < 0)
+    g->error_status = 255;
   return ret < 0 ? -1 : status;
 }

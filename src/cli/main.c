@@ -159,7 +159,7 @@ main (int argc, char **argv)
   if (ret < 0)
     {
       log_report_error (err);
-      return 1;
+      return g.error_status ? g.error_status : 1;
     }
   return ret;
 }

@@ -72,6 +72,7 @@ struct container_exec_options
   bool detach;                /* return once the process runs */
   bool ignore_paused;         /* exec into a paused (frozen) container */
   int preserve_fds;           /* fds 3 .. 3+N-1 are passed to the process */
+  char **cgroups;             /* --cgroup [CONTROLLER[,CONTROLLER]:]PATH: sub-cgroups to join */
 };
 
 /**
@@ -108,7 +109,8 @@ int container_load (const char *root, const char *id, struct container_state **o
  * one).  *pids is owned by the caller. */
 int container_pids (const struct container_state *s, pid_t **pids, size_t *n, cryo_error_t *err);
 
-/* "KILL", "SIGKILL", "kill", "9", "RTMIN+3" -> number; "unknown signal `X`". */
+/* "KILL", "SIGKILL", "kill", "9", "RTMIN+3", "0" (no signal: a check) -> number;
+ * "unknown signal `X`". */
 int signal_parse (const char *name, int *sig, cryo_error_t *err);
 
 #endif

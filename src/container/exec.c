@@ -225,7 +225,9 @@ sync_children (struct exec_run *r, pid_t *stage1, cryo_error_t *err)
   static const char who[] = "the exec'd process";
   cleanup_sync_msg struct sync_msg m = { .fd = -1 };
 
-  if (r->cg && cgroup_add_pid (r->cg, *stage1, err) < 0)
+  if (r->cg == NULL && r->o->cgroups && r->o->cgroups[0])
+    return cryo_error (err, 0, "--cgroup: container `%s` has no cgroup", r->o->id);
+  if (r->cg && cgroup_add_pid_sub (r->cg, *stage1, r->o->cgroups, err) < 0)
     return -1;
   if (sync_send (r->sync_fd, SYNC_STAGE1_GO, 0, NULL, 0, -1, err) < 0
       || sync_expect_within (r->sync_fd, SYNC_EXEC_PID, "the exec stage-1 process", r->deadline_ms, &m, err)

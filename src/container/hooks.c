@@ -51,6 +51,7 @@ struct hook_proc
   const char *data;
   size_t len, off;
   struct capture out, err;
+  const char *cwd; /* NULL: the runtime's */
 };
 
 static void
@@ -64,7 +65,7 @@ close_from (int first)
 
 /* In the forked child: only async-signal-safe calls, and _exit on failure. */
 static _Noreturn void
-child_exec (const struct spec_hook *hook, int in, int out, int err)
+child_exec (const struct spec_hook *hook, const char *cwd, int in, int out, int err)
 {
   char *default_argv[] = { hook->path, NULL };
   char *const *argv = hook->args && hook->args[0] ? hook->args : default_argv;
@@ -76,6 +77,10 @@ child_exec (const struct spec_hook *hook, int in, int out, int err)
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   setpgid (0, 0);
+  /* Where runc runs it; a directory gone by now (a poststop after the
+   * bundle was removed) leaves the runtime's. */
+  if (cwd)
+    (void) !chdir (cwd);
   /* Move the ends above 2 first, so no dup2 below overwrites another one. */
   for (int i = 0; i < 3; i++)
     if ((fds[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
@@ -136,7 +141,7 @@ spawn (const struct spec_hook *hook, struct hook_proc *hp, cryo_error_t *err)
       return cryo_error (err, errno, "fork");
     }
   if (hp->pid == 0)
-    child_exec (hook, in_r, out_w, err_w);
+    child_exec (hook, hp->cwd, in_r, out_w, err_w);
   hp->in = parent_end (&in_w);
   hp->out.fd = parent_end (&out_r);
   hp->err.fd = parent_end (&err_r);
@@ -322,12 +327,14 @@ spawn_and_wait (const struct spec_hook *hook, const char *what, struct hook_proc
   return hook_result (hook, what, hp, status, err);
 }
 
-int
-hook_run (const struct spec_hook *hook, const char *what, const char *stdin_data, cryo_error_t *err)
+static int
+hook_run_in (const struct spec_hook *hook, const char *what, const char *stdin_data, const char *cwd,
+             cryo_error_t *err)
 {
   __attribute__ ((cleanup (hook_proc_clear))) struct hook_proc hp = {
     .pidfd = -1, .in = -1, .out = { .fd = -1 }, .err = { .fd = -1 },
     .data = stdin_data ? stdin_data : "", .len = stdin_data ? strlen (stdin_data) : 0,
+    .cwd = cwd,
   };
   sigset_t sigpipe, old, pending;
   bool was_pending;
@@ -352,10 +359,28 @@ hook_run (const struct spec_hook *hook, const char *what, const char *stdin_data
 }
 
 int
+hook_run (const struct spec_hook *hook, const char *what, const char *stdin_data, cryo_error_t *err)
+{
+  return hook_run_in (hook, what, stdin_data, NULL, err);
+}
+
+/* runc's: the hooks of the host run in the bundle (runc create chdirs
+ * there); createContainer in the rootfs, before the pivot (runc's
+ * prepareRootfs); startContainer in the process's cwd, where init is. */
+static const char *
+hook_cwd (const struct spec *spec, enum spec_hook_kind kind)
+{
+  if (kind == HOOK_START_CONTAINER)
+    return NULL;
+  return kind == HOOK_CREATE_CONTAINER ? spec->rootfs : spec->bundle;
+}
+
+int
 hooks_run (const struct spec *spec, enum spec_hook_kind kind, const char *state_json, cryo_error_t *err)
 {
   for (size_t i = 0; i < spec->n_hooks[kind]; i++)
-    if (hook_run (&spec->hooks[kind][i], spec_hook_names[kind], state_json, err) < 0)
+    if (hook_run_in (&spec->hooks[kind][i], spec_hook_names[kind], state_json, hook_cwd (spec, kind), err)
+        < 0)
       return -1;
   return 0;
 }
@@ -368,7 +393,8 @@ hooks_run_warn (const struct spec *spec, enum spec_hook_kind kind, const char *s
   for (size_t i = 0; i < spec->n_hooks[kind]; i++)
     {
       cleanup_error cryo_error_t err = NULL;
-      if (hook_run (&spec->hooks[kind][i], spec_hook_names[kind], state_json, &err) < 0)
+      if (hook_run_in (&spec->hooks[kind][i], spec_hook_names[kind], state_json, hook_cwd (spec, kind), &err)
+          < 0)
         {
           log_warning ("%s", err->msg);
           failed++;

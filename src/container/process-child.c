@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,6 +56,32 @@ stage1_user_and_time (struct container_ctx *ctx, cryo_error_t *err)
   return 0;
 }
 
+/* In a new user namespace the container's root is a host uid that may not
+ * reach a bind source (a 0700 directory of the host's root).  Stage-1 still
+ * has the runtime's host uid, in the container's new mount namespace: it
+ * opens the sources, and init (its copy) binds them through /proc/self/fd,
+ * which needs no access to the path (runc's mount fds).  A source it cannot
+ * open is left to init, which reports it. */
+static void
+stage1_open_bind_sources (struct container_ctx *ctx)
+{
+  if (ctx->plan == NULL || !spec_ns_is_new (ctx->spec, NS_USER))
+    return;
+  for (size_t i = 0; i < ctx->plan->n_ops; i++)
+    {
+      struct mount_op *op = &ctx->plan->ops[i];
+      int fd;
+      if (op->kind != MOUNT_OP_MOUNT || !(op->flags & MS_BIND) || (op->flags & MS_REMOUNT)
+          || op->source == NULL)
+        continue;
+      fd = open (op->source, O_PATH | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      free (op->source);
+      op->source = xasprintf ("/proc/self/fd/%d", fd);
+    }
+}
+
 static int
 stage1_run (struct container_ctx *ctx, cryo_error_t *err)
 {
@@ -64,8 +91,10 @@ stage1_run (struct container_ctx *ctx, cryo_error_t *err)
     return cryo_error (err, errno, "the runtime exited while creating the container");
   if (sync_expect (ctx->sync_fd, SYNC_STAGE1_GO, "the runtime", NULL, err) < 0)
     return -1;
-  if (process_join_namespaces (ctx->spec, err) < 0 || process_unshare_namespaces (ctx->spec, err) < 0
-      || stage1_user_and_time (ctx, err) < 0)
+  if (process_join_namespaces (ctx->spec, err) < 0 || process_unshare_namespaces (ctx->spec, err) < 0)
+    return -1;
+  stage1_open_bind_sources (ctx);
+  if (stage1_user_and_time (ctx, err) < 0)
     return -1;
   /* CLONE_PARENT: init is the runtime's child, not ours (we exit now). */
   pid = syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
@@ -228,6 +257,7 @@ static int
 init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *exe, cryo_error_t *err)
 {
   const struct spec_process *p = ctx->spec->process;
+  bool in_cwd;
 
   if (hooks_run (ctx->spec, HOOK_START_CONTAINER, hs->created, err) < 0)
     return -1;
@@ -236,10 +266,10 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
   if (process_close_fds (ctx->n_pass_fds, err) < 0
       || process_load_seccomp_privileged (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
-  if (process_set_user (&p->user, err) < 0)
+  if (process_chdir_early (p->cwd, &in_cwd, err) < 0 || process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
-  if (process_chdir (p->cwd, false, err) < 0
+  if ((!in_cwd && process_chdir (p->cwd, false, err) < 0)
       || process_apply_security (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
   execve (exe, p->args, ctx->env);

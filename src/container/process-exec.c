@@ -141,10 +141,21 @@ make_cwd (const char *cwd, cryo_error_t *err)
   return 0;
 }
 
+/* A cwd outside the root reads "(unreachable)...": never run there
+ * (CVE-2024-21626, a leaked host fd as cwd). */
+static int
+check_cwd_inside_root (const char *cwd, cryo_error_t *err)
+{
+  char buf[PATH_MAX];
+
+  if (getcwd (buf, sizeof (buf)) == NULL || buf[0] != '/')
+    return cryo_error (err, 0, "process.cwd: `%s` is outside the container's root", cwd);
+  return 0;
+}
+
 int
 process_chdir (const char *cwd, bool create, cryo_error_t *err)
 {
-  char buf[PATH_MAX];
 
   if (cwd == NULL || *cwd == '\0')
     cwd = "/";
@@ -152,11 +163,21 @@ process_chdir (const char *cwd, bool create, cryo_error_t *err)
     return -1;
   if (chdir (cwd) < 0)
     return cryo_error (err, errno, "process.cwd: chdir to `%s`", cwd);
-  /* A cwd outside the root reads "(unreachable)...": never run there
-   * (CVE-2024-21626, a leaked host fd as cwd). */
-  if (getcwd (buf, sizeof (buf)) == NULL || buf[0] != '/')
-    return cryo_error (err, 0, "process.cwd: `%s` is outside the container's root", cwd);
-  return 0;
+  return check_cwd_inside_root (cwd, err);
+}
+
+int
+process_chdir_early (const char *cwd, bool *done, cryo_error_t *err)
+{
+  *done = false;
+  if (cwd == NULL || *cwd == '\0')
+    cwd = "/";
+  /* A failure is not an error yet: the user may reach what root cannot
+   * (root squashed on NFS, a user namespace). */
+  if (chdir (cwd) < 0)
+    return 0;
+  *done = true;
+  return check_cwd_inside_root (cwd, err);
 }
 
 int

@@ -124,6 +124,7 @@ static int
 child_setup (struct exec_ctx *ctx, char **exe, cryo_error_t *err)
 {
   const struct spec_process *p = ctx->process;
+  bool in_cwd;
 
   if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     return cryo_error (err, errno, "prctl PR_SET_PDEATHSIG");
@@ -138,12 +139,12 @@ child_setup (struct exec_ctx *ctx, char **exe, cryo_error_t *err)
   if (process_close_fds (ctx->n_pass_fds, err) < 0
       || process_load_seccomp_privileged (p, ctx->seccomp, ctx->sync_fd, err) < 0)
     return -1;
-  if (process_set_user (&p->user, err) < 0)
+  /* Checked to be inside the container's root: a cwd through a leaked
+   * host fd fails here (CVE-2024-21626). */
+  if (process_chdir_early (p->cwd, &in_cwd, err) < 0 || process_set_user (&p->user, err) < 0)
     return -1;
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
-  /* As the process's user, and checked to be inside the container's root:
-   * a cwd through a leaked host fd fails here (CVE-2024-21626). */
-  if (process_chdir (p->cwd, false, err) < 0)
+  if (!in_cwd && process_chdir (p->cwd, false, err) < 0)
     return -1;
   process_env_add_home (&ctx->env, p->user.uid);
   if (process_find_executable (p->args[0], ctx->env, exe, err) < 0)

@@ -131,6 +131,10 @@ int process_find_executable (const char *name, char *const *env, char **path, cr
 /* chdir to process.cwd (created first with @create), and make sure it is
  * inside the container's root. */
 int process_chdir (const char *cwd, bool create, cryo_error_t *err);
+/* Before the user change: chdir to process.cwd as the runtime, which may
+ * reach a cwd the process's user cannot (runc's order).  *@done says whether
+ * it worked; when not, process_chdir runs again as the user. */
+int process_chdir_early (const char *cwd, bool *done, cryo_error_t *err);
 /* Mark every fd from 3 + @n_pass_fds up close-on-exec. */
 int process_close_fds (int n_pass_fds, cryo_error_t *err);
 

@@ -61,8 +61,9 @@ signal_parse (const char *name, int *sig, cryo_error_t *err)
     return cryo_error (err, 0, "unknown signal ``");
   if (parse_int64 (name, &num) == 0)
     {
-      if (num <= 0 || num > SIGRTMAX)
-        return cryo_error (err, 0, "invalid signal number `%s`: use 1 to %d", name, SIGRTMAX);
+      /* 0 sends nothing but checks the container is there (runc, kill(2)). */
+      if (num < 0 || num > SIGRTMAX)
+        return cryo_error (err, 0, "invalid signal number `%s`: use 0 to %d", name, SIGRTMAX);
       *sig = (int) num;
       return 0;
     }

@@ -130,23 +130,58 @@ copy_up (int target, int tree, const struct mount_op *op, cryo_error_t *err)
   return 0;
 }
 
+/* proc and sysfs go on a real directory, never through a symlink the
+ * rootfs put there (runc: "must be mounted on ordinary directory"): masks
+ * and read-only paths name /proc and /sys, and would miss a mount made at
+ * the symlink's target. */
+static int
+check_kernel_fs_target (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
+{
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  if (strcmp (type, "proc") != 0 && strcmp (type, "sysfs") != 0)
+    return 0;
+  fd = safe_openat2 (rootfd, op->destination, O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (fd < 0 && errno == ENOENT)
+    return 0;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return cryo_error (err, errno, "`%s`", op->destination);
+  if (!S_ISDIR (st.st_mode))
+    return cryo_error (err, 0, "filesystem `%s` must be mounted on ordinary directory", type);
+  return 0;
+}
+
+/* A read-only /dev is mounted read-write and made read-only at finalize:
+ * the device nodes, /dev/pts, /dev/shm and the links go in first (runc). */
+static bool
+is_readonly_dev (const struct mount_op *op)
+{
+  return op->kind == MOUNT_OP_MOUNT && !(op->flags & (MS_BIND | MS_REMOUNT)) && (op->flags & MS_RDONLY)
+         && (strcmp (op->destination, "/dev") == 0 || strcmp (op->destination, "/dev/") == 0);
+}
+
 int
 rootfs_mount_fs (int rootfd, const struct mount_op *op, const char *type, cryo_error_t *err)
 {
   cleanup_close int target = -1, tree = -1;
   bool copyup = op->tmpcopyup && mount_op_is_tmpfs (op);
+  bool dev_ro = is_readonly_dev (op);
   uint64_t set, clr;
 
+  if (check_kernel_fs_target (rootfd, op, type, err) < 0)
+    return -1;
   target = safe_mkpath_in_root (rootfd, op->destination, SAFE_LEAF_DIR, 0755, err);
   if (target < 0 || check_proc_target (target, op, err) < 0)
     return -1;
   mount_op_attr (op, &set, &clr);
   /* a read-only tmpfs becomes read-only once it is filled */
   tree = safe_new_fs (type, op->source, op->data, op->flags & SB_FLAGS_MASK,
-                      copyup ? set & ~(uint64_t) MOUNT_ATTR_RDONLY : set, err);
+                      copyup || dev_ro ? set & ~(uint64_t) MOUNT_ATTR_RDONLY : set, err);
   if (tree < 0 || (copyup && copy_up (target, tree, op, err) < 0))
     return -1;
-  return rootfs_finish_mount (tree, target, op, copyup, err);
+  return rootfs_finish_mount (tree, target, op, copyup && !dev_ro, err);
 }
 
 static int
@@ -202,6 +237,23 @@ run_op (int rootfd, const struct mount_plan *plan, const struct mount_op *op, cr
     }
 }
 
+/* mountinfo's "\040"-style escapes, decoded in place. */
+static void
+unescape_octal (char *s)
+{
+  char *src, *dst = s;
+
+  for (src = s; *src; src++)
+    if (src[0] == '\\' && src[1] && src[2] && src[3])
+      {
+        *dst++ = (char) (((src[1] - '0') << 6) | ((src[2] - '0') << 3) | (src[3] - '0'));
+        src += 3;
+      }
+    else
+      *dst++ = *src;
+  *dst = '\0';
+}
+
 /* The mount point under which @path lives, from /proc/self/mountinfo
  * (longest matching mount point; octal escapes decoded). */
 static char *
@@ -214,19 +266,11 @@ mount_point_of (const char *path, cryo_error_t *err)
     return NULL;
   for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      char mp[4096], *src, *dst = mp;
+      char mp[4096];
       size_t len;
       if (sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1)
         continue;
-      for (src = mp; *src; src++)
-        if (src[0] == '\\' && src[1] && src[2] && src[3])
-          {
-            *dst++ = (char) (((src[1] - '0') << 6) | ((src[2] - '0') << 3) | (src[3] - '0'));
-            src += 3;
-          }
-        else
-          *dst++ = *src;
-      *dst = '\0';
+      unescape_octal (mp);
       len = strlen (mp);
       if ((strcmp (mp, "/") == 0 || (strncmp (path, mp, len) == 0 && (path[len] == '/' || !path[len])))
           && (best == NULL || len > strlen (best)))
@@ -322,9 +366,61 @@ pivot (const char *rootfs, cryo_error_t *err)
   return 0;
 }
 
+/* Unmount (or, where that is refused, cover) one full proc or sysfs
+ * mount of the host; its unmount must not reach the host. */
+static int
+hide_kernel_fs (const char *mp, cryo_error_t *err)
+{
+  if (mount (NULL, mp, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return errno == ENOENT ? 0 : cryo_error (err, errno, "make `%s` rslave", mp);
+  if (umount2 (mp, MNT_DETACH) == 0)
+    return 0;
+  if (errno != EINVAL && errno != EPERM)
+    return cryo_error (err, errno, "unmount the host's `%s`", mp);
+  if (mount ("tmpfs", mp, "tmpfs", 0, NULL) < 0)
+    return cryo_error (err, errno, "cover the host's `%s`", mp);
+  return 0;
+}
+
+/* Without pivot_root the host's mounts stay in the container's mount
+ * namespace, under the chroot: a full proc or sysfs there lets a process
+ * of the container that makes a user namespace mount a fresh, unmasked
+ * proc (the kernel only checks that one fully visible exists).  Hide
+ * every such mount outside the rootfs first, as runc's msMoveRoot does. */
+static int
+hide_host_kernel_fs (const char *rootfs, cryo_error_t *err)
+{
+  cleanup_free char *buf = NULL, *real = realpath (rootfs, NULL);
+  char *line, *save = NULL;
+  size_t rlen;
+
+  if (real == NULL)
+    return cryo_error (err, errno, "resolve `%s`", rootfs);
+  rlen = strlen (real);
+  if (read_all_file ("/proc/self/mountinfo", &buf, NULL, err) < 0)
+    return -1;
+  for (line = strtok_r (buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char root[4096], mp[4096], fstype[64];
+      const char *sep = strstr (line, " - ");
+      if (sscanf (line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 || sep == NULL
+          || sscanf (sep + 3, "%63s", fstype) != 1)
+        continue;
+      unescape_octal (mp);
+      if (strcmp (root, "/") != 0 || (strcmp (fstype, "proc") != 0 && strcmp (fstype, "sysfs") != 0)
+          || (strncmp (mp, real, rlen) == 0 && (mp[rlen] == '/' || mp[rlen] == '\0')))
+        continue;
+      if (hide_kernel_fs (mp, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 move_root (const char *rootfs, cryo_error_t *err)
 {
+  if (hide_host_kernel_fs (rootfs, err) < 0)
+    return -1;
   if (chdir (rootfs) < 0)
     return cryo_error (err, errno, "chdir to `%s`", rootfs);
   if (mount (rootfs, "/", NULL, MS_MOVE, NULL) < 0)
@@ -417,6 +513,22 @@ run_finalize_ops (int rootfd, const struct mount_plan *plan, enum mount_op_kind 
   return 0;
 }
 
+static int
+finalize_dev (int rootfd, const struct mount_plan *plan, cryo_error_t *err)
+{
+  for (size_t i = 0; i < plan->n_ops; i++)
+    if (is_readonly_dev (&plan->ops[i]))
+      {
+        cleanup_close int dev = safe_openat2 (rootfd, "dev", O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                              RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+        if (dev < 0)
+          return cryo_error (err, errno, "open `/dev`");
+        if (safe_setattr (dev, false, MOUNT_ATTR_RDONLY, 0, 0, -1, err) < 0)
+          return cryo_error_wrap (err, "make `/dev` read-only");
+      }
+  return 0;
+}
+
 int
 rootfs_finalize_plan (const struct mount_plan *plan, cryo_error_t *err)
 {
@@ -427,7 +539,7 @@ rootfs_finalize_plan (const struct mount_plan *plan, cryo_error_t *err)
     return cryo_error (err, errno, "open `/`");
   /* runc's order: readonly paths, then masks on top */
   if (run_finalize_ops (rootfd, plan, MOUNT_OP_READONLY, err) < 0
-      || run_finalize_ops (rootfd, plan, MOUNT_OP_MASK, err) < 0)
+      || run_finalize_ops (rootfd, plan, MOUNT_OP_MASK, err) < 0 || finalize_dev (rootfd, plan, err) < 0)
     return -1;
   if (plan->readonly_root && safe_setattr (rootfd, false, MOUNT_ATTR_RDONLY, 0, 0, -1, err) < 0)
     return cryo_error_wrap (err, "make the root read-only");

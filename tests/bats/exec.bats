@@ -97,11 +97,11 @@ exec_detached() {
     # --user UID alone keeps the container's gid (runc)
     run -0 cryo exec -u 0 "$id" sh -c 'echo $(id -u):$(id -g) $HOME'
     [ "$output" = "0:1000 /root" ]
-    run -1 cryo exec -u nobody "$id" true
+    run -255 cryo exec -u nobody "$id" true
     [[ "$output" == *'--user: `nobody` is not a numeric uid'* ]]
-    run -1 cryo exec --cwd tmp "$id" true
+    run -255 cryo exec --cwd tmp "$id" true
     [[ "$output" == *'--cwd: `tmp` must be an absolute path'* ]]
-    run -1 cryo exec --cwd /no/such/dir "$id" true
+    run -255 cryo exec --cwd /no/such/dir "$id" true
     [[ "$output" == *'process.cwd: chdir to `/no/such/dir`: No such file or directory'* ]]
 }
 
@@ -119,7 +119,7 @@ exec_detached() {
     [ "$(status_field CapEff)" = 0000000002001021 ]
     [ "$(status_field CapInh)" = 0000000000000000 ]
     [ "$(status_field NoNewPrivs)" = 1 ]
-    run -1 cryo exec --cap CAP_FOO "$id" true
+    run -255 cryo exec --cap CAP_FOO "$id" true
     [[ "$output" == *'--cap: unknown capability `CAP_FOO`'* ]]
 }
 
@@ -145,16 +145,16 @@ exec_detached() {
     [ ! -e "$b/rootfs/tmp/denied" ]
 }
 
-@test "exec returns the process's exit code, 128+N for signal N; a missing command fails" {
+@test "exec returns the process's exit code, 128+N for signal N; a failed exec exits 255 (runc)" {
     start_container codes
     run -0 cryo exec "$id" true
     run -7 cryo exec "$id" sh -c 'exit 7'
     run -137 cryo exec "$id" sh -c 'kill -9 $$'
-    run -1 cryo exec "$id" /no/such/program
+    run -255 cryo exec "$id" /no/such/program
     [[ "$output" == *'/no/such/program'*'No such file or directory'* ]]
-    run -1 cryo exec "$id" nosuchprogram
+    run -255 cryo exec "$id" nosuchprogram
     [[ "$output" == *'`nosuchprogram`: executable file not found in $PATH'* ]]
-    run -1 cryo exec "$id"
+    run -255 cryo exec "$id"
     [[ "$output" == *'exec needs a command to run'* ]]
     # a failed exec leaves nothing behind in the container
     [ "$(cryo ps --format json "$id" | jq length)" = 1 ]
@@ -200,16 +200,16 @@ exec_detached() {
     wait_for 10 grep -q got:ping1 "$BATS_TEST_TMPDIR/console.log"
     grep -q /dev/pts/ "$BATS_TEST_TMPDIR/console.log"
 
-    run -1 cryo exec -d -t "$id" true
+    run -255 cryo exec -d -t "$id" true
     [[ "$output" == *"cannot allocate a tty for a detached process without --console-socket"* ]]
-    run -1 cryo exec --console-socket "$sock" "$id" true
+    run -255 cryo exec --console-socket "$sock" "$id" true
     [[ "$output" == *"--console-socket needs --detach and a terminal"* ]]
 }
 
 @test "exec: a paused container is refused, --ignore-paused runs the process once resumed" {
     start_container paused
     cryo pause "$id"
-    run -1 cryo exec "$id" true
+    run -255 cryo exec "$id" true
     [ "$output" = "cryo: cannot exec in a paused container (use --ignore-paused to override)" ]
     exec_detached --ignore-paused "$id" touch /tmp/ran &
     runtime=$!
@@ -226,9 +226,9 @@ exec_detached() {
     run -0 cryo exec "$id" cat /proc/1/cmdline
     cryo start "$id"
     wait_for_status "$id" stopped
-    run -1 cryo exec "$id" true
+    run -255 cryo exec "$id" true
     [ "$output" = "cryo: cannot exec in a stopped container" ]
-    run -1 cryo exec no-such-container-$$ true
+    run -255 cryo exec no-such-container-$$ true
     [ "$output" = "cryo: container \`no-such-container-$$\` does not exist" ]
 }
 
@@ -257,9 +257,9 @@ EOF
     [[ "${lines[3]}" == *0 ]]
 
     echo '{"args": [], "cwd": "/"}' >"$p.bad"
-    run -1 cryo exec -p "$p.bad" "$id"
+    run -255 cryo exec -p "$p.bad" "$id"
     [[ "$output" == *"--process \`$p.bad\`: process.args: must be a non-empty array of strings"* ]]
-    run -1 cryo exec -p "$p" "$id" true
+    run -255 cryo exec -p "$p" "$id" true
     [[ "$output" == *"cannot be used with it"* ]]
 }
 
@@ -311,4 +311,32 @@ EOF
     run_detached "$id2" "$b2" --no-new-keyring
     run -0 cryo exec "$id2" cat /proc/keys
     ! grep -q "_ses\.$id2" <<<"$output"
+}
+
+@test "exec --cgroup joins a sub-cgroup of the container's, per controller or in every hierarchy (runc 1.1)" {
+    [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/pids ] || skip "needs the v1 memory and pids hierarchies"
+    cg="/cryo-bats-sub-$$-$RANDOM"
+    # without a cgroup namespace /proc/self/cgroup shows the host's paths (runc spec's default)
+    start_container subcg ".linux.cgroupsPath = \"$cg\" | .linux.namespaces |= map(select(.type != \"cgroup\"))"
+    run -255 cryo exec --cgroup .. "$id" true
+    [[ "$output" == *".. is not a sub cgroup path"* ]]
+    run -255 cryo exec --cgroup a/../../b "$id" true
+    [[ "$output" == *"is not a sub cgroup path"* ]]
+    run -255 cryo exec --cgroup nonexistent "$id" true
+    [[ "$output" == *"/nonexistent/cgroup.procs"*"No such file"* ]]
+    run -255 cryo exec --cgroup whaaat:/ "$id" true
+    [[ "$output" == *"unknown controller \`whaaat\`"* ]]
+    run -255 cryo exec --cgroup memory:a --cgroup b "$id" true
+    [[ "$output" == *"missing <controller>: prefix"* ]]
+    run -0 cryo exec --cgroup / "$id" cat /proc/self/cgroup
+    [ -z "$(grep -v ":$cg\$" <<<"$output")" ]
+
+    mkdir "/sys/fs/cgroup/memory$cg/submem" "/sys/fs/cgroup/pids$cg/subpids"
+    run -0 cryo exec --cgroup memory:submem --cgroup pids:subpids "$id" sh -c 'cat /proc/self/cgroup; echo $$'
+    echo "$output"
+    [[ "$output" == *":memory:$cg/submem"* ]]
+    [[ "$output" == *":pids:$cg/subpids"* ]]
+    [[ "$output" == *":freezer:$cg"$'\n'* ]]
+    cryo delete --force "$id"
+    rmdir "/sys/fs/cgroup/memory$cg/submem" "/sys/fs/cgroup/pids$cg/subpids" 2>/dev/null || true
 }

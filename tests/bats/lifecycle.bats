@@ -205,7 +205,7 @@ load lifecycle-helpers
     [ "$(jq length <<<"$output")" -eq 3 ]
 }
 
-@test "kill accepts KILL, SIGUSR1, usr1 and numbers; --all reaches every process" {
+@test "kill accepts KILL, SIGUSR1, usr1 and numbers; --all reaches every process; 0 checks (runc)" {
     id=$(new_id)
     b=$(bundle_for sig sh -c 'trap "echo x >> /tmp/usr1" USR1; sleep 3600 & sleep 3601 & while :; do sleep 0.1; done')
     run_detached "$id" "$b"
@@ -217,10 +217,18 @@ load lifecycle-helpers
     wait_file_lines "$b/rootfs/tmp/usr1" 2
     cryo kill "$id" 10
     wait_file_lines "$b/rootfs/tmp/usr1" 3
+    # signal 0 only checks that init is there (kill(2)); runc accepts it
+    run -0 cryo kill "$id" 0
+    run -0 cryo kill --all "$id" 0
+    [ "$(container_status "$id")" = running ]
 
     pids=$(cryo ps --format json "$id" | jq -r '.[]')
     run -0 cryo kill --all "$id" KILL
     wait_for_status "$id" stopped
+    # after it stopped: init is gone, its empty cgroup is not (runc's kill.bats)
+    run -1 cryo kill "$id" 0
+    [[ "$output" == *"container not running"* ]]
+    run -0 cryo kill --all "$id" 0
     for p in $pids; do
         ! kill -0 "$p" 2>/dev/null || [ "$(cut -d' ' -f3 /proc/$p/stat)" = Z ]
     done
@@ -235,6 +243,21 @@ load lifecycle-helpers
     run -0 cryo run --no-pivot --no-new-keyring --bundle "$b" "$id"
     [ "$output" = "$(cat "$b/rootfs/marker")" ]
     assert_no_leftovers "$id" "$b"
+}
+
+@test "--no-pivot hides the host's proc and sysfs: no fresh, unmasked proc from a nested user namespace (runc's no_pivot.bats)" {
+    id=$(new_id)
+    b=$(bundle_for np-proc unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted')
+    bundle_edit "$b" '.process.capabilities.bounding += ["CAP_SETFCAP"]
+        | .process.capabilities.permitted += ["CAP_SETFCAP"]'
+    run cryo run --no-pivot --bundle "$b" "$id"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"mount: permission denied"* ]]
+    [[ "$output" != *mounted* ]]
+    # the host keeps its own
+    grep -q " /proc proc " /proc/self/mounts
+    grep -q " /sys sysfs " /proc/self/mounts
 }
 
 @test "--pid-file gets init's pid" {
@@ -257,6 +280,28 @@ load lifecycle-helpers
     [ "${lines[3]}" = "home=/ foo=bar" ]
     [ "${lines[4]}" = 0027 ]
     [ -d "$b/rootfs/work/dir" ]
+}
+
+@test "a cwd only the runtime can reach is entered before the user changes (runc's cwd.bats)" {
+    id=$(new_id)
+    b=$(bundle_for cwdroot sh -c 'pwd; id -u; ls /tmp >/dev/null && echo listed')
+    mkdir -p "$b/rootfs/home/nonroot"
+    chmod 700 "$b/rootfs/home/nonroot"
+    bundle_edit "$b" '.process.cwd = "/home/nonroot" | .process.user = {"uid": 42, "gid": 42}'
+    run -0 cryo run --bundle "$b" "$id"
+    echo "$output"
+    [ "${lines[0]}" = /home/nonroot ]
+    [ "${lines[1]}" = 42 ]
+    [ "${lines[2]}" = listed ]
+
+    # exec too: a user that cannot reach the cwd of its --cwd still starts there
+    id=$(new_id)
+    b=$(bundle_for cwdexec)
+    mkdir -p "$b/rootfs/home/nonroot"
+    chmod 700 "$b/rootfs/home/nonroot"
+    run_detached "$id" "$b"
+    run -0 cryo exec --user 42:42 --cwd /home/nonroot "$id" pwd
+    [ "$output" = /home/nonroot ]
 }
 
 @test "hooks: prestart, createRuntime, poststart, poststop on the host; createContainer, startContainer in the container" {
@@ -288,6 +333,29 @@ createRuntime creating $id" ]
     cryo delete --force "$id"
     grep -qx "poststop stopped $id" "$log"
     assert_no_leftovers "$id" "$b"
+}
+
+@test "hooks run in runc's cwd: the bundle on the host, the rootfs for createContainer" {
+    id=$(new_id)
+    b=$(bundle_for hookcwd sh -c 'pwd; sleep 3600')
+    log="$BATS_TEST_TMPDIR/hook-cwd"
+    cwd_hook() {
+        echo "{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo $1 \$(pwd) >> $log; touch ./$1-here\"]}"
+    }
+    bundle_edit "$b" ".hooks.prestart = [$(cwd_hook prestart)]
+        | .hooks.createRuntime = [$(cwd_hook createRuntime)]
+        | .hooks.createContainer = [$(cwd_hook createContainer)]
+        | .hooks.poststart = [$(cwd_hook poststart)]"
+    # from a directory that is neither: only what cryo sets counts
+    (cd / && create_detached "$id" "$b")
+    cryo start "$id"
+    wait_for 10 grep -q poststart "$log"
+    cat "$log"
+    grep -qx "prestart $b" "$log"
+    grep -qx "createRuntime $b" "$log"
+    grep -qx "createContainer $b/rootfs" "$log"
+    grep -qx "poststart $b" "$log"
+    [ -e "$b/createRuntime-here" ] && [ -e "$b/rootfs/createContainer-here" ]
 }
 
 @test "a failing poststart hook is a warning, the container runs" {

@@ -110,3 +110,61 @@ CGROUP_CHECK='grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; cat /sys/fs/c
     [ "${lines[1]}" = 67108864 ]
     ! grep -qx cryo <<<"$output"
 }
+
+@test "proc and sysfs are never mounted through a symlink the rootfs put at /proc or /sys (runc's mask.bats)" {
+    for dir in proc sys; do
+        id=$(new_id)
+        b=$(bundle_for "link-$dir" true)
+        rmdir "$b/rootfs/$dir"
+        ln -s /symlink "$b/rootfs/$dir"
+        run -1 cryo run --bundle "$b" "$id"
+        echo "$output"
+        [[ "$output" == *"must be mounted on ordinary directory"* ]]
+        # nothing was made where the link points
+        [ ! -e "$b/rootfs/symlink" ]
+    done
+}
+
+@test "in a user namespace a bind source only the runtime can reach is opened by it (runc's userns.bats)" {
+    id=$(new_id)
+    b=$(bundle_for bind-userns sh -c 'cat /m1/foo.txt /m2/foo.txt; id -u')
+    open_path_to "$b"
+    mkdir "$b/rootfs/m1" "$b/rootfs/m2"
+    for n in 1 2; do
+        mkdir -p "$BATS_TEST_TMPDIR/src-$n/dir"
+        echo "secret-$n" >"$BATS_TEST_TMPDIR/src-$n/dir/foo.txt"
+        chmod 644 "$BATS_TEST_TMPDIR/src-$n/dir/foo.txt"
+        chmod 700 "$BATS_TEST_TMPDIR/src-$n"
+    done
+    bundle_edit "$b" '.linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
+        | .mounts += [{"source": "'"$BATS_TEST_TMPDIR"'/src-1/dir", "destination": "/m1", "options": ["bind"]},
+                      {"source": "'"$BATS_TEST_TMPDIR"'/src-2/dir", "destination": "/m2", "options": ["bind"]}]'
+    run cryo run --bundle "$b" "$id"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = secret-1 ]
+    [ "${lines[1]}" = secret-2 ]
+    [ "${lines[2]}" = 0 ]
+}
+
+@test "a read-only /dev gets its devices, pts and shm first, then turns read-only (runc's mounts.bats)" {
+    for how in option readonlyPaths; do
+        id=$(new_id)
+        b=$(bundle_for "ro-dev-$how" sh -c 'grep "^tmpfs /dev " /proc/mounts | tail -n 1; echo x >/dev/null && echo null-ok; grep -q "^devpts /dev/pts " /proc/mounts && echo pts-ok; touch /dev/new 2>/dev/null || echo dev-ro')
+        if [ "$how" = option ]; then
+            bundle_edit "$b" '.mounts |= map((select(.destination == "/dev") | .options += ["ro"]) // .)'
+        else
+            bundle_edit "$b" '.linux.readonlyPaths += ["/dev"]'
+        fi
+        run cryo run --bundle "$b" "$id"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "${lines[0]}" == *" ro,"* ]]
+        [ "${lines[1]}" = null-ok ]
+        [ "${lines[2]}" = pts-ok ]
+        [ "${lines[3]}" = dev-ro ]
+    done
+}

@@ -165,8 +165,8 @@ static const struct bad_case bad_cases[] = {
     "config.json: linux.resources.devices[0].allow: missing (a boolean is required)" },
   { "", "", "\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"z\"}]}",
     "config.json: linux.resources.devices[0].type: unknown device type `z` (expected a, c or b)" },
-  { "", "", "\"resources\":{\"devices\":[{\"allow\":true,\"access\":\"rwx\"}]}",
-    "config.json: linux.resources.devices[0].access: `rwx` is not a subset of `rwm`" },
+  { "", "", "\"resources\":{\"devices\":[{\"allow\":true,\"access\":\"xa\"}]}",
+    "config.json: linux.resources.devices[0].access: `xa` names none of `r`, `w`, `m`" },
   { "", "", "\"resources\":{\"devices\":[{\"allow\":true,\"major\":-7}]}",
     "config.json: linux.resources.devices[0].major: -7 is not a device number (-1 means any)" },
   { "", "", "\"resources\":{\"unified\":{\"memory.max\":1024}}",
@@ -620,6 +620,18 @@ test_parse_resources_alone (void)
   CHECK (spec_parse_resources (v, "r", &r, &err) < 0);
   CHECK_STR (err->msg, "r.cpu.quota: expected an integer, found string");
   CHECK (r.cpu.cpus == NULL && !r.present);
+  /* runc ignores what is not r, w or m in a device rule's access */
+  json_free (v);
+  v = NULL;
+  CHECK (json_parse ("{\"devices\":[{\"allow\":false,\"type\":\"c\",\"major\":1,\"minor\":11,"
+                     "\"access\":\"rwa\"},{\"allow\":true,\"access\":\"mr\"}]}",
+                     &v, &err)
+         == 0);
+  CHECK (spec_parse_resources (v, "r", &r, &err) == 0);
+  CHECK (r.n_devices == 2);
+  CHECK_STR (r.devices[0].access, "rw");
+  CHECK_STR (r.devices[1].access, "rm");
+  spec_resources_clear (&r);
   return 0;
 }
 
