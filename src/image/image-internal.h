@@ -20,7 +20,7 @@ struct image_manifest
   char *created;
   char *container_id;
   enum image_mode mode;
-  char *config_digest; /* "sha256:<hex>", may be NULL */
+  char *config_digest; /* "xxh3:<hex>" (before format 4 "sha256:<hex>"), may be NULL */
   struct image_namespace *namespaces;
   size_t n_namespaces;
   char *mount_plan;                        /* file name, may be NULL */

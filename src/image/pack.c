@@ -83,7 +83,8 @@ pack_file (struct archive *a, struct image *img, const struct image_file *f, cha
 
   if (fd < 0)
     return cryo_error (err, errno, "image `%s`: open %s", image_path (img), f->name);
-  if (digest_new_chunked (f->chunk_size, &d, err) < 0 || write_header (a, f->name, AE_IFREG, f->size, err) < 0)
+  if (digest_new_chunked (f->alg, f->chunk_size, &d, err) < 0
+      || write_header (a, f->name, AE_IFREG, f->size, err) < 0)
     return -1;
   (void) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   while (done < f->size)
@@ -103,7 +104,7 @@ pack_file (struct archive *a, struct image *img, const struct image_file *f, cha
     }
   if (digest_final (d, hex, err) < 0)
     return -1;
-  if (strcmp (hex, f->sha256) != 0)
+  if (strcmp (hex, f->checksum) != 0)
     return cryo_error (err, 0, "image `%s`: %s: checksum mismatch (file corrupt)", image_path (img), f->name);
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "image/archive-util.h"
 #include "image/digest.h"
 #include "image/image-internal.h"
+#include "image/tree.h"
 #include "lib/json.h"
 #include "tap.h"
 #include "lib/util.h"
@@ -432,8 +433,9 @@ make_v2 (const char *path, bool corrupt)
     return -1;
   if (write_file (path, "config.json", "{}", 2) < 0 || write_file (path, "criu/pages-1.img", "pages", 5) < 0
       || write_tmpfs_tar (tar) < 0 || read_all_file (tar, &tar_data, &tar_len, NULL) < 0
-      || digest_buffer ("{}", 2, h_config, NULL) < 0 || digest_buffer ("pages", 5, h_pages, NULL) < 0
-      || digest_buffer (tar_data, tar_len, h_tar, NULL) < 0)
+      || digest_buffer (DIGEST_SHA256, "{}", 2, h_config, NULL) < 0
+      || digest_buffer (DIGEST_SHA256, "pages", 5, h_pages, NULL) < 0
+      || digest_buffer (DIGEST_SHA256, tar_data, tar_len, h_tar, NULL) < 0)
     return -1;
   manifest = xasprintf (
       "{\"format\": \"cryo-image\", \"version\": 2, \"cryo_version\": \"0.1.0\", \"kernel\": \"6.1\",\n"
@@ -489,6 +491,112 @@ test_convert_v2 (void)
   return 0;
 }
 
+/* A version 3 image: SHA-256 checksums, pages chunked by 4 KiB (the digest
+ * of the chunks' digests), /dev/shm as a tree.  @damage: 0 none, 1 a byte
+ * of the last chunk flipped, 2 the pages truncated (after the checksums). */
+#define V3_PAGES 10000
+static int
+make_v3 (const char *path, int damage)
+{
+  cleanup_free char *criu = xasprintf ("%s/criu", path), *tmpfs = xasprintf ("%s/tmpfs", path);
+  cleanup_free char *src = xasprintf ("%s-src", path), *pages = xmalloc (V3_PAGES), *manifest = NULL;
+  cleanup_free char *tree = xasprintf ("%s/tmpfs/0.tree", path), *tree_data = NULL;
+  cleanup_close int srcfd = -1, treefd = -1;
+  cleanup_digest digest_t *d = NULL;
+  char h_config[65], h_pages[65], h_tree[65];
+  size_t tree_len;
+
+  for (size_t i = 0; i < V3_PAGES; i++)
+    pages[i] = (char)(i * 31 + (i >> 8));
+  if (mkdir (path, 0700) < 0 || mkdir (criu, 0700) < 0 || mkdir (tmpfs, 0700) < 0 || mkdir (src, 01777) < 0
+      || write_file (src, "data", "tmpfs data", 10) < 0 || write_file (path, "config.json", "{}", 2) < 0)
+    return -1;
+  srcfd = open (src, O_RDONLY | O_DIRECTORY);
+  treefd = open (tree, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (srcfd < 0 || treefd < 0 || tree_write (srcfd, src, treefd, NULL, NULL) < 0
+      || read_all_file (tree, &tree_data, &tree_len, NULL) < 0
+      || digest_new_chunked (DIGEST_SHA256, 4096, &d, NULL) < 0)
+    return -1;
+  digest_update (d, pages, V3_PAGES);
+  if (digest_final (d, h_pages, NULL) < 0 || digest_buffer (DIGEST_SHA256, "{}", 2, h_config, NULL) < 0
+      || digest_buffer (DIGEST_SHA256, tree_data, tree_len, h_tree, NULL) < 0)
+    return -1;
+  if (damage == 1)
+    pages[V3_PAGES - 3] ^= 1;
+  if (write_file (path, "criu/pages-1.img", pages, damage == 2 ? V3_PAGES - 1 : V3_PAGES) < 0)
+    return -1;
+  manifest = xasprintf (
+      "{\"format\": \"cryo-image\", \"version\": 3, \"cryo_version\": \"0.1.0\", \"kernel\": \"6.1\",\n"
+      " \"created\": \"2026-03-04T05:06:07Z\", \"container_id\": \"three\", \"mode\": \"container\",\n"
+      " \"config_digest\": \"sha256:%s\", \"namespaces\": [{\"type\": \"pid\", \"created\": true}],\n"
+      " \"options\": {\"tcp_established\": true},\n"
+      " \"tmpfs\": [{\"destination\": \"/dev/shm\", \"file\": \"tmpfs/0.tree\"}],\n"
+      " \"files\": [{\"name\": \"config.json\", \"size\": 2, \"sha256\": \"%s\"},\n"
+      "           {\"name\": \"criu/pages-1.img\", \"size\": %d, \"chunk_size\": 4096, \"sha256\": \"%s\"},\n"
+      "           {\"name\": \"tmpfs/0.tree\", \"size\": %zu, \"sha256\": \"%s\"}]}\n",
+      h_config, h_config, V3_PAGES, h_pages, tree_len, h_tree);
+  return write_file (path, "manifest.json", manifest, strlen (manifest));
+}
+
+/* A damaged version 3 image is refused, and left exactly as it was. */
+static int
+convert_v3_refused (int damage, const char *expected)
+{
+  cleanup_free char *path = new_path (""), *before = NULL, *after = NULL;
+  cleanup_free char *manifest = xasprintf ("%s/manifest.json", path);
+  cleanup_error cryo_error_t err = NULL;
+  int from = 0, entries;
+
+  CHECK (make_v3 (path, damage) == 0);
+  CHECK (read_all_file (manifest, &before, NULL, NULL) == 0);
+  entries = count_entries ();
+  CHECK (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) < 0);
+  CHECK_ERR_CONTAINS (err, expected);
+  CHECK (count_entries () == entries);
+  CHECK (read_all_file (manifest, &after, NULL, NULL) == 0);
+  CHECK_STR (after, before);
+  return 0;
+}
+
+static int
+test_convert_v3 (void)
+{
+  cleanup_free char *path = new_path (""), *pages = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_image struct image *img = NULL;
+  const struct image_file *files;
+  struct stat before, after;
+  int from = 0;
+  size_t n;
+
+  CHECK (make_v3 (path, 0) == 0);
+  CHECK (image_open (path, &img, &err) < 0);
+  CHECK_ERR_CONTAINS (err, "format version 3 is older than this cryo reads");
+  pages = xasprintf ("%s/criu/pages-1.img", path);
+  CHECK (stat (pages, &before) == 0);
+  if (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) < 0)
+    {
+      printf ("# %s\n", err->msg);
+      return 1;
+    }
+  CHECK (from == 3);
+  CHECK (image_open (path, &img, &err) == 0 && image_verify (img, &err) == 0);
+  CHECK (image_version (img) == 4 && image_options (img)->tcp_established);
+  CHECK_STR (image_created (img), "2026-03-04T05:06:07Z");
+  CHECK (strncmp (image_config_digest (img), "xxh3:", 5) == 0);
+  files = image_files (img, &n);
+  CHECK (n == 3);
+  for (size_t i = 0; i < n; i++)
+    CHECK (files[i].alg == DIGEST_XXH3 && strlen (files[i].checksum) == 32 && files[i].chunk_size == 0);
+  /* Hard-linked, not copied; the tree carried over as it was. */
+  CHECK (stat (pages, &after) == 0 && after.st_ino == before.st_ino);
+  CHECK_STR (image_tmpfs_file (img, 0), "tmpfs/0.tree");
+  /* A flipped byte and a truncated file are found by the old checksums. */
+  CHECK (convert_v3_refused (1, "criu/pages-1.img: checksum mismatch (file corrupt)") == 0);
+  CHECK (convert_v3_refused (2, "criu/pages-1.img: checksum mismatch (file corrupt)") == 0);
+  return 0;
+}
+
 static int
 test_convert_bad_v1 (void)
 {
@@ -526,7 +634,7 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (13);
+  TAP_PLAN (14);
   RUN_TEST (test_roundtrip_zstd);
   RUN_TEST (test_roundtrip_gzip);
   RUN_TEST (test_roundtrip_none);
@@ -540,5 +648,6 @@ main (void)
   RUN_TEST (test_convert_v1);
   RUN_TEST (test_convert_bad_v1);
   RUN_TEST (test_convert_v2);
+  RUN_TEST (test_convert_v3);
   return tap_exit ();
 }
