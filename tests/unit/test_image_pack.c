@@ -221,7 +221,8 @@ test_unpack_flipped_gzip (void)
   return damaged_archive (IMAGE_COMPRESS_GZIP, false, ".tar`: ");
 }
 
-/* An archive with one entry of @type named @name, after a valid manifest. */
+/* An archive with one entry of @type named @name, then a manifest (not a
+ * valid one: the entry's own checks come first). */
 static int
 write_evil_archive (const char *file, const char *name, mode_t type, bool with_manifest)
 {
@@ -232,16 +233,6 @@ write_evil_archive (const char *file, const char *name, mode_t type, bool with_m
   archive_write_set_format_pax_restricted (a);
   if (archive_write_open_filename (a, file) != ARCHIVE_OK)
     return -1;
-  if (with_manifest)
-    {
-      archive_entry_set_pathname (e, IMAGE_MANIFEST);
-      archive_entry_set_filetype (e, AE_IFREG);
-      archive_entry_set_perm (e, 0600);
-      archive_entry_set_size (e, 2);
-      archive_write_header (a, e);
-      archive_write_data (a, manifest, 2);
-      archive_entry_clear (e);
-    }
   if (name)
     {
       archive_entry_set_pathname (e, name);
@@ -251,6 +242,16 @@ write_evil_archive (const char *file, const char *name, mode_t type, bool with_m
         archive_entry_set_symlink (e, "/etc/passwd");
       archive_entry_set_size (e, 0);
       archive_write_header (a, e);
+      archive_entry_clear (e);
+    }
+  if (with_manifest)
+    {
+      archive_entry_set_pathname (e, IMAGE_MANIFEST);
+      archive_entry_set_filetype (e, AE_IFREG);
+      archive_entry_set_perm (e, 0600);
+      archive_entry_set_size (e, 2);
+      archive_write_header (a, e);
+      archive_write_data (a, manifest, 2);
     }
   archive_entry_free (e);
   archive_write_close (a);
@@ -263,6 +264,7 @@ test_unpack_bad_entries (void)
 {
   cleanup_free char *a1 = new_path (".tar"), *a2 = new_path (".tar"), *a3 = new_path (".tar");
   cleanup_free char *a4 = new_path (".tar"), *a5 = new_path (".tar"), *a6 = new_path (".tar");
+  cleanup_free char *a7 = new_path (".tar");
 
   CHECK (write_evil_archive (a1, "criu/link", AE_IFLNK, true) == 0);
   CHECK (expect_unpack_fails (a1, "entry `criu/link` is not a regular file or a directory") == 0);
@@ -271,7 +273,9 @@ test_unpack_bad_entries (void)
   CHECK (write_evil_archive (a3, "/etc/evil", AE_IFREG, true) == 0);
   CHECK (expect_unpack_fails (a3, "is an absolute path") == 0);
   CHECK (write_evil_archive (a4, "criu/x.img", AE_IFREG, false) == 0);
-  CHECK (expect_unpack_fails (a4, "no manifest.json in the archive (not a cryo image archive)") == 0);
+  CHECK (expect_unpack_fails (a4, "`criu/x.img` comes before manifest.json (not made by `cryo image pack`)") == 0);
+  CHECK (write_evil_archive (a7, NULL, 0, false) == 0);
+  CHECK (expect_unpack_fails (a7, "no manifest.json in the archive (not a cryo image archive)") == 0);
   CHECK (write_evil_archive (a5, NULL, 0, true) == 0);
   CHECK (expect_unpack_fails (a5, "manifest.json: missing field `format` (not a cryo image)") == 0);
   CHECK (write_file (base, strrchr (a6, '/') + 1, "this is not an archive at all, just some text\n", 46)
