@@ -152,6 +152,31 @@ void image_writer_add_namespace (struct image_writer *w, const struct image_name
 void image_writer_set_cgroup (struct image_writer *w, const char *path, const char *version);
 void image_writer_set_options (struct image_writer *w, const struct image_checkpoint_options *o);
 
+/* What a checkpoint cost, in CRIU's vocabulary (its stats-dump), with cryo's
+ * own times: microseconds, counts of pages; 0 when not known.  FORMAT.md,
+ * "stats". */
+struct image_stats
+{
+  uint64_t freezing_time; /* freezing the container's cgroup */
+  uint64_t frozen_time;   /* the freeze as the application sees it; 0: killed after the image was sealed */
+  uint64_t memdump_time;  /* CRIU: reading the memory out */
+  uint64_t memwrite_time; /* CRIU: writing it into the image */
+  uint64_t pages_scanned, pages_skipped_parent, pages_written, pages_lazy; /* CRIU */
+  uint64_t writeback_time;  /* cryo: checksums and fsync of every file (the image writer's commit) */
+  uint64_t writeback_bytes; /* ... of that many bytes */
+};
+
+/* Record @s in the manifest; the commit fills in writeback_*. */
+void image_writer_set_stats (struct image_writer *w, const struct image_stats *s);
+/* The stats to be (or that were) written, with writeback_* after the commit;
+ * NULL when none were set. */
+const struct image_stats *image_writer_stats (struct image_writer *w);
+/* The stats of @dirfd's CRIU stats-dump (CRIU writes it in its working
+ * directory); 0 when there is none (@s untouched). */
+int image_read_criu_stats (int dirfd, struct image_stats *s, cryo_error_t *err);
+/* As JSON members of an open map. */
+void image_stats_gen (json_gen_t *g, const struct image_stats *s);
+
 /**
  * image_writer_commit - seal the image and make it appear at its path
  *
@@ -238,6 +263,7 @@ const char *image_mount_plan_file (struct image *img); /* "mounts.json" or NULL 
 const char *image_cgroup_path (struct image *img);
 const char *image_cgroup_version (struct image *img);
 const struct image_checkpoint_options *image_options (struct image *img);
+const struct image_stats *image_stats (struct image *img); /* NULL when the manifest has none */
 const struct image_namespace *image_namespaces (struct image *img, size_t *n);
 const struct image_file *image_files (struct image *img, size_t *n);
 uint64_t image_total_size (struct image *img);

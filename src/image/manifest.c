@@ -184,6 +184,13 @@ manifest_to_json (const struct image_manifest *m, char **out, size_t *len, cryo_
   gen_options (g, &m->options);
   jg_key (g, "tmpfs");
   gen_tmpfs (g, m);
+  if (m->has_stats)
+    {
+      jg_key (g, "stats");
+      jg_open_map (g);
+      image_stats_gen (g, &m->stats);
+      jg_close_map (g);
+    }
   jg_key (g, "files");
   gen_files (g, m);
   jg_close_map (g);
@@ -566,7 +573,7 @@ manifest_from_json (json_value_t *root, struct image_manifest *m, cryo_error_t *
   if (v == NULL)
     return cryo_error (err, 0, "missing field `options`");
   if (manifest_parse_options (v, &m->options, err) < 0 || parse_cgroup (root, m, err) < 0
-      || parse_tmpfs (root, m, err) < 0)
+      || parse_tmpfs (root, m, err) < 0 || manifest_parse_stats (root, m, err) < 0)
     return -1;
   return 0;
 }

@@ -365,6 +365,12 @@ image_kernel_release (struct image *img)
   return img->m.kernel_release;
 }
 
+const struct image_stats *
+image_stats (struct image *img)
+{
+  return img->m.has_stats ? &img->m.stats : NULL;
+}
+
 const char *
 image_config_digest (struct image *img)
 {

@@ -214,6 +214,19 @@ image_writer_set_origin (struct image_writer *w, const char *created, const char
 }
 
 void
+image_writer_set_stats (struct image_writer *w, const struct image_stats *s)
+{
+  w->m.stats = *s;
+  w->m.has_stats = true;
+}
+
+const struct image_stats *
+image_writer_stats (struct image_writer *w)
+{
+  return w->m.has_stats ? &w->m.stats : NULL;
+}
+
+void
 image_writer_add_tmpfs_file (struct image_writer *w, const char *destination, const char *file)
 {
   manifest_add_tmpfs (&w->m, destination, file);
@@ -336,6 +349,8 @@ write_manifest (struct image_writer *w, cryo_error_t *err)
 int
 image_writer_commit (struct image_writer *w, cryo_error_t *err)
 {
+  uint64_t t0;
+
   if (w->t.committed)
     return cryo_error (err, 0, "image `%s`: already committed", w->t.path);
   if (w->m.container_id == NULL)
@@ -349,7 +364,17 @@ image_writer_commit (struct image_writer *w, cryo_error_t *err)
   free (w->m.files);
   w->m.files = NULL;
   w->m.n_files = 0;
-  if (checksum_tree (w, err) < 0 || write_manifest (w, err) < 0)
+  t0 = now_ns ();
+  if (checksum_tree (w, err) < 0)
+    return -1;
+  if (w->m.has_stats)
+    {
+      w->m.stats.writeback_time = (now_ns () - t0) / 1000;
+      w->m.stats.writeback_bytes = 0;
+      for (size_t i = 0; i < w->m.n_files; i++)
+        w->m.stats.writeback_bytes += w->m.files[i].size;
+    }
+  if (write_manifest (w, err) < 0)
     return -1;
   if (image_tmpdir_commit (&w->t, err) < 0)
     {

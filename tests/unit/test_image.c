@@ -56,6 +56,7 @@ make_image (const char *path, cryo_error_t *err)
   struct image_namespace ns = { .type = NS_PID, .created = true, .inode = 4026531836 };
   struct image_namespace net = { .type = NS_NET, .created = false, .inode = 42, .path = "/var/run/netns/x" };
   struct image_checkpoint_options o = { .tcp_established = true, .manage_cgroups_mode = "soft" };
+  struct image_stats st = { .frozen_time = 81234, .pages_written = 2, .writeback_bytes = 7 };
 
   memset (pages, 0xa5, sizeof (pages));
   if (image_writer_begin (path, NULL, &w, err) < 0)
@@ -66,6 +67,7 @@ make_image (const char *path, cryo_error_t *err)
   image_writer_add_namespace (w, &net);
   image_writer_set_cgroup (w, "/cryo/ctr-1", "v1");
   image_writer_set_options (w, &o);
+  image_writer_set_stats (w, &st);
   if (image_writer_set_config (w, config, strlen (config), err) < 0
       || image_writer_add_file (w, IMAGE_FILE_MOUNTS, "[]", 2, err) < 0
       || image_writer_add_file (w, IMAGE_FILE_NAMESPACES, "{}", 2, err) < 0)
@@ -121,6 +123,10 @@ test_roundtrip (void)
   CHECK (image_read_file (img, IMAGE_FILE_CONFIG, &data, &len, &err) == 0);
   CHECK (len == 23 && strstr (data, "ociVersion"));
   CHECK (image_criu_dirfd (img) >= 0);
+  /* The stats as set, the write-back filled in by the commit. */
+  CHECK (image_stats (img) != NULL && image_stats (img)->frozen_time == 81234);
+  CHECK (image_stats (img)->pages_written == 2 && image_stats (img)->memdump_time == 0);
+  CHECK (image_stats (img)->writeback_bytes == image_total_size (img));
   return 0;
 }
 
@@ -327,6 +333,8 @@ test_manifest_bad_values (void)
       "\"0000000000000000000000000000000000000000000000000000000000000000\"}]",
       "missing field `files[0].xxh3`" },
     { "mount_plan", "\"nothere.json\"", "field `mount_plan`: `nothere.json` is not in `files`" },
+    { "stats", "[]", "field `stats`: must be an object" },
+    { "stats", "{\"frozen_time\": -1}", "field `stats.frozen_time`: must be a non-negative integer" },
     { "config_digest", "\"xxh3:00000000000000000000000000000000\"",
       "field `config_digest`: does not match the checksum of config.json" },
     { "config_digest", "\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"",
