@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # libFuzzer and sanitizer runtimes for tests/run.sh's fuzz and ASan steps).
 BUILD_PKGS="build-essential autoconf automake libtool pkg-config
   libseccomp-dev libyajl-dev libmnl-dev libcap-dev libarchive-dev libssl-dev
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev libxxhash-dev"
 # CRIU 4.2.1's build dependencies (see contrib/build-criu.sh).
 CRIU_PKGS="libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf
   libnl-3-dev libnet1-dev libbsd-dev libgnutls28-dev libnftables-dev uuid-dev

@@ -30,6 +30,8 @@ CRYO_COMMAND (checkpoint)
     { "page-server", 0, OPT_STRING, O (page_server), "ADDRESS:PORT",
       "send memory pages to this page server" },
     { "file-locks", 0, OPT_FLAG, C (file_locks), NULL, "checkpoint file locks" },
+    { "stats", 0, OPT_STRING, O (stats_path), "FILE",
+      "write the checkpoint's stats (freeze, dump, write-back times, pages) to FILE as JSON" },
     { "pre-dump", 0, OPT_FLAG, O (pre_dump), NULL, "dump memory only and leave the container running" },
     { "manage-cgroups-mode", 0, OPT_STRING, C (manage_cgroups_mode), "MODE",
       "cgroups mode: soft (default), full, strict or ignore" },

@@ -130,7 +130,7 @@ static const struct
 } verbs[] = {
   { { "image inspect", NULL, "[--format text|json] <path>", "Show what a checkpoint image holds" },
     image_inspect_cmd },
-  { { "image verify", NULL, "<path>", "Check the size and sha256 of every file of an image" },
+  { { "image verify", NULL, "<path>", "Check the size and checksum of every file of an image" },
     image_verify_cmd },
   { { "image pack", NULL, "[--compress zstd|gzip|none] <path> <file>", "Pack an image into one archive" },
     image_pack_cmd },

@@ -53,6 +53,8 @@ struct checkpoint
   bool frozen;     /* by us, to be undone */
   bool committed;  /* the image is at its path (a lazy dump: before the dump ends) */
   struct cr_timer t;
+  struct image_stats stats;
+  uint64_t frozen_at, thawed_at; /* now_ns (); 0: not (yet) */
 };
 
 static void
@@ -205,9 +207,12 @@ freeze (struct checkpoint *c, cryo_error_t *err)
     return -1;
   if (c->was_frozen)
     return 0;
+  c->frozen_at = now_ns ();
   if (cgroup_freeze (c->cg, true, err) < 0)
     return cryo_error_wrap (err, "freeze container `%s`", c->o->c.id);
   c->frozen = true;
+  c->stats.freezing_time = (now_ns () - c->frozen_at) / 1000;
+  c->frozen_at = now_ns ();
   return 0;
 }
 
@@ -219,6 +224,8 @@ thaw (struct checkpoint *c, cryo_error_t *err)
   if (cgroup_freeze (c->cg, false, err) < 0)
     return cryo_error_wrap (err, "thaw container `%s`", c->o->c.id);
   c->frozen = false;
+  if (c->thawed_at == 0)
+    c->thawed_at = now_ns ();
   return 0;
 }
 
@@ -369,6 +376,10 @@ commit (struct checkpoint *c, cryo_error_t *err)
     return 0;
   if (engine_version (c->engine, &v, NULL) == 0)
     image_writer_set_criu_version (c->w, v.criu_str);
+  /* The freeze is over when the container runs again before the commit;
+   * a killed one's ends after it (only --stats has it). */
+  c->stats.frozen_time = c->thawed_at && c->frozen_at ? (c->thawed_at - c->frozen_at) / 1000 : 0;
+  image_writer_set_stats (c->w, &c->stats);
   if (link_inventory (c, err) < 0 || cr_fault ("checkpoint-commit", err) < 0
       || image_writer_commit (c->w, err) < 0)
     return -1;
@@ -466,6 +477,7 @@ dump (struct checkpoint *c, cryo_error_t *err)
   const struct cr_common_options *co = &c->o->c;
   cleanup_strv char **ext = cr_dump_externals (&c->x, c->s->pid, err);
   cleanup_free char *parent = NULL, *ps_addr = NULL;
+  cleanup_error cryo_error_t stats_err = NULL;
   struct engine_dump_opts d;
 
   if (ext == NULL)
@@ -504,6 +516,10 @@ dump (struct checkpoint *c, cryo_error_t *err)
       || cr_fault ("checkpoint-dump", err) < 0)
     return withdraw (c);
   cr_timer_step (&c->t, "dump");
+  /* CRIU's own stats, from its working directory; they are not worth
+   * failing the checkpoint for. */
+  if (image_read_criu_stats (c->work.fd, &c->stats, &stats_err) < 0)
+    log_debug ("no CRIU stats: %s", stats_err->msg);
   return 0;
 }
 
@@ -550,6 +566,31 @@ frozen_part (struct checkpoint *c, cryo_error_t *err)
   return kill_checkpointed (c, err);
 }
 
+/* --stats FILE: the manifest's stats with the write-back, and the freeze of
+ * a killed container too (it ended after the commit). */
+static void
+write_stats (struct checkpoint *c)
+{
+  const struct image_stats *w = image_writer_stats (c->w);
+  struct image_stats s = w ? *w : c->stats;
+  cleanup_json_gen json_gen_t *g = json_gen_new (true);
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_free char *text = NULL;
+  size_t len;
+
+  if (c->o->stats_path == NULL)
+    return;
+  if (s.frozen_time == 0 && c->frozen_at && c->thawed_at > c->frozen_at)
+    s.frozen_time = (c->thawed_at - c->frozen_at) / 1000;
+  jg_open_map (g);
+  image_stats_gen (g, &s);
+  jg_close_map (g);
+  /* The checkpoint is done: a stats file that cannot be written is a warning. */
+  if (json_gen_finish (g, &text, &len, &err) < 0
+      || write_file_atomic_at (AT_FDCWD, c->o->stats_path, text, len, &err) < 0)
+    log_warning ("--stats `%s`: %s", c->o->stats_path, err->msg);
+}
+
 static int
 checkpoint_locked (struct checkpoint *c, cryo_error_t *err)
 {
@@ -574,6 +615,7 @@ checkpoint_locked (struct checkpoint *c, cryo_error_t *err)
   if (run_hooks (c, CR_HOOK_POST_DUMP, &hook_err) < 0)
     log_warning ("%s", hook_err->msg);
   cr_timer_step (&c->t, "post-dump hooks");
+  write_stats (c);
   return 0;
 }
 

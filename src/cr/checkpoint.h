@@ -48,6 +48,7 @@ struct checkpoint_options
   const char *parent_path; /* previous pre-dump, relative to the image */
   const char *page_server; /* ADDRESS:PORT */
   int status_fd;           /* -1: none; "\0" is written when lazy pages are ready */
+  const char *stats_path;  /* --stats: the checkpoint's stats as JSON (FORMAT.md, "stats") */
 };
 
 struct restore_options

@@ -5,7 +5,8 @@
  * splits the metadata into files, moves CRIU's images to criu/ and tmpfs
  * archives to tmpfs/, and lists every file with its size and sha256 in
  * manifest.json.  Version 3 holds tmpfs contents in cryo's own archive
- * format (tmpfs/<n>.tree) instead of tar.
+ * format (tmpfs/<n>.tree) instead of tar.  Version 4 checksums with XXH3-128
+ * instead of SHA-256.
  * The conversion builds the new image next to the old one with the image
  * writer (hard links, no copies, tar archives rewritten) and swaps it in. */
 #include "config.h"
@@ -214,19 +215,21 @@ convert_v1 (const char *path, int src, json_value_t *root, cryo_error_t *err)
   return image_writer_commit (w, err);
 }
 
-/* Version 2: its checksums hold before anything is carried over (the
- * commit hashes the new image, a corrupt file would pass as good). */
+/* Versions 2 and 3: their checksums hold before anything is carried over
+ * (the commit hashes the new image, a corrupt file would pass as good). */
 static int
 v2_verify (int src, const struct image_manifest *m, cryo_error_t *err)
 {
   cleanup_free struct digest_job *jobs = xzalloc ((m->n_files + 1) * sizeof (*jobs));
 
   for (size_t i = 0; i < m->n_files; i++)
-    jobs[i].name = m->files[i].name;
+    jobs[i] = (struct digest_job){ .name = m->files[i].name,
+                                   .alg = m->files[i].alg,
+                                   .chunk_size = m->files[i].chunk_size };
   if (digest_files_at (src, jobs, m->n_files, 0, 0, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_files; i++)
-    if (jobs[i].size != m->files[i].size || strcmp (jobs[i].sha256, m->files[i].sha256) != 0)
+    if (jobs[i].size != m->files[i].size || strcmp (jobs[i].hex, m->files[i].checksum) != 0)
       return cryo_error (err, 0, "%s: checksum mismatch (file corrupt)", m->files[i].name);
   return 0;
 }
@@ -240,23 +243,27 @@ is_tmpfs_file (const struct image_manifest *m, const char *name)
   return false;
 }
 
-/* Everything is hard-linked but the tmpfs tar archives, rewritten as trees. */
+/* Everything is hard-linked but version 2's tmpfs tar archives, rewritten
+ * as trees. */
 static int
 v2_files (struct image_writer *w, int src, const struct image_manifest *m, cryo_error_t *err)
 {
   int dst = image_writer_dirfd (w);
 
+  if (m->version >= 3)
+    for (size_t i = 0; i < m->n_tmpfs; i++)
+      image_writer_add_tmpfs_file (w, m->tmpfs[i].destination, m->tmpfs[i].file);
   for (size_t i = 0; i < m->n_files; i++)
     {
       const char *name = m->files[i].name;
-      if (is_tmpfs_file (m, name))
+      if (m->version < 3 && is_tmpfs_file (m, name))
         continue;
       if (image_mkdir_parents_at (dst, name, err) < 0)
         return -1;
       if (linkat (src, name, dst, name, 0) < 0)
         return cryo_error (err, errno, "link `%s`", name);
     }
-  for (size_t i = 0; i < m->n_tmpfs; i++)
+  for (size_t i = 0; m->version < 3 && i < m->n_tmpfs; i++)
     {
       cleanup_free char *tree = xasprintf ("%s/%zu%s", IMAGE_DIR_TMPFS, i, TREE_SUFFIX);
       if (image_tmpfs_tar_to_tree (src, m->tmpfs[i].file, dst, image_writer_tmp_path (w), tree, err) < 0)

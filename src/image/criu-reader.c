@@ -125,7 +125,8 @@ criu_img_open (int dirfd, const char *name, uint32_t magic, bool required, struc
   img->name = xstrdup (name);
   if (img->len < hdr)
     cryo_error (err, 0, "criu image `%s`: truncated header (%zu bytes)", name, img->len);
-  else if (hdr == 8 && le32 (img->buf) != CRIU_IMG_COMMON_MAGIC)
+  else if (hdr == 8 && le32 (img->buf) != CRIU_IMG_COMMON_MAGIC
+           && !(magic == CRIU_STATS_MAGIC && le32 (img->buf) == CRIU_IMG_SERVICE_MAGIC))
     cryo_error (err, 0, "criu image `%s`: bad magic 0x%08x (not a CRIU image)", name, le32 (img->buf));
   else if (le32 (img->buf + hdr - 4) != magic)
     cryo_error (err, 0, "criu image `%s`: magic 0x%08x, expected 0x%08x", name, le32 (img->buf + hdr - 4),

@@ -51,6 +51,8 @@ char *criu_printable (const uint8_t *data, size_t len);
 /* ---- CRIU image files ---- */
 
 #define CRIU_IMG_COMMON_MAGIC 0x54564319
+#define CRIU_IMG_SERVICE_MAGIC 0x55105940 /* stats-dump: a service image */
+#define CRIU_STATS_MAGIC 0x57093306
 #define CRIU_INVENTORY_MAGIC 0x58313116
 #define CRIU_PSTREE_MAGIC 0x50273030
 #define CRIU_FDINFO_MAGIC 0x56213732

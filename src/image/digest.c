@@ -1,5 +1,6 @@
-/* SHA-256 of image files over libcrypto's EVP interface (the one that picks
- * the SHA-NI code path at run time), plain or by chunks (digest.h). */
+/* Checksums of image files, plain or by chunks (digest.h): XXH3-128 from
+ * libxxhash (format 4), SHA-256 over libcrypto's EVP interface (the one that
+ * picks the SHA-NI code path at run time) for older images. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 
 #include "image/digest.h"
 #include "lib/util.h"
@@ -19,10 +21,19 @@
  * and mmap is slower (page faults cost more than the copy). */
 #define READ_CHUNK (1 << 20)
 
+/* One running hash of either algorithm. */
+struct hctx
+{
+  enum digest_alg alg;
+  EVP_MD_CTX *evp;
+  XXH3_state_t *xxh;
+};
+
 struct digest
 {
-  EVP_MD_CTX *ctx;   /* the data, or the current chunk */
-  EVP_MD_CTX *outer; /* chunked: over the chunk digests */
+  enum digest_alg alg;
+  struct hctx ctx;   /* the data, or the current chunk */
+  struct hctx outer; /* chunked: over the chunk digests */
   uint64_t chunk_size, in_chunk;
   bool failed;
 };
@@ -37,60 +48,123 @@ fetch_sha256 (void)
   sha256_md = EVP_MD_fetch (NULL, "SHA256", NULL);
 }
 
-static EVP_MD_CTX *
-new_ctx (void)
+size_t
+digest_raw_size (enum digest_alg alg)
 {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
-
-  if (ctx == NULL)
-    oom ();
-  if (EVP_DigestInit_ex (ctx, sha256_md, NULL) != 1)
-    {
-      EVP_MD_CTX_free (ctx);
-      return NULL;
-    }
-  return ctx;
+  return alg == DIGEST_SHA256 ? 32 : 16;
 }
 
-int
-digest_new_chunked (uint64_t chunk_size, digest_t **out, cryo_error_t *err)
+const char *
+digest_alg_name (enum digest_alg alg)
 {
-  digest_t *d;
+  return alg == DIGEST_SHA256 ? "sha256" : "xxh3";
+}
 
+/* Load the library of @alg (once per process). */
+static int
+load_alg (enum digest_alg alg, cryo_error_t *err)
+{
+  if (alg == DIGEST_XXH3)
+    return digest_libxxhash_load (err);
   if (digest_libcrypto_load (err) < 0)
     return -1;
   pthread_once (&md_once, fetch_sha256);
   if (sha256_md == NULL)
     return cryo_error (err, 0, "sha256: not available from libcrypto");
+  return 0;
+}
+
+static bool
+hctx_reset (struct hctx *h)
+{
+  if (h->alg == DIGEST_XXH3)
+    return XXH3_128bits_reset (h->xxh) == XXH_OK;
+  return EVP_DigestInit_ex (h->evp, sha256_md, NULL) == 1;
+}
+
+static bool
+hctx_init (struct hctx *h, enum digest_alg alg)
+{
+  h->alg = alg;
+  if (alg == DIGEST_XXH3)
+    h->xxh = XXH3_createState ();
+  else
+    h->evp = EVP_MD_CTX_new ();
+  if (h->xxh == NULL && h->evp == NULL)
+    oom ();
+  return hctx_reset (h);
+}
+
+static bool
+hctx_update (struct hctx *h, const void *data, size_t len)
+{
+  if (h->alg == DIGEST_XXH3)
+    return XXH3_128bits_update (h->xxh, data, len) == XXH_OK;
+  return EVP_DigestUpdate (h->evp, data, len) == 1;
+}
+
+/* The raw digest (digest_raw_size bytes; XXH3-128 in its canonical,
+ * big-endian form, as xxh128sum prints it). */
+static bool
+hctx_final (struct hctx *h, unsigned char md[DIGEST_RAW_MAX])
+{
+  unsigned int len = 0;
+
+  if (h->alg == DIGEST_XXH3)
+    {
+      XXH128_canonical_t c;
+      XXH128_canonicalFromHash (&c, XXH3_128bits_digest (h->xxh));
+      memcpy (md, c.digest, sizeof (c.digest));
+      return true;
+    }
+  return EVP_DigestFinal_ex (h->evp, md, &len) == 1 && len == DIGEST_RAW_SIZE_SHA256;
+}
+
+static void
+hctx_release (struct hctx *h)
+{
+  /* Only the library in use: a trampoline would load the other one. */
+  if (h->xxh)
+    XXH3_freeState (h->xxh);
+  if (h->evp)
+    EVP_MD_CTX_free (h->evp);
+  h->xxh = NULL;
+  h->evp = NULL;
+}
+
+int
+digest_new_chunked (enum digest_alg alg, uint64_t chunk_size, digest_t **out, cryo_error_t *err)
+{
+  digest_t *d;
+
+  if (load_alg (alg, err) < 0)
+    return -1;
   d = xzalloc (sizeof (*d));
+  d->alg = alg;
   d->chunk_size = chunk_size;
-  d->ctx = new_ctx ();
-  if (chunk_size)
-    d->outer = new_ctx ();
-  if (d->ctx == NULL || (chunk_size && d->outer == NULL))
+  if (!hctx_init (&d->ctx, alg) || (chunk_size && !hctx_init (&d->outer, alg)))
     {
       digest_free (d);
-      return cryo_error (err, 0, "sha256: libcrypto failed to initialize the digest");
+      return cryo_error (err, 0, "%s: failed to initialize the digest", digest_alg_name (alg));
     }
   *out = d;
   return 0;
 }
 
 int
-digest_new (digest_t **out, cryo_error_t *err)
+digest_new (enum digest_alg alg, digest_t **out, cryo_error_t *err)
 {
-  return digest_new_chunked (0, out, err);
+  return digest_new_chunked (alg, 0, out, err);
 }
 
 /* The raw digest of the current chunk into the outer one; a new chunk. */
 static void
 end_chunk (digest_t *d)
 {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
+  unsigned char md[DIGEST_RAW_MAX];
 
-  if (EVP_DigestFinal_ex (d->ctx, md, &len) != 1 || len != DIGEST_RAW_SIZE
-      || EVP_DigestUpdate (d->outer, md, len) != 1 || EVP_DigestInit_ex (d->ctx, sha256_md, NULL) != 1)
+  if (!hctx_final (&d->ctx, md) || !hctx_update (&d->outer, md, digest_raw_size (d->alg))
+      || !hctx_reset (&d->ctx))
     d->failed = true;
   d->in_chunk = 0;
 }
@@ -105,7 +179,7 @@ digest_update (digest_t *d, const void *data, size_t len)
       size_t take = len;
       if (d->chunk_size && take > d->chunk_size - d->in_chunk)
         take = d->chunk_size - d->in_chunk;
-      if (EVP_DigestUpdate (d->ctx, p, take) != 1)
+      if (!hctx_update (&d->ctx, p, take))
         d->failed = true;
       p += take;
       len -= take;
@@ -116,39 +190,36 @@ digest_update (digest_t *d, const void *data, size_t len)
 }
 
 static void
-to_hex (const unsigned char *md, char hex[DIGEST_HEX_SIZE])
+to_hex (const unsigned char *md, size_t n, char hex[DIGEST_HEX_SIZE])
 {
   static const char digits[] = "0123456789abcdef";
 
-  for (unsigned int i = 0; i < DIGEST_RAW_SIZE; i++)
+  for (size_t i = 0; i < n; i++)
     {
       hex[2 * i] = digits[md[i] >> 4];
       hex[2 * i + 1] = digits[md[i] & 0xf];
     }
-  hex[2 * DIGEST_RAW_SIZE] = '\0';
+  hex[2 * n] = '\0';
 }
 
 static int
-final_raw (digest_t *d, unsigned char md[EVP_MAX_MD_SIZE], cryo_error_t *err)
+final_raw (digest_t *d, unsigned char md[DIGEST_RAW_MAX], cryo_error_t *err)
 {
-  unsigned int len = 0;
-
   if (d->chunk_size && d->in_chunk > 0)
     end_chunk (d);
-  if (d->failed || EVP_DigestFinal_ex (d->chunk_size ? d->outer : d->ctx, md, &len) != 1
-      || len != DIGEST_RAW_SIZE)
-    return cryo_error (err, 0, "sha256: libcrypto failed to compute the digest");
+  if (d->failed || !hctx_final (d->chunk_size ? &d->outer : &d->ctx, md))
+    return cryo_error (err, 0, "%s: failed to compute the digest", digest_alg_name (d->alg));
   return 0;
 }
 
 int
 digest_final (digest_t *d, char hex[DIGEST_HEX_SIZE], cryo_error_t *err)
 {
-  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned char md[DIGEST_RAW_MAX];
 
   if (final_raw (d, md, err) < 0)
     return -1;
-  to_hex (md, hex);
+  to_hex (md, digest_raw_size (d->alg), hex);
   return 0;
 }
 
@@ -157,8 +228,8 @@ digest_free (digest_t *d)
 {
   if (d == NULL)
     return;
-  EVP_MD_CTX_free (d->ctx);
-  EVP_MD_CTX_free (d->outer);
+  hctx_release (&d->ctx);
+  hctx_release (&d->outer);
   free (d);
 }
 
@@ -170,11 +241,12 @@ cleanup_digestp (digest_t **d)
 }
 
 int
-digest_buffer (const void *data, size_t len, char hex[DIGEST_HEX_SIZE], cryo_error_t *err)
+digest_buffer (enum digest_alg alg, const void *data, size_t len, char hex[DIGEST_HEX_SIZE],
+               cryo_error_t *err)
 {
   cleanup_digest digest_t *d = NULL;
 
-  if (digest_new (&d, err) < 0)
+  if (digest_new (alg, &d, err) < 0)
     return -1;
   digest_update (d, data, len);
   return digest_final (d, hex, err);
@@ -204,14 +276,14 @@ hash_range (int fd, const char *what, digest_t *d, off_t off, uint64_t limit, ch
 }
 
 int
-digest_fd (int fd, const char *what, uint64_t chunk_size, char hex[DIGEST_HEX_SIZE], uint64_t *size,
-           cryo_error_t *err)
+digest_fd (int fd, const char *what, enum digest_alg alg, uint64_t chunk_size, char hex[DIGEST_HEX_SIZE],
+           uint64_t *size, cryo_error_t *err)
 {
   cleanup_digest digest_t *d = NULL;
   cleanup_free char *buf = xmalloc (READ_CHUNK);
   uint64_t total = 0;
 
-  if (digest_new_chunked (chunk_size, &d, err) < 0)
+  if (digest_new_chunked (alg, chunk_size, &d, err) < 0)
     return -1;
   (void)posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   if (hash_range (fd, what, d, -1, UINT64_MAX, buf, &total, err) < 0)
@@ -225,7 +297,7 @@ digest_fd (int fd, const char *what, uint64_t chunk_size, char hex[DIGEST_HEX_SI
 
 struct job_state
 {
-  unsigned char (*chunks)[DIGEST_RAW_SIZE]; /* chunked: one digest per chunk */
+  unsigned char *chunks; /* chunked: one raw digest per chunk */
   size_t n_items;
   size_t left;    /* atomic: items not done yet */
   uint64_t bytes; /* atomic: bytes hashed */
@@ -263,10 +335,10 @@ finish_job (struct digest_queue *q, size_t j, cryo_error_t *err)
   if (job->chunk_size)
     {
       cleanup_digest digest_t *outer = NULL;
-      if (digest_new (&outer, err) < 0)
+      if (digest_new (job->alg, &outer, err) < 0)
         return -1;
-      digest_update (outer, s->chunks, s->n_items * DIGEST_RAW_SIZE);
-      if (digest_final (outer, job->sha256, err) < 0)
+      digest_update (outer, s->chunks, s->n_items * digest_raw_size (job->alg));
+      if (digest_final (outer, job->hex, err) < 0)
         return -1;
     }
   if (q->flags & DIGEST_FSYNC)
@@ -290,17 +362,19 @@ run_item (struct digest_queue *q, const struct item *it, char *buf, cryo_error_t
   if (fd < 0)
     return cryo_error (err, errno, "open `%s`", job->name);
   (void)posix_fadvise (fd, (off_t)it->off, it->len == UINT64_MAX ? 0 : (off_t)it->len, POSIX_FADV_SEQUENTIAL);
-  if (digest_new (&d, err) < 0 || hash_range (fd, job->name, d, (off_t)it->off, it->len, buf, &got, err) < 0)
+  if (digest_new (job->alg, &d, err) < 0
+      || hash_range (fd, job->name, d, (off_t)it->off, it->len, buf, &got, err) < 0)
     return -1;
   __atomic_add_fetch (&s->bytes, got, __ATOMIC_RELEASE);
   if (job->chunk_size)
     {
-      unsigned char md[EVP_MAX_MD_SIZE];
+      size_t raw = digest_raw_size (job->alg);
+      unsigned char md[DIGEST_RAW_MAX];
       if (final_raw (d, md, err) < 0)
         return -1;
-      memcpy (s->chunks[it->chunk], md, DIGEST_RAW_SIZE);
+      memcpy (s->chunks + it->chunk * raw, md, raw);
     }
-  else if (digest_final (d, job->sha256, err) < 0)
+  else if (digest_final (d, job->hex, err) < 0)
     return -1;
   /* The last item of a job to finish completes it. */
   if (__atomic_sub_fetch (&s->left, 1, __ATOMIC_ACQ_REL) == 0)
@@ -377,7 +451,7 @@ plan_items (struct digest_queue *q, size_t n)
         q->state[i].n_items = 1;
       q->state[i].left = q->state[i].n_items;
       if (job->chunk_size)
-        q->state[i].chunks = xzalloc (q->state[i].n_items * DIGEST_RAW_SIZE);
+        q->state[i].chunks = xzalloc (q->state[i].n_items * DIGEST_RAW_MAX);
       total += q->state[i].n_items;
     }
   qsort_r (order, n, sizeof (size_t), by_size_desc, sizes);
@@ -414,9 +488,10 @@ digest_files_at (int dirfd, struct digest_job *jobs, size_t n, unsigned threads,
   unsigned started = 0;
   int ret = 0;
 
-  /* Load libcrypto here, not racing in the workers. */
-  if (digest_libcrypto_load (err) < 0)
-    return -1;
+  /* Load the libraries here, not racing in the workers. */
+  for (size_t i = 0; i < n; i++)
+    if (load_alg (jobs[i].alg, err) < 0)
+      return -1;
   if (flags & DIGEST_FSYNC)
     start_writeback (dirfd, jobs, n);
   plan_items (&q, n);

@@ -24,13 +24,15 @@ struct image_manifest
   char *created;
   char *container_id;
   enum image_mode mode;
-  char *config_digest; /* "sha256:<hex>", may be NULL */
+  char *config_digest; /* "xxh3:<hex>" (before format 4 "sha256:<hex>"), may be NULL */
   struct image_namespace *namespaces;
   size_t n_namespaces;
   char *mount_plan;                        /* file name, may be NULL */
   char *cgroup_path;                       /* may be NULL */
   char *cgroup_version;                    /* may be NULL */
   struct image_checkpoint_options options; /* manage_cgroups_mode is owned */
+  struct image_stats stats;                /* when has_stats */
+  bool has_stats;
   struct image_tmpfs *tmpfs;
   size_t n_tmpfs;
   struct image_file *files;
@@ -50,6 +52,9 @@ int manifest_check_header (json_value_t *root, int *version, cryo_error_t *err);
 /* Every field of a manifest whose header was checked; @m is filled even on
  * failure (release it either way). */
 int manifest_from_json (json_value_t *root, struct image_manifest *m, cryo_error_t *err);
+
+/* stats.c: the optional "stats" object of a manifest. */
+int manifest_parse_stats (json_value_t *root, struct image_manifest *m, cryo_error_t *err);
 
 /* Shared field parsers (the v1 cryo.json has the same namespace and option objects). */
 int manifest_parse_namespaces (json_value_t *v, struct image_manifest *m, cryo_error_t *err);

@@ -5,7 +5,7 @@
  *
  * Writing is crash-safe: everything goes into a temporary directory
  * ".<name>.tmp-XXXXXX" next to the target, every file is fsynced, the
- * manifest (with the size and sha256 of every file) is written last, and the
+ * manifest (with the size and checksum of every file) is written last, and the
  * directory is renamed into place.  Something without a manifest, or with a
  * temporary name, is never an image.
  *
@@ -22,12 +22,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image/digest.h"
 #include "lib/error.h"
 #include "lib/json.h"
 #include "ns/namespaces.h"
 
 #define IMAGE_FORMAT_MAGIC "cryo-image"
-#define IMAGE_FORMAT_VERSION 3     /* what this cryo writes and restores */
+#define IMAGE_FORMAT_VERSION 4     /* what this cryo writes and restores */
 #define IMAGE_FORMAT_VERSION_MIN 1 /* oldest `cryo image convert` upgrades */
 
 /* Well-known files of an image (relative to the image directory). */
@@ -75,8 +76,9 @@ struct image_file
 {
   char *name; /* relative path, "criu/pages-1.img" */
   uint64_t size;
-  uint64_t chunk_size; /* 0: sha256 is the file's SHA-256; else of its chunks' (FORMAT.md) */
-  char sha256[65];     /* lower-case hex */
+  uint64_t chunk_size;            /* 0: checksum is the file's digest; else of its chunks' (FORMAT.md) */
+  enum digest_alg alg;            /* XXH3-128 in format 4, SHA-256 before */
+  char checksum[DIGEST_HEX_SIZE]; /* lower-case hex */
 };
 
 /* ---- Writing ---------------------------------------------------------- */
@@ -122,7 +124,7 @@ int image_writer_add_file (struct image_writer *w, const char *name, const void 
 int image_writer_add_json (struct image_writer *w, const char *name, json_gen_t *gen, cryo_error_t *err);
 
 /* config.json exactly as the container was created: written as config.json,
- * its sha256 goes into the manifest as "config_digest". */
+ * its checksum goes into the manifest as "config_digest". */
 int image_writer_set_config (struct image_writer *w, const void *data, size_t len, cryo_error_t *err);
 
 /**
@@ -149,6 +151,31 @@ void image_writer_set_criu_version (struct image_writer *w, const char *version)
 void image_writer_add_namespace (struct image_writer *w, const struct image_namespace *ns);
 void image_writer_set_cgroup (struct image_writer *w, const char *path, const char *version);
 void image_writer_set_options (struct image_writer *w, const struct image_checkpoint_options *o);
+
+/* What a checkpoint cost, in CRIU's vocabulary (its stats-dump), with cryo's
+ * own times: microseconds, counts of pages; 0 when not known.  FORMAT.md,
+ * "stats". */
+struct image_stats
+{
+  uint64_t freezing_time; /* freezing the container's cgroup */
+  uint64_t frozen_time;   /* the freeze as the application sees it; 0: killed after the image was sealed */
+  uint64_t memdump_time;  /* CRIU: reading the memory out */
+  uint64_t memwrite_time; /* CRIU: writing it into the image */
+  uint64_t pages_scanned, pages_skipped_parent, pages_written, pages_lazy; /* CRIU */
+  uint64_t writeback_time;  /* cryo: checksums and fsync of every file (the image writer's commit) */
+  uint64_t writeback_bytes; /* ... of that many bytes */
+};
+
+/* Record @s in the manifest; the commit fills in writeback_*. */
+void image_writer_set_stats (struct image_writer *w, const struct image_stats *s);
+/* The stats to be (or that were) written, with writeback_* after the commit;
+ * NULL when none were set. */
+const struct image_stats *image_writer_stats (struct image_writer *w);
+/* The stats of @dirfd's CRIU stats-dump (CRIU writes it in its working
+ * directory); 0 when there is none (@s untouched). */
+int image_read_criu_stats (int dirfd, struct image_stats *s, cryo_error_t *err);
+/* As JSON members of an open map. */
+void image_stats_gen (json_gen_t *g, const struct image_stats *s);
 
 /**
  * image_writer_commit - seal the image and make it appear at its path
@@ -195,7 +222,7 @@ void cleanup_imagep (struct image **img);
 #define cleanup_image __attribute__ ((cleanup (cleanup_imagep)))
 
 /**
- * image_verify - check the size and sha256 of every file, and that nothing
+ * image_verify - check the size and checksum of every file, and that nothing
  * is missing or extra.  Names the first bad file:
  * "image `/x`: criu/pages-1.img: checksum mismatch (file corrupt)".
  */
@@ -231,11 +258,12 @@ const char *image_created (struct image *img); /* RFC 3339 */
 const char *image_cryo_version (struct image *img);
 const char *image_criu_version (struct image *img); /* NULL if not recorded */
 const char *image_kernel_release (struct image *img);
-const char *image_config_digest (struct image *img);   /* "sha256:<hex>" or NULL */
+const char *image_config_digest (struct image *img);   /* "xxh3:<hex>" or NULL */
 const char *image_mount_plan_file (struct image *img); /* "mounts.json" or NULL */
 const char *image_cgroup_path (struct image *img);
 const char *image_cgroup_version (struct image *img);
 const struct image_checkpoint_options *image_options (struct image *img);
+const struct image_stats *image_stats (struct image *img); /* NULL when the manifest has none */
 const struct image_namespace *image_namespaces (struct image *img, size_t *n);
 const struct image_file *image_files (struct image *img, size_t *n);
 uint64_t image_total_size (struct image *img);

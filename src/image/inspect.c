@@ -202,6 +202,13 @@ json_metadata (struct image *img, json_gen_t *g)
   for (size_t i = 0; image_tmpfs_destination (img, i); i++)
     jg_str (g, image_tmpfs_destination (img, i));
   jg_close_array (g);
+  if (image_stats (img))
+    {
+      jg_key (g, "stats");
+      jg_open_map (g);
+      image_stats_gen (g, image_stats (img));
+      jg_close_map (g);
+    }
 }
 
 int
@@ -222,6 +229,25 @@ image_inspect_json (struct image *img, json_gen_t *g, cryo_error_t *err)
 }
 
 /* ---- text ---- */
+
+/* What the checkpoint cost (FORMAT.md, "stats"), in three lines. */
+static void
+text_stats (const struct image_stats *s, FILE *out)
+{
+  if (s == NULL)
+    return;
+  if (s->frozen_time)
+    fprintf (out, "stats:      frozen %.1f ms", s->frozen_time / 1e3);
+  else
+    fprintf (out, "stats:      frozen until killed");
+  fprintf (out, " (freezing %.1f ms), memory dump %.1f ms + write %.1f ms\n", s->freezing_time / 1e3,
+           s->memdump_time / 1e3, s->memwrite_time / 1e3);
+  fprintf (out, "            pages: %llu scanned, %llu written, %llu in the parent, %llu lazy\n",
+           (unsigned long long)s->pages_scanned, (unsigned long long)s->pages_written,
+           (unsigned long long)s->pages_skipped_parent, (unsigned long long)s->pages_lazy);
+  fprintf (out, "            write-back (checksums, fsync): %.1f ms for %llu bytes\n",
+           s->writeback_time / 1e3, (unsigned long long)s->writeback_bytes);
+}
 
 static void
 text_header (struct image *img, FILE *out)
@@ -248,6 +274,7 @@ text_header (struct image *img, FILE *out)
   if (image_cgroup_path (img))
     fprintf (out, "cgroup:     %s (%s)\n", image_cgroup_path (img),
              image_cgroup_version (img) ? image_cgroup_version (img) : "?");
+  text_stats (image_stats (img), out);
   fprintf (out, "namespaces:%s\n", n_ns ? "" : " (none)");
   for (size_t i = 0; i < n_ns; i++)
     fprintf (out, "  %-8s %s%s%s, inode %llu\n", ns_table[ns[i].type].oci_name,

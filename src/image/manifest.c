@@ -132,7 +132,7 @@ gen_files (json_gen_t *g, const struct image_manifest *m)
       jg_kv_uint (g, "size", m->files[i].size);
       if (m->files[i].chunk_size)
         jg_kv_uint (g, "chunk_size", m->files[i].chunk_size);
-      jg_kv_str (g, "sha256", m->files[i].sha256);
+      jg_kv_str (g, digest_alg_name (m->files[i].alg), m->files[i].checksum);
       jg_close_map (g);
     }
   jg_close_array (g);
@@ -184,6 +184,13 @@ manifest_to_json (const struct image_manifest *m, char **out, size_t *len, cryo_
   gen_options (g, &m->options);
   jg_key (g, "tmpfs");
   gen_tmpfs (g, m);
+  if (m->has_stats)
+    {
+      jg_key (g, "stats");
+      jg_open_map (g);
+      image_stats_gen (g, &m->stats);
+      jg_close_map (g);
+    }
   jg_key (g, "files");
   gen_files (g, m);
   jg_close_map (g);
@@ -261,10 +268,11 @@ get_array (json_value_t *obj, const char *key, bool required, cryo_error_t *err)
   return v;
 }
 
+/* @n lower-case hex digits. */
 static bool
-is_hex_digest (const char *s)
+is_hex_digest (const char *s, size_t n)
 {
-  if (s == NULL || strlen (s) != 64)
+  if (s == NULL || strlen (s) != n)
     return false;
   for (; *s; s++)
     if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
@@ -353,7 +361,7 @@ manifest_parse_options (json_value_t *v, struct image_checkpoint_options *o, cry
   return 0;
 }
 
-/* Since version 3 a big file's sha256 is over its chunks (digest.h). */
+/* Since version 3 a big file's checksum is over its chunks (digest.h). */
 static int
 parse_chunk_size (json_value_t *v, const char *field, int version, struct image_file *f, cryo_error_t *err)
 {
@@ -369,12 +377,20 @@ parse_chunk_size (json_value_t *v, const char *field, int version, struct image_
   return 0;
 }
 
+/* Versions 1-3 checksum with SHA-256, version 4 with XXH3-128. */
+static enum digest_alg
+version_alg (int version)
+{
+  return version >= 4 ? DIGEST_XXH3 : DIGEST_SHA256;
+}
+
 static int
 parse_file (json_value_t *v, size_t i, int version, struct image_file *f, cryo_error_t *err)
 {
   cleanup_free char *field = xasprintf ("files[%zu].", i);
-  cleanup_free char *sha = NULL;
-  const char *why;
+  cleanup_free char *sum = NULL;
+  const char *why, *key;
+  size_t digits;
 
   if (!json_is_object (v))
     return cryo_error (err, 0, "field `files[%zu]`: must be an object", i);
@@ -386,11 +402,16 @@ parse_file (json_value_t *v, size_t i, int version, struct image_file *f, cryo_e
   if (strcmp (f->name, IMAGE_MANIFEST) == 0)
     return cryo_error (err, 0, "field `%sname`: the manifest cannot list itself", field);
   if (get_uint (v, field, "size", true, &f->size, err) < 0
-      || parse_chunk_size (v, field, version, f, err) < 0 || get_string (v, field, "sha256", true, &sha, err) < 0)
+      || parse_chunk_size (v, field, version, f, err) < 0)
     return -1;
-  if (!is_hex_digest (sha))
-    return cryo_error (err, 0, "field `%ssha256`: must be 64 lower-case hex digits", field);
-  memcpy (f->sha256, sha, sizeof (f->sha256));
+  f->alg = version_alg (version);
+  key = digest_alg_name (f->alg);
+  digits = 2 * digest_raw_size (f->alg);
+  if (get_string (v, field, key, true, &sum, err) < 0)
+    return -1;
+  if (!is_hex_digest (sum, digits))
+    return cryo_error (err, 0, "field `%s%s`: must be %zu lower-case hex digits", field, key, digits);
+  memcpy (f->checksum, sum, digits + 1);
   return 0;
 }
 
@@ -506,6 +527,9 @@ static int
 parse_references (json_value_t *root, struct image_manifest *m, cryo_error_t *err)
 {
   const struct image_file *config;
+  enum digest_alg alg = version_alg (m->version);
+  const char *name = digest_alg_name (alg);
+  size_t plen = strlen (name);
 
   if (get_string (root, "", "config_digest", false, &m->config_digest, err) < 0
       || get_string (root, "", "mount_plan", false, &m->mount_plan, err) < 0)
@@ -514,12 +538,14 @@ parse_references (json_value_t *root, struct image_manifest *m, cryo_error_t *er
     return -1;
   if (m->config_digest == NULL)
     return 0;
-  if (strncmp (m->config_digest, "sha256:", 7) != 0 || !is_hex_digest (m->config_digest + 7))
-    return cryo_error (err, 0, "field `config_digest`: must be \"sha256:\" and 64 hex digits");
+  if (strncmp (m->config_digest, name, plen) != 0 || m->config_digest[plen] != ':'
+      || !is_hex_digest (m->config_digest + plen + 1, 2 * digest_raw_size (alg)))
+    return cryo_error (err, 0, "field `config_digest`: must be \"%s:\" and %zu hex digits", name,
+                       2 * digest_raw_size (alg));
   config = manifest_find_file (m, IMAGE_FILE_CONFIG);
   if (config == NULL)
     return cryo_error (err, 0, "field `config_digest`: the image has no %s", IMAGE_FILE_CONFIG);
-  if (strcmp (config->sha256, m->config_digest + 7) != 0)
+  if (strcmp (config->checksum, m->config_digest + plen + 1) != 0)
     return cryo_error (err, 0, "field `config_digest`: does not match the checksum of %s", IMAGE_FILE_CONFIG);
   return 0;
 }
@@ -547,7 +573,7 @@ manifest_from_json (json_value_t *root, struct image_manifest *m, cryo_error_t *
   if (v == NULL)
     return cryo_error (err, 0, "missing field `options`");
   if (manifest_parse_options (v, &m->options, err) < 0 || parse_cgroup (root, m, err) < 0
-      || parse_tmpfs (root, m, err) < 0)
+      || parse_tmpfs (root, m, err) < 0 || manifest_parse_stats (root, m, err) < 0)
     return -1;
   return 0;
 }

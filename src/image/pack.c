@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "image/archive-util.h"
@@ -84,7 +83,8 @@ pack_file (struct archive *a, struct image *img, const struct image_file *f, cha
 
   if (fd < 0)
     return cryo_error (err, errno, "image `%s`: open %s", image_path (img), f->name);
-  if (digest_new_chunked (f->chunk_size, &d, err) < 0 || write_header (a, f->name, AE_IFREG, f->size, err) < 0)
+  if (digest_new_chunked (f->alg, f->chunk_size, &d, err) < 0
+      || write_header (a, f->name, AE_IFREG, f->size, err) < 0)
     return -1;
   (void) posix_fadvise (fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   while (done < f->size)
@@ -104,7 +104,7 @@ pack_file (struct archive *a, struct image *img, const struct image_file *f, cha
     }
   if (digest_final (d, hex, err) < 0)
     return -1;
-  if (strcmp (hex, f->sha256) != 0)
+  if (strcmp (hex, f->checksum) != 0)
     return cryo_error (err, 0, "image `%s`: %s: checksum mismatch (file corrupt)", image_path (img), f->name);
   return 0;
 }
@@ -229,98 +229,95 @@ archive_fail (struct archive *in, const char *file, cryo_error_t *err)
   return cryo_error (err, 0, "`%s`: corrupt or truncated archive: %s", file, why ? why : "read error");
 }
 
-static int
-extract_file (struct archive *in, int dirfd, const char *name, uint64_t max, const char *file, char *buf,
-              cryo_error_t *err)
+/* Unpacking: pack puts the manifest first, so every file after it is
+ * checked against its entry as it is written (no second read). */
+struct unpack
 {
-  cleanup_close int fd = -1;
-  uint64_t done = 0;
+  struct archive *in;
+  const char *file; /* the archive, named in errors */
+  int dirfd;
+  struct image *img; /* once manifest.json is in */
+  char *buf;
+  uint64_t limit; /* the size the manifest gives the entry being written */
+};
+
+/* Copy the entry's data to @fd, into @d when not NULL. */
+static int
+copy_data (struct unpack *u, int fd, const char *name, digest_t *d, uint64_t *got, cryo_error_t *err)
+{
   la_ssize_t r;
 
-  if (image_mkdir_parents_at (dirfd, name, err) < 0)
-    return -1;
-  fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return cryo_error (err, errno, "`%s`: create `%s`", file, name);
-  while ((r = archive_read_data (in, buf, CHUNK)) > 0)
+  *got = 0;
+  while ((r = archive_read_data (u->in, u->buf, CHUNK)) > 0)
     {
-      if ((uint64_t)r > max - done)
-        return cryo_error (err, 0, "`%s`: entry `%s` is larger than its manifest says (%llu bytes)", file,
-                           name, (unsigned long long)max);
-      if (write_all (fd, buf, r) < 0)
-        return cryo_error (err, errno, "`%s`: write `%s`", file, name);
-      done += r;
+      /* An archive cannot write more than its manifest announces (nor fill
+       * the disk) before the checksums are verified. */
+      if ((uint64_t)r > u->limit - *got)
+        return cryo_error (err, 0, "`%s`: entry `%s` is larger than its manifest says (%llu bytes)", u->file,
+                           name, (unsigned long long)u->limit);
+      if (write_all (fd, u->buf, r) < 0)
+        return cryo_error (err, errno, "`%s`: write `%s`", u->file, name);
+      if (d)
+        digest_update (d, u->buf, r);
+      *got += (uint64_t)r;
     }
   if (r < 0)
-    return archive_fail (in, file, err);
+    return archive_fail (u->in, u->file, err);
   return 0;
 }
 
-/* How many bytes the file @name of the archive may hold.  pack writes the
- * manifest before any other file, and every later file is one it lists:
- * an archive cannot write more than its manifest announces (nor fill the
- * disk) before the checksums are verified. */
 static int
-entry_limit (struct image *img, const char *name, const char *file, uint64_t *max, cryo_error_t *err)
+extract_file (struct unpack *u, const char *name, cryo_error_t *err)
 {
-  const struct image_file *files;
-  size_t n;
+  const struct image_file *f = NULL;
+  cleanup_digest digest_t *d = NULL;
+  char hex[DIGEST_HEX_SIZE];
+  cleanup_close int fd = -1;
+  uint64_t got;
 
-  if (img == NULL && strcmp (name, IMAGE_MANIFEST) == 0)
+  if (u->img == NULL && strcmp (name, IMAGE_MANIFEST) != 0)
+    return cryo_error (err, 0, "`%s`: `%s` comes before %s (not made by `cryo image pack`)", u->file, name,
+                       IMAGE_MANIFEST);
+  if (u->img)
     {
-      *max = IMAGE_MANIFEST_MAX_SIZE;
-      return 0;
+      f = manifest_find_file (image_manifest (u->img), name);
+      if (f == NULL)
+        return cryo_error (err, 0, "`%s`: %s: not in the manifest (unexpected file)", u->file, name);
+      if (digest_new_chunked (f->alg, f->chunk_size, &d, err) < 0)
+        return -1;
     }
-  if (img == NULL)
-    return cryo_error (err, 0, "`%s`: no %s in the archive before `%s` (not a cryo image archive)", file,
-                       IMAGE_MANIFEST, name);
-  files = image_files (img, &n);
-  for (size_t i = 0; i < n; i++)
-    if (strcmp (files[i].name, name) == 0)
-      {
-        *max = files[i].size;
-        return 0;
-      }
-  return cryo_error (err, 0, "`%s`: entry `%s` is not listed in the archive's %s", file, name,
-                     IMAGE_MANIFEST);
-}
-
-/* The manifest just extracted: read it, and check that what it lists fits. */
-static int
-open_manifest (int dirfd, const char *file, struct image **img, cryo_error_t *err)
-{
-  const struct image_file *files;
-  uint64_t total = 0;
-  struct statvfs fs;
-  size_t n;
-
-  /* Errors name the archive: that is what the user has in hand. */
-  if (image_open_fd (dirfd, file, img, err) < 0)
+  if (image_mkdir_parents_at (u->dirfd, name, err) < 0)
     return -1;
-  files = image_files (*img, &n);
-  for (size_t i = 0; i < n; i++)
-    total += files[i].size < UINT64_MAX - total ? files[i].size : UINT64_MAX - total;
-  if (fstatvfs (dirfd, &fs) == 0 && total / fs.f_frsize > fs.f_bavail)
-    return cryo_error (err, 0, "`%s`: its files need %llu MiB, the target's file system has %llu MiB free",
-                       file, (unsigned long long)(total >> 20),
-                       (unsigned long long)((uint64_t)fs.f_bavail * fs.f_frsize >> 20));
+  fd = openat (u->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return cryo_error (err, errno, "`%s`: create `%s`", u->file, name);
+  u->limit = f ? f->size : IMAGE_MANIFEST_MAX_SIZE;
+  if (copy_data (u, fd, name, d, &got, err) < 0)
+    return -1;
+  /* The disk starts writing now; unpack_into fsyncs at the end. */
+  (void)sync_file_range (fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  if (f == NULL)
+    /* Errors name the archive: that is what the user has in hand. */
+    return image_open_fd (u->dirfd, u->file, &u->img, err);
+  if (digest_final (d, hex, err) < 0)
+    return -1;
+  if (got != f->size || strcmp (hex, f->checksum) != 0)
+    return cryo_error (err, 0, "`%s`: %s: checksum mismatch (file corrupt)", u->file, name);
   return 0;
 }
 
 /* Only what pack writes: relative names, regular files and directories. */
 static int
-extract_entries (struct archive *in, int dirfd, const char *file, struct image **img, cryo_error_t *err)
+extract_entries (struct unpack *u, cryo_error_t *err)
 {
-  cleanup_free char *buf = xmalloc (CHUNK);
   struct archive_entry *e;
   int r;
 
-  while ((r = archive_read_next_header (in, &e)) == ARCHIVE_OK)
+  while ((r = archive_read_next_header (u->in, &e)) == ARCHIVE_OK)
     {
       mode_t type = archive_entry_filetype (e);
       cleanup_free char *name = xstrdup (archive_entry_pathname (e));
       const char *why;
-      uint64_t max = 0;
 
       /* pax writes directories as "criu/". */
       if (name && type == AE_IFDIR && strlen (name) > 1 && name[strlen (name) - 1] == '/')
@@ -328,26 +325,40 @@ extract_entries (struct archive *in, int dirfd, const char *file, struct image *
       why = name ? image_name_problem (name) : "is missing";
 
       if (why)
-        return cryo_error (err, 0, "`%s`: entry name `%s` %s", file, name ? name : "", why);
+        return cryo_error (err, 0, "`%s`: entry name `%s` %s", u->file, name ? name : "", why);
       if (type == AE_IFDIR)
         {
           cleanup_free char *slashed = xasprintf ("%s/", name);
-          if (image_mkdir_parents_at (dirfd, slashed, err) < 0)
+          if (image_mkdir_parents_at (u->dirfd, slashed, err) < 0)
             return -1;
         }
       else if (type == AE_IFREG)
         {
-          if (entry_limit (*img, name, file, &max, err) < 0
-              || extract_file (in, dirfd, name, max, file, buf, err) < 0)
-            return -1;
-          if (*img == NULL && open_manifest (dirfd, file, img, err) < 0)
+          if (extract_file (u, name, err) < 0)
             return -1;
         }
       else
-        return cryo_error (err, 0, "`%s`: entry `%s` is not a regular file or a directory", file, name);
+        return cryo_error (err, 0, "`%s`: entry `%s` is not a regular file or a directory", u->file, name);
     }
   if (r != ARCHIVE_EOF)
-    return archive_fail (in, file, err);
+    return archive_fail (u->in, u->file, err);
+  return 0;
+}
+
+/* Every file of the image made durable (their writeback started as each
+ * was written). */
+static int
+fsync_files (struct image *img, cryo_error_t *err)
+{
+  size_t n;
+  const struct image_file *files = image_files (img, &n);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_close int fd = openat (image_dirfd (img), files[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0 || fsync (fd) < 0)
+        return cryo_error (err, errno, "fsync `%s`", files[i].name);
+    }
   return 0;
 }
 
@@ -355,7 +366,10 @@ static int
 unpack_into (const char *file, struct image_tmpdir *t, cryo_error_t *err)
 {
   cleanup_archive_read struct archive *in = archive_read_new ();
+  cleanup_free char *buf = xmalloc (CHUNK);
+  struct unpack u = { .in = in, .file = file, .dirfd = t->fd, .buf = buf };
   cleanup_image struct image *img = NULL;
+  int ret;
 
   if (in == NULL)
     oom ();
@@ -367,12 +381,17 @@ unpack_into (const char *file, struct image_tmpdir *t, cryo_error_t *err)
         return cryo_error (err, errno, "open `%s`", file);
       return archive_fail (in, file, err);
     }
-  if (extract_entries (in, t->fd, file, &img, err) < 0)
+  ret = extract_entries (&u, err);
+  img = u.img;
+  if (ret < 0)
     return -1;
   if (img == NULL)
     return cryo_error (err, 0, "`%s`: no %s in the archive (not a cryo image archive)", file, IMAGE_MANIFEST);
-  /* Verify every checksum and make every file durable in one pass. */
-  return image_verify_flags (img, DIGEST_FSYNC, err);
+  /* Every file was checked as it was written: what is left is that none
+   * is missing, then durability. */
+  if (image_check_files (img, err) < 0)
+    return -1;
+  return fsync_files (img, err);
 }
 
 int

@@ -1,5 +1,5 @@
 /* Reading an image: open validates the manifest; verify checks every file
- * against it (size, sha256, nothing missing, nothing extra). */
+ * against it (size, checksum, nothing missing, nothing extra). */
 #include "config.h"
 
 #include <errno.h>
@@ -243,6 +243,7 @@ image_verify_flags (struct image *img, int digest_flags, cryo_error_t *err)
   for (size_t i = 0; i < n; i++)
     {
       jobs[i].name = img->m.files[i].name;
+      jobs[i].alg = img->m.files[i].alg;
       jobs[i].chunk_size = img->m.files[i].chunk_size;
     }
   if (digest_files_at (img->dirfd, jobs, n, 0, digest_flags, err) < 0)
@@ -253,7 +254,7 @@ image_verify_flags (struct image *img, int digest_flags, cryo_error_t *err)
       /* The file may have changed size since the check above. */
       if (jobs[i].size != f->size)
         return cryo_error (err, 0, "image `%s`: %s: size changed while verifying", img->path, f->name);
-      if (strcmp (jobs[i].sha256, f->sha256) != 0)
+      if (strcmp (jobs[i].hex, f->checksum) != 0)
         return cryo_error (err, 0, "image `%s`: %s: checksum mismatch (file corrupt)", img->path, f->name);
     }
   return 0;
@@ -276,12 +277,12 @@ image_read_file (struct image *img, const char *name, char **data, size_t *len, 
     return cryo_error_wrap (err, "image `%s`", img->path);
   if (got != f->size)
     return cryo_error (err, 0, "image `%s`: %s: size changed while reading", img->path, name);
-  if (digest_new_chunked (f->chunk_size, &d, err) < 0)
+  if (digest_new_chunked (f->alg, f->chunk_size, &d, err) < 0)
     return -1;
   digest_update (d, buf, got);
   if (digest_final (d, hex, err) < 0)
     return -1;
-  if (strcmp (hex, f->sha256) != 0)
+  if (strcmp (hex, f->checksum) != 0)
     return cryo_error (err, 0, "image `%s`: %s: checksum mismatch (file corrupt)", img->path, name);
   *data = steal_pointer (&buf);
   if (len)
@@ -359,6 +360,12 @@ const char *
 image_kernel_release (struct image *img)
 {
   return img->m.kernel_release;
+}
+
+const struct image_stats *
+image_stats (struct image *img)
+{
+  return img->m.has_stats ? &img->m.stats : NULL;
 }
 
 const char *

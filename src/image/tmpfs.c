@@ -81,9 +81,9 @@ image_extract_tmpfs (struct image *img, const char *destination, const char *tar
   if (fd < 0)
     return cryo_error (err, errno, "image `%s`: %s", image_path (img), t->file);
   /* Check it before anything of it lands in the container. */
-  if (digest_fd (fd, t->file, f->chunk_size, hex, &size, err) < 0)
+  if (digest_fd (fd, t->file, f->alg, f->chunk_size, hex, &size, err) < 0)
     return cryo_error_wrap (err, "image `%s`", image_path (img));
-  if (size != f->size || strcmp (hex, f->sha256) != 0)
+  if (size != f->size || strcmp (hex, f->checksum) != 0)
     return cryo_error (err, 0, "image `%s`: %s: checksum mismatch (file corrupt)", image_path (img), t->file);
   target_fd = open (target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (target_fd < 0)

@@ -1,6 +1,9 @@
 /* Writing an image: files go into a locked temporary directory; commit
  * hashes and fsyncs them, writes the manifest last and renames the directory
- * into place. */
+ * into place.  The files cryo writes from memory (its metadata) are hashed
+ * as they are written; commit reads back only the others (CRIU's images,
+ * tmpfs archives, which tree_write copies with sendfile while the container
+ * is frozen: hashing them then would lengthen the freeze). */
 #include "config.h"
 
 #include <errno.h>
@@ -20,6 +23,8 @@ struct image_writer
   struct image_tmpdir t;
   int criu_fd;
   struct image_manifest m;
+  struct image_file *known; /* written by image_writer_add_file, hashed then */
+  size_t n_known;
 };
 
 int
@@ -75,6 +80,35 @@ image_writer_tmp_path (struct image_writer *w)
   return w->t.tmp_path;
 }
 
+/* The checksum of a file cryo writes, from its data in memory (chunked as
+ * checksum_tree would). */
+static int
+remember_checksum (struct image_writer *w, const char *name, const void *data, size_t len, cryo_error_t *err)
+{
+  cleanup_digest digest_t *d = NULL;
+  struct image_file f = { .size = len, .alg = DIGEST_XXH3 };
+
+  f.chunk_size = len > DIGEST_CHUNK_SIZE ? DIGEST_CHUNK_SIZE : 0;
+  if (digest_new_chunked (f.alg, f.chunk_size, &d, err) < 0)
+    return -1;
+  digest_update (d, data, len);
+  if (digest_final (d, f.checksum, err) < 0)
+    return -1;
+  f.name = xstrdup (name);
+  w->known = xreallocarray (w->known, w->n_known + 1, sizeof (*w->known));
+  w->known[w->n_known++] = f;
+  return 0;
+}
+
+static const struct image_file *
+find_known (struct image_writer *w, const char *name)
+{
+  for (size_t i = 0; i < w->n_known; i++)
+    if (strcmp (w->known[i].name, name) == 0)
+      return &w->known[i];
+  return NULL;
+}
+
 int
 image_writer_add_file (struct image_writer *w, const char *name, const void *data, size_t len,
                        cryo_error_t *err)
@@ -97,7 +131,7 @@ image_writer_add_file (struct image_writer *w, const char *name, const void *dat
       unlinkat (w->t.fd, name, 0);
       return cryo_error (err, saved, "write `%s` in image `%s`", name, w->t.path);
     }
-  return 0;
+  return remember_checksum (w, name, data, len, err);
 }
 
 int
@@ -180,6 +214,19 @@ image_writer_set_origin (struct image_writer *w, const char *created, const char
 }
 
 void
+image_writer_set_stats (struct image_writer *w, const struct image_stats *s)
+{
+  w->m.stats = *s;
+  w->m.has_stats = true;
+}
+
+const struct image_stats *
+image_writer_stats (struct image_writer *w)
+{
+  return w->m.has_stats ? &w->m.stats : NULL;
+}
+
+void
 image_writer_add_tmpfs_file (struct image_writer *w, const char *destination, const char *file)
 {
   manifest_add_tmpfs (&w->m, destination, file);
@@ -191,18 +238,71 @@ image_writer_n_tmpfs (struct image_writer *w)
   return w->m.n_tmpfs;
 }
 
+/* A file written by image_writer_add_file keeps the checksum taken then,
+ * when it still has that size; it is made durable here. */
+static int
+use_known (struct image_writer *w, const char *name, struct image_file *out, cryo_error_t *err)
+{
+  const struct image_file *k = find_known (w, name);
+  cleanup_close int fd = -1;
+  struct stat st;
+
+  if (k == NULL)
+    return 0;
+  fd = openat (w->t.fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return cryo_error (err, errno, "open `%s`", name);
+  if ((uint64_t)st.st_size != k->size)
+    return 0;
+  if (fsync (fd) < 0)
+    return cryo_error (err, errno, "fsync `%s`", name);
+  *out = *k;
+  out->name = xstrdup (name);
+  return 1;
+}
+
 /* Hash (and fsync) every file of the temporary directory into m.files. */
+static int
+checksum_files (struct image_writer *w, char **files, size_t n, cryo_error_t *err)
+{
+  cleanup_free struct digest_job *jobs = xzalloc ((n + 1) * sizeof (*jobs));
+  cleanup_free size_t *slot = xzalloc ((n + 1) * sizeof (*slot));
+  size_t n_jobs = 0;
+
+  w->m.files = xzalloc ((n + 1) * sizeof (*w->m.files));
+  w->m.n_files = n;
+  for (size_t i = 0; i < n; i++)
+    {
+      int r = use_known (w, files[i], &w->m.files[i], err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        continue;
+      jobs[n_jobs] = (struct digest_job){ .name = files[i], .alg = DIGEST_XXH3 };
+      slot[n_jobs++] = i;
+    }
+  if (digest_files_at (w->t.fd, jobs, n_jobs, 0, DIGEST_FSYNC | DIGEST_AUTO_CHUNK, err) < 0)
+    return -1;
+  for (size_t j = 0; j < n_jobs; j++)
+    {
+      struct image_file *f = &w->m.files[slot[j]];
+      f->name = xstrdup (jobs[j].name);
+      f->size = jobs[j].size;
+      f->chunk_size = jobs[j].chunk_size;
+      f->alg = jobs[j].alg;
+      memcpy (f->checksum, jobs[j].hex, DIGEST_HEX_SIZE);
+    }
+  return 0;
+}
+
 static int
 checksum_tree (struct image_writer *w, cryo_error_t *err)
 {
   struct image_listing l;
-  cleanup_free struct digest_job *jobs = NULL;
-  size_t n;
   int ret = -1;
 
   if (image_list_tree (w->t.fd, &l, err) < 0)
     return -1;
-  n = strv_len (l.files);
   if (l.others)
     {
       cryo_error (err, 0, "image `%s`: `%s` is not a regular file or a directory", w->t.path, l.others[0]);
@@ -213,23 +313,11 @@ checksum_tree (struct image_writer *w, cryo_error_t *err)
       cryo_error (err, 0, "image `%s`: %s must not be written by the caller", w->t.path, IMAGE_MANIFEST);
       goto out;
     }
-  jobs = xzalloc ((n + 1) * sizeof (*jobs));
-  for (size_t i = 0; i < n; i++)
-    jobs[i].name = l.files[i];
-  if (digest_files_at (w->t.fd, jobs, n, 0, DIGEST_FSYNC | DIGEST_AUTO_CHUNK, err) < 0)
+  if (checksum_files (w, l.files, strv_len (l.files), err) < 0)
     {
       cryo_error_wrap (err, "image `%s`", w->t.path);
       goto out;
     }
-  w->m.files = xzalloc ((n + 1) * sizeof (*w->m.files));
-  for (size_t i = 0; i < n; i++)
-    {
-      w->m.files[i].name = xstrdup (jobs[i].name);
-      w->m.files[i].size = jobs[i].size;
-      w->m.files[i].chunk_size = jobs[i].chunk_size;
-      memcpy (w->m.files[i].sha256, jobs[i].sha256, DIGEST_HEX_SIZE);
-    }
-  w->m.n_files = n;
   ret = 0;
 out:
   image_listing_release (&l);
@@ -245,7 +333,7 @@ write_manifest (struct image_writer *w, cryo_error_t *err)
   size_t len;
 
   free (w->m.config_digest);
-  w->m.config_digest = config ? xasprintf ("sha256:%s", config->sha256) : NULL;
+  w->m.config_digest = config ? xasprintf ("%s:%s", digest_alg_name (config->alg), config->checksum) : NULL;
   free (w->m.mount_plan);
   w->m.mount_plan = manifest_find_file (&w->m, IMAGE_FILE_MOUNTS) ? xstrdup (IMAGE_FILE_MOUNTS) : NULL;
   if (manifest_to_json (&w->m, &text, &len, err) < 0)
@@ -261,6 +349,8 @@ write_manifest (struct image_writer *w, cryo_error_t *err)
 int
 image_writer_commit (struct image_writer *w, cryo_error_t *err)
 {
+  uint64_t t0;
+
   if (w->t.committed)
     return cryo_error (err, 0, "image `%s`: already committed", w->t.path);
   if (w->m.container_id == NULL)
@@ -274,7 +364,17 @@ image_writer_commit (struct image_writer *w, cryo_error_t *err)
   free (w->m.files);
   w->m.files = NULL;
   w->m.n_files = 0;
-  if (checksum_tree (w, err) < 0 || write_manifest (w, err) < 0)
+  t0 = now_ns ();
+  if (checksum_tree (w, err) < 0)
+    return -1;
+  if (w->m.has_stats)
+    {
+      w->m.stats.writeback_time = (now_ns () - t0) / 1000;
+      w->m.stats.writeback_bytes = 0;
+      for (size_t i = 0; i < w->m.n_files; i++)
+        w->m.stats.writeback_bytes += w->m.files[i].size;
+    }
+  if (write_manifest (w, err) < 0)
     return -1;
   if (image_tmpdir_commit (&w->t, err) < 0)
     {
@@ -316,6 +416,9 @@ image_writer_abort (struct image_writer *w)
     close (w->criu_fd);
   image_tmpdir_release (&w->t);
   manifest_release (&w->m);
+  for (size_t i = 0; i < w->n_known; i++)
+    free (w->known[i].name);
+  free (w->known);
   free (w);
 }
 

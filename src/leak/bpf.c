@@ -96,14 +96,6 @@ link_prog (int prog_fd, pid_t pid, const char *what)
   return link_fd;
 }
 
-static int
-load_link (const struct lk_bpf_prog *p, uint32_t target, const char *what)
-{
-  cleanup_close int prog_fd = load_prog (p, target, what);
-
-  return prog_fd < 0 ? -1 : link_prog (prog_fd, 0, what);
-}
-
 /* A new iterator over linked program @link: its fd, or -1. */
 static int
 open_iterator (int link, const char *what)
@@ -214,6 +206,7 @@ struct lk_bpf
   int task_link;  /* the task program, -1 when it cannot be built here */
   struct lk_bpf_map_filter filter;          /* map -1: no filter here */
   struct lk_bpf_filter *mapped;  /* its value, mapped */
+  int pin_dir;                     /* the pinned programs' directory, locked while we use them */
 };
 
 void
@@ -227,33 +220,49 @@ lk_bpf_free (struct lk_bpf *b)
   if (b->mapped)
     munmap (b->mapped, sizeof (*b->mapped));
   cleanup_closep (&b->filter.map);
+  cleanup_closep (&b->pin_dir);
   free (b);
 }
 
-/* The filter's map, mapped, or nothing (b->filter.map -1).  Its pids are
- * those of /proc only in the initial pid namespace (whose inode number is
- * fixed). */
-static void
-prepare_filter (struct lk_bpf *b)
+/* Whether the filter can work here: its pids are those of /proc only in
+ * the initial pid namespace (whose inode number is fixed).  Sets the nsfs
+ * device the program compares with. */
+static bool
+filter_possible (struct lk_bpf_map_filter *f)
 {
   struct stat st;
-  union bpf_attr a;
 
   if (getenv ("CRYO_LEAKS_NO_FILTER") || stat ("/proc/self/ns/pid", &st) < 0 || st.st_ino != 0xEFFFFFFCU
       || stat ("/proc/self/ns/net", &st) < 0)
-    return;
-  b->filter.nsfs_kdev = lk_kdev_of (st.st_dev);
+    return false;
+  f->nsfs_kdev = lk_kdev_of (st.st_dev);
+  return true;
+}
+
+static int
+create_filter_map (void)
+{
+  union bpf_attr a;
+  int fd;
+
   memset (&a, 0, sizeof (a));
   a.map_type = BPF_MAP_TYPE_ARRAY;
   a.key_size = sizeof (uint32_t);
   a.value_size = sizeof (struct lk_bpf_filter);
   a.max_entries = 1;
   a.map_flags = BPF_F_MMAPABLE;
-  if ((b->filter.map = lk_sys_bpf (BPF_MAP_CREATE, &a)) < 0)
-    {
-      log_debug ("BPF filter map: %s", strerror (errno));
-      return;
-    }
+  if ((fd = lk_sys_bpf (BPF_MAP_CREATE, &a)) < 0)
+    log_debug ("BPF filter map: %s", strerror (errno));
+  return fd;
+}
+
+/* Map the filter (b->filter.map -1 when that fails), cleared: a pinned
+ * one holds the last scan's bits. */
+static void
+map_filter (struct lk_bpf *b)
+{
+  if (b->filter.map < 0)
+    return;
   b->mapped = mmap (NULL, sizeof (*b->mapped), PROT_READ | PROT_WRITE, MAP_SHARED, b->filter.map, 0);
   if (b->mapped == MAP_FAILED)
     {
@@ -262,7 +271,70 @@ prepare_filter (struct lk_bpf *b)
       cleanup_closep (&b->filter.map);
       return;
     }
+  memset (b->mapped, 0, sizeof (*b->mapped));
   b->mapped->pass_all = 1;
+}
+
+/* Load the programs (@objs gets their fds, and the map's): 0 when
+ * everything @want asks for loaded, so that it may be pinned. */
+static int
+load_fresh (struct lk_bpf *b, const struct lk_bpf_offsets *o, const struct lk_pin_want *want,
+            struct lk_pins *objs)
+{
+  struct lk_bpf_prog p = { .n = 0 };
+
+  if (want->map)
+    b->filter.map = create_filter_map ();
+  lk_bpf_file_program (o, b->filter.map >= 0 ? &b->filter : NULL, &p);
+  objs->file_prog = b->file_prog = load_prog (&p, o->file_iter, "task_file");
+  objs->task_prog = -1;
+  if (want->task_target)
+    {
+      p.n = 0;
+      lk_bpf_task_program (o, &p);
+      objs->task_prog = load_prog (&p, o->task_iter, "task");
+    }
+  objs->map = b->filter.map;
+  return b->file_prog >= 0 && (want->map == (b->filter.map >= 0))
+                 && (!want->task_target || objs->task_prog >= 0)
+             ? 0
+             : -1;
+}
+
+/* The pinned programs when they fit, else fresh ones (pinned for the next
+ * commands when nobody else holds the pins); the task program's fd in
+ * *task_prog (-1 when there is none). */
+static void
+get_programs (struct lk_bpf *b, const struct lk_bpf_offsets *o, int found, int *task_prog)
+{
+  struct lk_pin_want want = { .file_target = o->file_iter, .task_target = found > 0 ? o->task_iter : 0 };
+  struct lk_bpf_map_filter placeholder = { .map = 0 };
+  struct lk_bpf_prog file = { .n = 0 }, task = { .n = 0 };
+  struct lk_pins pins;
+  cleanup_free char *name = NULL;
+  int r;
+
+  want.map = found > 0 && filter_possible (&b->filter);
+  placeholder.nsfs_kdev = b->filter.nsfs_kdev;
+  lk_bpf_file_program (o, want.map ? &placeholder : NULL, &file);
+  if (want.task_target)
+    lk_bpf_task_program (o, &task);
+  /* f: filtered file program and task program; t: unfiltered, with the
+   * task program; o: the file program only */
+  name = lk_pin_name (want.map ? 'f' : want.task_target ? 't' : 'o', &file, want.task_target ? &task : NULL);
+  r = lk_pin_reuse (name, &want, &pins);
+  if (r == 0)
+    {
+      log_debug ("BPF iterators: reusing the programs pinned in `/sys/fs/bpf/%s`", name);
+      b->file_prog = pins.file_prog;
+      b->filter.map = pins.map;
+      b->pin_dir = pins.dir;
+      *task_prog = pins.task_prog;
+      return;
+    }
+  if (load_fresh (b, o, &want, &pins) == 0 && r == LK_PIN_MISSING)
+    b->pin_dir = lk_pin_publish (name, &pins);
+  *task_prog = pins.task_prog;
 }
 
 struct lk_bpf *
@@ -270,28 +342,22 @@ lk_bpf_prepare (const char *cache)
 {
   struct lk_bpf *b;
   struct lk_bpf_offsets o;
-  struct lk_bpf_prog p = { .n = 0 };
+  cleanup_close int task_prog = -1;
   int found;
 
   if (getenv ("CRYO_LEAKS_NO_BPF") || (found = lk_bpf_find_offsets (&o, cache)) < 0)
     return NULL;
   b = xzalloc (sizeof (*b));
-  b->task_link = b->filter.map = -1;
-  if (found > 0)
-    prepare_filter (b);
-  lk_bpf_file_program (&o, b->filter.map >= 0 ? &b->filter : NULL, &p);
-  if ((b->file_prog = load_prog (&p, o.file_iter, "task_file")) < 0
-      || (b->file_link = link_prog (b->file_prog, 0, "task_file")) < 0)
+  b->task_link = b->filter.map = b->file_prog = b->file_link = b->pin_dir = -1;
+  get_programs (b, &o, found, &task_prog);
+  map_filter (b);
+  if (b->file_prog < 0 || (b->file_link = link_prog (b->file_prog, 0, "task_file")) < 0)
     {
       lk_bpf_free (b);
       return NULL;
     }
-  if (found > 0)
-    {
-      p.n = 0;
-      lk_bpf_task_program (&o, &p);
-      b->task_link = load_link (&p, o.task_iter, "task");
-    }
+  if (task_prog >= 0)
+    b->task_link = link_prog (task_prog, 0, "task");
   return b;
 }
 

@@ -3,6 +3,7 @@
 #ifndef CRYO_LEAK_BPF_H
 #define CRYO_LEAK_BPF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,4 +56,29 @@ void lk_bpf_file_program (const struct lk_bpf_offsets *o, const struct lk_bpf_ma
 /* One struct lk_bpf_task per thread group leader. */
 void lk_bpf_task_program (const struct lk_bpf_offsets *o, struct lk_bpf_prog *p);
 
+
+/* bpf-pin.c: the programs pinned in bpffs for the next commands. */
+struct lk_pin_want
+{
+  uint32_t file_target, task_target; /* BTF ids; task_target 0: no task program */
+  bool map;                          /* the filter map */
+};
+struct lk_pins
+{
+  int dir; /* locked for this process: the pins are ours while it is open */
+  int file_prog, task_prog, map;
+};
+enum
+{
+  LK_PIN_MISSING = -1, /* nothing usable pinned: load, then publish */
+  LK_PIN_BUSY = -2,    /* another command holds the pins, or no bpffs: load, do not publish */
+};
+/* "cryo-<version>-<kind><hash of the programs and the boot>"; @kind a
+ * letter for the set of programs (see bpf.c). */
+char *lk_pin_name (char kind, const struct lk_bpf_prog *file, const struct lk_bpf_prog *task);
+/* 0 with @out filled from the pins of @name, else LK_PIN_*. */
+int lk_pin_reuse (const char *name, const struct lk_pin_want *want, struct lk_pins *out);
+/* Pin @objs (fds of -1 are skipped) as @name: the locked directory's fd, or -1. */
+int lk_pin_publish (const char *name, const struct lk_pins *objs);
+void lk_pins_release (struct lk_pins *p);
 #endif

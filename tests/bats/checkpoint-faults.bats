@@ -150,6 +150,33 @@ only_in_cgroup_of() {
     assert_no_leftovers "$id" "$b"
 }
 
+@test "a restore of a corrupt image (a flipped byte, a truncated file) fails before any process, naming the file" {
+    id=$(new_id)
+    counting_container "$id" rc
+    cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
+    cp -a "$BATS_TEST_TMPDIR/img" "$BATS_TEST_TMPDIR/pristine"
+    pages=$(cd "$BATS_TEST_TMPDIR/img" && ls -S criu/pages-*.img | head -n1)
+    size=$(stat -c %s "$BATS_TEST_TMPDIR/img/$pages")
+    [ "$size" -gt 4096 ]
+    byte=$(od -An -tu1 -j $((size / 2)) -N1 "$BATS_TEST_TMPDIR/img/$pages" | tr -d ' ')
+    printf "\\$(printf %o $(((byte + 1) % 256)))" |
+        dd of="$BATS_TEST_TMPDIR/img/$pages" bs=1 seek=$((size / 2)) conv=notrunc status=none
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
+    grep -q "$pages: checksum mismatch (file corrupt)" "$BATS_TEST_TMPDIR/r1.err"
+    rm -rf "$BATS_TEST_TMPDIR/img" && cp -a "$BATS_TEST_TMPDIR/pristine" "$BATS_TEST_TMPDIR/img"
+    truncate -s $((size - 1)) "$BATS_TEST_TMPDIR/img/$pages"
+    run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r2
+    grep -q "$pages: truncated" "$BATS_TEST_TMPDIR/r2.err"
+    # nothing was started, and the container can still be restored
+    [ "$(container_status "$id")" = checkpointed ]
+    [ -z "$(pids_rooted_at "$b/rootfs")" ]
+    cr_no_restore_remains
+    cr_restore "$id" "$BATS_TEST_TMPDIR/pristine" "$b" r3
+    assert_counting
+    cryo delete --force "$id"
+    assert_no_leftovers "$id" "$b"
+}
+
 @test "a restore whose bind source is missing fails before CRIU, naming it" {
     id=$(new_id)
     b=$(cr_bundle bm sleep 3600)

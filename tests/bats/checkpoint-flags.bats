@@ -411,3 +411,33 @@ while True:
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
     cr_gone "$id"
 }
+
+@test "--stats: the checkpoint's freeze, dump, pages and write-back, in the file, the manifest and inspect" {
+    id=$(new_id)
+    b=$(cr_bundle st sleep 3600)
+    cr_run "$id" "$b"
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running --stats "$BATS_TEST_TMPDIR/st.json"
+    st=$BATS_TEST_TMPDIR/st.json
+    for k in freezing_time frozen_time memdump_time memwrite_time pages_scanned pages_skipped_parent \
+        pages_written pages_lazy writeback_time writeback_bytes; do
+        [ "$(jq --arg k "$k" '.[$k] | type' "$st")" = '"number"' ]
+    done
+    # CRIU's numbers came from its stats-dump; cryo's are consistent with the image
+    [ "$(jq '.pages_written > 0 and .pages_scanned >= .pages_written and .memdump_time > 0' "$st")" = true ]
+    [ "$(jq '.frozen_time > 0 and .frozen_time >= .memdump_time and .writeback_time > 0' "$st")" = true ]
+    [ "$(jq '[.files[].size] | add' "$BATS_TEST_TMPDIR/img/manifest.json")" = "$(jq .writeback_bytes "$st")" ]
+    [ "$(jq -S .stats "$BATS_TEST_TMPDIR/img/manifest.json")" = "$(jq -S . "$st")" ]
+    run -0 cryo image inspect "$BATS_TEST_TMPDIR/img"
+    [[ "$output" == *"stats:      frozen "*" ms (freezing "* ]]
+    [[ "$output" == *"pages: "*" scanned, $(jq .pages_written "$st") written"* ]]
+    run -0 cryo image inspect --format json "$BATS_TEST_TMPDIR/img"
+    [ "$(jq .stats.pages_written <<<"$output")" = "$(jq .pages_written "$st")" ]
+
+    # killed: the manifest cannot know when the freeze ends, the file does
+    run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2" --stats "$st"
+    [ "$(jq .stats.frozen_time "$BATS_TEST_TMPDIR/img2/manifest.json")" = 0 ]
+    [ "$(jq '.frozen_time > 0' "$st")" = true ]
+    run -0 cryo image inspect "$BATS_TEST_TMPDIR/img2"
+    [[ "$output" == *"stats:      frozen until killed (freezing "* ]]
+    run -0 cryo delete "$id"
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # cryo image: inspect, verify, pack, unpack, convert.  Images come from the
 # image writer through tests/unit/mkimage (with a real CRIU dump where the
-# test needs processes), v1 images are made by hand.
+# test needs processes), v1 images are made by hand, v3 images by rewriting
+# the manifest of a writer's image.
 
 load helpers
 
@@ -37,6 +38,44 @@ JSON
     tar -cf "$path/tmpfs-0.tar" -C "$BATS_TEST_TMPDIR" mkimage.out 2>/dev/null || tar -cf "$path/tmpfs-0.tar" -T /dev/null
 }
 
+# sha256_of FILE: its format 3 checksum (FORMAT.md "Checksums", version 3):
+# plain, or above 64 MiB the SHA-256 of its 64 MiB chunks' raw SHA-256.
+sha256_of() {
+    local size c
+    size=$(stat -c %s "$1")
+    if [ "$size" -le 67108864 ]; then
+        sha256sum "$1" | cut -c1-64
+        return
+    fi
+    mkdir "$BATS_TEST_TMPDIR/chunks"
+    split -b 67108864 "$1" "$BATS_TEST_TMPDIR/chunks/c."
+    for c in "$BATS_TEST_TMPDIR"/chunks/c.*; do
+        sha256sum "$c" | cut -c1-64 | tr a-f A-F | basenc --base16 -d
+    done | sha256sum | cut -c1-64
+    rm -rf "$BATS_TEST_TMPDIR/chunks"
+}
+
+# make_v3 PATH PAGES: a version 3 image, as cryo 0.1 wrote it (SHA-256
+# checksums, chunked above 64 MiB), with a config, a mount plan, a tmpfs
+# tree and a pages file.
+make_v3() {
+    local path=$1 name sum sums='{}' chunked='{}'
+    mkdir -p "$BATS_TEST_TMPDIR/shm" && head -c 20000 /dev/urandom >"$BATS_TEST_TMPDIR/shm/data"
+    [ -d "$BATS_TEST_TMPDIR/bundle" ] || make_bundle "$BATS_TEST_TMPDIR/bundle"
+    mkimage "$path" --pages "$2" --tmpfs "$BATS_TEST_TMPDIR/shm" --bundle "$BATS_TEST_TMPDIR/bundle"
+    for name in $(jq -r '.files[].name' "$path/manifest.json"); do
+        sum=$(sha256_of "$path/$name")
+        sums=$(jq --arg n "$name" --arg s "$sum" '.[$n] = $s' <<<"$sums")
+        [ "$(stat -c %s "$path/$name")" -le 67108864 ] ||
+            chunked=$(jq --arg n "$name" '.[$n] = 67108864' <<<"$chunked")
+    done
+    jq --argjson s "$sums" --argjson c "$chunked" '.version = 3
+        | .files |= map(del(.xxh3, .chunk_size) + {sha256: $s[.name]}
+                        + (if $c[.name] then {chunk_size: $c[.name]} else {} end))
+        | .config_digest = (if $s["config.json"] then "sha256:" + $s["config.json"] else null end)' \
+        "$path/manifest.json" >"$BATS_TEST_TMPDIR/m3" && mv "$BATS_TEST_TMPDIR/m3" "$path/manifest.json"
+}
+
 # Hidden leftovers (temporary directories or files) in a directory.
 leftovers() {
     find "$1" -maxdepth 1 -name '.*.tmp-*' | wc -l
@@ -57,7 +96,7 @@ leftovers() {
 
     run cryo image inspect --format json "$dir/img"
     [ "$status" -eq 0 ]
-    [ "$(jq -r .version <<<"$output")" = 3 ]
+    [ "$(jq -r .version <<<"$output")" = 4 ]
     [ "$(jq -r '.criu.processes[0].pid' <<<"$output")" = "$pid" ]
     [ "$(jq -r '.criu.processes[0].comm' <<<"$output")" = cryo-dumpee ]
     [ "$(jq -r '.criu.processes[0].threads | length' <<<"$output")" = 2 ]
@@ -138,7 +177,7 @@ leftovers() {
     jq '.version = 7' "$dir/manifest.orig" >"$dir/img/manifest.json"
     run cryo image verify "$dir/img"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"format version 7 is newer than this cryo reads (3): upgrade cryo" ]]
+    [[ "$output" == *"format version 7 is newer than this cryo reads (4): upgrade cryo" ]]
     jq 'del(.container_id)' "$dir/manifest.orig" >"$dir/img/manifest.json"
     run cryo image verify "$dir/img"
     [ "$status" -eq 1 ]
@@ -240,11 +279,11 @@ leftovers() {
     ino=$(stat -c %i "$dir/old/pages-1.img")
     run cryo image verify "$dir/old"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"format version 1 is older than this cryo reads (3): upgrade it with \`cryo image convert $dir/old\`" ]]
+    [[ "$output" == *"format version 1 is older than this cryo reads (4): upgrade it with \`cryo image convert $dir/old\`" ]]
 
     run cryo image convert "$dir/old"
     [ "$status" -eq 0 ]
-    [ "$output" = "image \`$dir/old\`: converted from format version 1 to 3" ]
+    [ "$output" = "image \`$dir/old\`: converted from format version 1 to 4" ]
     run cryo image verify "$dir/old"
     [ "$status" -eq 0 ]
     [ "$(jq -r .container_id "$dir/old/manifest.json")" = legacy ]
@@ -259,10 +298,46 @@ leftovers() {
 
     run cryo image convert "$dir/old"
     [ "$status" -eq 0 ]
-    [ "$output" = "image \`$dir/old\`: already format version 3" ]
+    [ "$output" = "image \`$dir/old\`: already format version 4" ]
     run cryo image convert --to 1 "$dir/old"
     [ "$status" -eq 1 ]
-    [[ "$output" == *"cannot convert to format version 1: this cryo writes version 3 only" ]]
+    [[ "$output" == *"cannot convert to format version 1: this cryo writes version 4 only" ]]
+}
+
+@test "image convert upgrades a version 3 image to XXH3 checksums, and refuses a flipped byte or a truncated file" {
+    make_v3 "$dir/v3" $((64 * 1048576 + 5000))
+    [ "$(jq -r '.files[] | select(.name == "criu/pages-1000.img") | .chunk_size' "$dir/v3/manifest.json")" = 67108864 ]
+    cp -a "$dir/v3" "$dir/flipped" && cp -a "$dir/v3" "$dir/short"
+    ino=$(stat -c %i "$dir/v3/criu/pages-1000.img")
+    run cryo image verify "$dir/v3"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"format version 3 is older than this cryo reads (4): upgrade it with \`cryo image convert $dir/v3\`" ]]
+    run cryo image convert "$dir/v3"
+    [ "$status" -eq 0 ]
+    [ "$output" = "image \`$dir/v3\`: converted from format version 3 to 4" ]
+    run cryo image verify "$dir/v3"
+    [ "$status" -eq 0 ]
+    # every file now carries a 128-bit XXH3 and no SHA-256; the tree is kept
+    [ "$(jq '[.files[] | select((.xxh3 | test("^[0-9a-f]{32}$")) and .sha256 == null)] | length' "$dir/v3/manifest.json")" = \
+      "$(jq '.files | length' "$dir/v3/manifest.json")" ]
+    [[ "$(jq -r .config_digest "$dir/v3/manifest.json")" == xxh3:* ]]
+    [ "$(jq -r '.tmpfs[0].file' "$dir/v3/manifest.json")" = tmpfs/0.tree ]
+    [ "$(stat -c %i "$dir/v3/criu/pages-1000.img")" = "$ino" ]
+    [ "$(leftovers "$dir")" -eq 0 ]
+
+    # A byte flipped in the second chunk, a file cut short: the old checksums
+    # catch both, and the image stays as it was.
+    printf '\x5a' | dd of="$dir/flipped/criu/pages-1000.img" bs=1 seek=$((64 * 1048576 + 10)) conv=notrunc status=none
+    truncate -s 4096 "$dir/short/tmpfs/0.tree"
+    for bad in flipped short; do
+        before=$(cd "$dir/$bad" && find . -type f | sort | xargs sha256sum)
+        run cryo image convert "$dir/$bad"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"checksum mismatch (file corrupt)" ]]
+        [ "$(jq -r .version "$dir/$bad/manifest.json")" = 3 ]
+        [ "$(cd "$dir/$bad" && find . -type f | sort | xargs sha256sum)" = "$before" ]
+    done
+    [ "$(leftovers "$dir")" -eq 0 ]
 }
 
 @test "image convert leaves a broken version 1 image as it was" {

@@ -32,6 +32,9 @@ teardown() {
     if [ -f "$BATS_TEST_TMPDIR/.netns" ]; then
         while read -r x; do ip netns del "$x" 2>/dev/null || true; done <"$BATS_TEST_TMPDIR/.netns"
     fi
+    if [ -f "$BATS_TEST_TMPDIR/.stale" ]; then
+        while read -r x; do rm -rf "$x"; done <"$BATS_TEST_TMPDIR/.stale"
+    fi
 }
 
 # leak_bundle NAME ACTION...: a bundle running leak-hold with these actions;
@@ -603,4 +606,54 @@ assert_clean() {
     [[ "$output" == *"cannot look for leaks in container \`$id\`: it is stopped"* ]]
     run -1 cryo leaks nonexistent-"$id"
     [[ "$output" == *"does not exist"* ]]
+}
+
+# ------------------------------------------------------------- BPF pins
+
+# scan_log ID [ENV...]: `cryo --debug leaks ID` (with ENV), its log in
+# $BATS_TEST_TMPDIR/pin.log; the scan must find no leak.
+scan_log() {
+    local id=$1
+    shift
+    env "$@" "$CRYO_BIN" --root "$CRYO_ROOT" --debug --log "$BATS_TEST_TMPDIR/pin.log" leaks "$id" >/dev/null
+    grep "BPF" "$BATS_TEST_TMPDIR/pin.log" >&2 || true
+}
+
+@test "BPF programs are pinned for the next scans; stale, broken and busy pins are handled" {
+    id=$(new_id)
+    b=$(leak_bundle pin pipe)
+    start_held "$id" "$b"
+    scan_log "$id"
+    grep -q "BPF iterators loaded" "$BATS_TEST_TMPDIR/pin.log" || skip "no BPF iterators on this host"
+    pins=$(grep -o '/sys/fs/bpf/cryo-[0-9a-z_]*-f[0-9a-f]*' "$BATS_TEST_TMPDIR/pin.log" | head -n1)
+    [ -n "$pins" ]
+    # the second scan takes the programs from the pins
+    scan_log "$id"
+    grep -q "reusing the programs pinned in \`$pins\`" "$BATS_TEST_TMPDIR/pin.log"
+
+    # a stale directory (another version) goes when the pins are made again
+    stale=/sys/fs/bpf/cryo-0_0_0-f0123456789abcdef
+    echo "$stale" >>"$BATS_TEST_TMPDIR/.stale"
+    mkdir "$stale"
+    rm -r "$pins"
+    scan_log "$id"
+    grep -q "the programs are pinned in \`$pins\`" "$BATS_TEST_TMPDIR/pin.log"
+    grep -q "removing the stale \`${stale##*/}\`" "$BATS_TEST_TMPDIR/pin.log"
+    [ ! -e "$stale" ]
+
+    # a pin that is not the program: replaced by fresh programs, same result
+    rm "$pins/file" && mkdir "$pins/file"
+    scan_log "$id"
+    grep -q "is not the file iterator program here" "$BATS_TEST_TMPDIR/pin.log"
+    grep -q "the programs are pinned in \`$pins\`" "$BATS_TEST_TMPDIR/pin.log"
+    leaks "$id"
+    assert_clean
+    scan_log "$id"
+    grep -q "reusing the programs pinned in" "$BATS_TEST_TMPDIR/pin.log"
+
+    # held by another command: private copies, the pins left alone
+    flock "$pins" "$CRYO_BIN" --root "$CRYO_ROOT" --debug --log "$BATS_TEST_TMPDIR/pin.log" leaks "$id" >/dev/null
+    grep -q "is in use by another command: loading private copies" "$BATS_TEST_TMPDIR/pin.log"
+    ! grep -q "the programs are pinned" "$BATS_TEST_TMPDIR/pin.log"
+    [ -e "$pins/file" ]
 }

@@ -60,6 +60,11 @@ now_us() {
     echo "$((10#$t))"
 }
 
+# col_median N FILE: the median of column N.
+col_median() {
+    awk -v c="$1" '{ print $c }' "$2" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 median() {
     sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
@@ -122,20 +127,45 @@ bench_leaks() {
         "$work/report.json"
 }
 
+# Loading the iterator programs: fresh (CRYO_LEAKS_NO_PIN=1, as every call
+# did before they were pinned in bpffs) against taken from the pins,
+# alternating; their CPU time from --debug ("BPF iterators loaded in N ms
+# (N ms CPU)") and that of the whole `cryo leaks` (user + system, from
+# bash's time): CPU time says what the load costs on a busy machine too.
+bench_programs() {
+    local i kind TIMEFORMAT=%U+%S
+    : >"$work/prog-fresh" && : >"$work/prog-pinned"
+    for i in $(seq 1 "$iterations"); do
+        for kind in fresh pinned; do
+            rm -f "$work/leaks.log"
+            { time if [ "$kind" = fresh ]; then CRYO_LEAKS_NO_PIN=1 cryo --debug --log "$work/leaks.log" leaks "$id"; else
+                cryo --debug --log "$work/leaks.log" leaks "$id"; fi >/dev/null; } 2>"$work/time"
+            echo "$(grep -o 'BPF iterators loaded in [0-9.]* ms ([0-9.]* ms CPU' "$work/leaks.log" | tr -d '(' | awk '{ print $5, $7 }')" \
+                "$(awk -F+ '{ print ($1 + $2) * 1000 }' "$work/time")" >>"$work/prog-$kind"
+        done
+    done
+    for kind in fresh pinned; do
+        echo "BPF programs $kind ($iterations runs, medians): the load $(col_median 1 "$work/prog-$kind") ms" \
+            "($(col_median 2 "$work/prog-$kind") ms CPU), the whole \`cryo leaks\` $(col_median 3 "$work/prog-$kind") ms CPU"
+    done
+}
+
 # The "leak detection" and "total" step timings of `checkpoint --debug`; the
 # iterator programs are loaded before the freeze (in the "prepare" step):
 # their time counts as leak detection too.
 bench_checkpoint_share() {
-    local i runs=$(( iterations < 5 ? iterations : 5 )) leak prep total
+    local i runs=$(( iterations < 5 ? iterations : 5 )) leak prep total f fresh
     if ! cryo checkpoint --help >/dev/null 2>&1 || ! command -v criu >/dev/null; then
         echo "checkpoint share: not measured (no cryo checkpoint or no criu)"
         return
     fi
-    : >"$work/share"
-    for i in $(seq 1 "$runs"); do
+    : >"$work/share" && : >"$work/share-fresh"
+    for i in $(seq 1 "$((2 * runs))"); do
         rm -rf "$work/image" "$work/cp.log"
-        if ! cryo --debug --log "$work/cp.log" checkpoint --leave-running --image-path "$work/image" "$id" \
-            >/dev/null 2>&1; then
+        # odd runs load fresh programs, as before they were pinned
+        if [ $((i % 2)) -eq 1 ]; then fresh=yes; else fresh=; fi
+        if ! env ${fresh:+CRYO_LEAKS_NO_PIN=1} "$cryo_bin" --root "$root" --debug --log "$work/cp.log" checkpoint \
+            --leave-running --image-path "$work/image" "$id" >/dev/null 2>&1; then
             echo "checkpoint share: not measured (the checkpoint failed: $(grep -m1 -i error "$work/cp.log" || true))"
             return
         fi
@@ -144,14 +174,18 @@ bench_checkpoint_share() {
         [ -z "$leak" ] || leak=$(awk -v a="$leak" -v b="${prep:-0}" 'BEGIN { printf "%.1f", a + b }')
         total=$(grep -o 'checkpoint: total: [0-9.]* ms' "$work/cp.log" | grep -o '[0-9.]* ms' | tr -d ' ms')
         [ -n "$leak" ] && [ -n "$total" ] || { echo "checkpoint share: no step timings in the debug log"; return; }
-        echo "$leak $total" >>"$work/share"
+        echo "$leak $total" >>"$work/share${fresh:+-fresh}"
     done
-    awk '{ printf "%d %.1f %.1f\n", $1 / $2 * 100000, $1, $2 }' "$work/share" | sort -n >"$work/share.sorted"
-    awk -v n="$runs" 'NR == int((n + 1) / 2) { printf "checkpoint (%d runs, --leave-running): leak detection %.1f ms of %.1f ms, median share %.1f %% (target: under 5 %%)\n", n, $2, $3, $1 / 1000 }' \
-        "$work/share.sorted"
+    for f in share-fresh share; do
+        awk '{ printf "%d %.1f %.1f\n", $1 / $2 * 100000, $1, $2 }' "$work/$f" | sort -n >"$work/share.sorted"
+        awk -v n="$runs" -v what="$([ $f = share ] && echo pinned || echo fresh)" 'NR == int((n + 1) / 2) { printf "checkpoint (%d runs, --leave-running, programs %s): leak detection %.1f ms of %.1f ms, median share %.1f %% (target: under 5 %%)\n", n, what, $2, $3, $1 / 1000 }' \
+            "$work/share.sorted"
+    done
 }
 
 make_container
 hold_host_fds
 bench_leaks
+bench_programs
 bench_checkpoint_share
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,5 @@
 /* Libraries loaded on first use (src/lib/dynlib.h): nothing of libcriu,
- * libarchive or libcrypto is mapped until a module asks for it; a missing
+ * libarchive, libcrypto or libxxhash is mapped until a module asks for it; a missing
  * library or function is one line naming the package. */
 #include "config.h"
 
@@ -31,7 +31,11 @@ test_loaded_on_first_use (void)
   cryo_error_t err = NULL;
 
   CHECK (!mapped ("libcriu.so") && !mapped ("libarchive.so") && !mapped ("libcrypto.so"));
-  CHECK (digest_buffer ("abc", 3, hex, &err) == 0);
+  CHECK (!mapped ("libxxhash.so"));
+  CHECK (digest_buffer (DIGEST_XXH3, "abc", 3, hex, &err) == 0);
+  CHECK_STR (hex, "06b05ab6733a618578af5f94892f3950");
+  CHECK (mapped ("libxxhash.so") && !mapped ("libcrypto.so"));
+  CHECK (digest_buffer (DIGEST_SHA256, "abc", 3, hex, &err) == 0);
   CHECK_STR (hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK (mapped ("libcrypto.so") && !mapped ("libarchive.so") && !mapped ("libcriu.so"));
   CHECK (image_libarchive_load (&err) == 0 && mapped ("libarchive.so"));

@@ -56,6 +56,7 @@ make_image (const char *path, cryo_error_t *err)
   struct image_namespace ns = { .type = NS_PID, .created = true, .inode = 4026531836 };
   struct image_namespace net = { .type = NS_NET, .created = false, .inode = 42, .path = "/var/run/netns/x" };
   struct image_checkpoint_options o = { .tcp_established = true, .manage_cgroups_mode = "soft" };
+  struct image_stats st = { .frozen_time = 81234, .pages_written = 2, .writeback_bytes = 7 };
 
   memset (pages, 0xa5, sizeof (pages));
   if (image_writer_begin (path, NULL, &w, err) < 0)
@@ -66,6 +67,7 @@ make_image (const char *path, cryo_error_t *err)
   image_writer_add_namespace (w, &net);
   image_writer_set_cgroup (w, "/cryo/ctr-1", "v1");
   image_writer_set_options (w, &o);
+  image_writer_set_stats (w, &st);
   if (image_writer_set_config (w, config, strlen (config), err) < 0
       || image_writer_add_file (w, IMAGE_FILE_MOUNTS, "[]", 2, err) < 0
       || image_writer_add_file (w, IMAGE_FILE_NAMESPACES, "{}", 2, err) < 0)
@@ -117,10 +119,14 @@ test_roundtrip (void)
   CHECK_STR (files[0].name, "config.json");
   CHECK_STR (files[1].name, "criu/core-1.img");
   CHECK (image_total_size (img) == 23 + 2 + 2 + 4 + 8192);
-  CHECK (image_config_digest (img) != NULL && strncmp (image_config_digest (img), "sha256:", 7) == 0);
+  CHECK (image_config_digest (img) != NULL && strncmp (image_config_digest (img), "xxh3:", 5) == 0);
   CHECK (image_read_file (img, IMAGE_FILE_CONFIG, &data, &len, &err) == 0);
   CHECK (len == 23 && strstr (data, "ociVersion"));
   CHECK (image_criu_dirfd (img) >= 0);
+  /* The stats as set, the write-back filled in by the commit. */
+  CHECK (image_stats (img) != NULL && image_stats (img)->frozen_time == 81234);
+  CHECK (image_stats (img)->pages_written == 2 && image_stats (img)->memdump_time == 0);
+  CHECK (image_stats (img)->writeback_bytes == image_total_size (img));
   return 0;
 }
 
@@ -308,24 +314,31 @@ test_manifest_bad_values (void)
     { "options", "{\"leave_running\": 1}", "field `options.leave_running`: must be true or false" },
     { "files", "{}", "field `files`: must be an array" },
     { "files",
-      "[{\"name\": \"../x\", \"size\": 1, \"sha256\": \""
-      "0000000000000000000000000000000000000000000000000000000000000000\"}]",
+      "[{\"name\": \"../x\", \"size\": 1, \"xxh3\": \""
+      "00000000000000000000000000000000\"}]",
       "field `files[0].name`: `../x` has a `.` or `..` component" },
     { "files",
-      "[{\"name\": \"/etc/passwd\", \"size\": 1, \"sha256\": \""
-      "0000000000000000000000000000000000000000000000000000000000000000\"}]",
+      "[{\"name\": \"/etc/passwd\", \"size\": 1, \"xxh3\": \""
+      "00000000000000000000000000000000\"}]",
       "is an absolute path" },
     { "files",
-      "[{\"name\": \"a\", \"size\": -1, \"sha256\": \""
-      "0000000000000000000000000000000000000000000000000000000000000000\"}]",
+      "[{\"name\": \"a\", \"size\": -1, \"xxh3\": \""
+      "00000000000000000000000000000000\"}]",
       "field `files[0].size`: must be a non-negative integer" },
-    { "files", "[{\"name\": \"a\", \"size\": 1, \"sha256\": \"abc\"}]",
-      "field `files[0].sha256`: must be 64" },
+    { "files", "[{\"name\": \"a\", \"size\": 1, \"xxh3\": \"abc\"}]",
+      "field `files[0].xxh3`: must be 32 lower-case hex digits" },
+    /* Format 4 checksums are XXH3: a SHA-256 entry is not one. */
+    { "files",
+      "[{\"name\": \"a\", \"size\": 1, \"sha256\": "
+      "\"0000000000000000000000000000000000000000000000000000000000000000\"}]",
+      "missing field `files[0].xxh3`" },
     { "mount_plan", "\"nothere.json\"", "field `mount_plan`: `nothere.json` is not in `files`" },
-    { "config_digest",
-      "\"sha256:"
-      "0000000000000000000000000000000000000000000000000000000000000000\"",
+    { "stats", "[]", "field `stats`: must be an object" },
+    { "stats", "{\"frozen_time\": -1}", "field `stats.frozen_time`: must be a non-negative integer" },
+    { "config_digest", "\"xxh3:00000000000000000000000000000000\"",
       "field `config_digest`: does not match the checksum of config.json" },
+    { "config_digest", "\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"",
+      "field `config_digest`: must be \"xxh3:\" and 32 hex digits" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
     if (expect_open_error (NULL, cases[i].key, cases[i].value, cases[i].expected) != 0)
@@ -687,14 +700,21 @@ test_digest (void)
   char hex[DIGEST_HEX_SIZE];
   struct digest_job one[3] = { { .name = "a" }, { .name = "b" }, { .name = "c" } };
   struct digest_job two[3] = { { .name = "a" }, { .name = "b" }, { .name = "c" } };
+  struct digest_job old = { .name = "b", .alg = DIGEST_SHA256 };
   cleanup_free char *dir = xasprintf ("%s/digest", base);
   cleanup_free char *big = xmalloc (3 << 20);
   cleanup_close int dirfd = -1;
 
-  CHECK (digest_buffer ("abc", 3, hex, &err) == 0);
+  /* Known values: SHA-256 (FIPS 180-2), XXH3-128 (xxhash's own tests; as
+   * xxh128sum prints it). */
+  CHECK (digest_buffer (DIGEST_SHA256, "abc", 3, hex, &err) == 0);
   CHECK_STR (hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK (digest_buffer ("", 0, hex, &err) == 0);
+  CHECK (digest_buffer (DIGEST_SHA256, "", 0, hex, &err) == 0);
   CHECK_STR (hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK (digest_buffer (DIGEST_XXH3, "", 0, hex, &err) == 0);
+  CHECK_STR (hex, "99aa06d3014798d86001c324468d497f");
+  CHECK (digest_buffer (DIGEST_XXH3, "abc", 3, hex, &err) == 0);
+  CHECK_STR (hex, "06b05ab6733a618578af5f94892f3950");
 
   CHECK (mkdir (dir, 0700) == 0);
   for (size_t i = 0; i < (3 << 20); i++)
@@ -706,11 +726,14 @@ test_digest (void)
   CHECK (digest_files_at (dirfd, one, 3, 1, 0, &err) == 0);
   CHECK (digest_files_at (dirfd, two, 3, 2, DIGEST_FSYNC, &err) == 0);
   for (int i = 0; i < 3; i++)
-    CHECK (strcmp (one[i].sha256, two[i].sha256) == 0 && one[i].size == two[i].size);
-  CHECK_STR (one[1].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK (strcmp (one[i].hex, two[i].hex) == 0 && one[i].size == two[i].size);
+  CHECK_STR (one[1].hex, "06b05ab6733a618578af5f94892f3950");
   CHECK (one[0].size == (3 << 20) && one[2].size == (1 << 20));
-  CHECK (digest_buffer (big, 3 << 20, hex, &err) == 0);
-  CHECK_STR (one[0].sha256, hex);
+  CHECK (digest_buffer (DIGEST_XXH3, big, 3 << 20, hex, &err) == 0);
+  CHECK_STR (one[0].hex, hex);
+  /* Older formats' SHA-256 through the same machinery. */
+  CHECK (digest_files_at (dirfd, &old, 1, 1, 0, &err) == 0);
+  CHECK_STR (old.hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   /* A missing file is named. */
   two[2].name = "gone";
   CHECK (digest_files_at (dirfd, two, 3, 2, 0, &err) < 0);
@@ -727,7 +750,8 @@ test_digest_chunked (void)
   const size_t size = 2 * DIGEST_CHUNK_SIZE + 12345;
   cleanup_error cryo_error_t err = NULL;
   cleanup_free char *big = xmalloc (size), *dir = xasprintf ("%s/chunked", base), *path = new_path ();
-  cleanup_free unsigned char *raw = xmalloc (3 * DIGEST_RAW_SIZE);
+  cleanup_free unsigned char *raw = xmalloc (3 * DIGEST_RAW_MAX);
+  const size_t rs = digest_raw_size (DIGEST_XXH3);
   cleanup_digest digest_t *d = NULL;
   cleanup_close int dirfd = -1, fd = -1;
   cleanup_image_writer struct image_writer *w = NULL;
@@ -738,17 +762,17 @@ test_digest_chunked (void)
 
   for (size_t i = 0; i < size; i++)
     big[i] = (char) (i * 13 + (i >> 16));
-  /* By hand: SHA-256 over the three chunks' raw SHA-256. */
+  /* By hand: XXH3-128 over the three chunks' raw (canonical) XXH3-128. */
   for (size_t c = 0; c < 3; c++)
     {
       size_t off = c * DIGEST_CHUNK_SIZE, len = c < 2 ? DIGEST_CHUNK_SIZE : size - off;
-      CHECK (digest_buffer (big + off, len, hex, &err) == 0);
-      for (size_t k = 0; k < DIGEST_RAW_SIZE; k++)
-        sscanf (hex + 2 * k, "%2hhx", &raw[c * DIGEST_RAW_SIZE + k]);
+      CHECK (digest_buffer (DIGEST_XXH3, big + off, len, hex, &err) == 0);
+      for (size_t k = 0; k < rs; k++)
+        sscanf (hex + 2 * k, "%2hhx", &raw[c * rs + k]);
     }
-  CHECK (digest_buffer (raw, 3 * DIGEST_RAW_SIZE, expected, &err) == 0);
+  CHECK (digest_buffer (DIGEST_XXH3, raw, 3 * rs, expected, &err) == 0);
   /* Streamed in odd pieces. */
-  CHECK (digest_new_chunked (DIGEST_CHUNK_SIZE, &d, &err) == 0);
+  CHECK (digest_new_chunked (DIGEST_XXH3, DIGEST_CHUNK_SIZE, &d, &err) == 0);
   for (size_t off = 0; off < size; off += 999983)
     digest_update (d, big + off, size - off < 999983 ? size - off : 999983);
   CHECK (digest_final (d, hex, &err) == 0);
@@ -757,18 +781,18 @@ test_digest_chunked (void)
   CHECK (mkdir (dir, 0700) == 0 && write_file (dir, "big", big, size) == 0 && write_file (dir, "small", "abc", 3) == 0);
   dirfd = open (dir, O_RDONLY | O_DIRECTORY);
   fd = openat (dirfd, "big", O_RDONLY);
-  CHECK (digest_fd (fd, "big", DIGEST_CHUNK_SIZE, hex, NULL, &err) == 0);
+  CHECK (digest_fd (fd, "big", DIGEST_XXH3, DIGEST_CHUNK_SIZE, hex, NULL, &err) == 0);
   CHECK_STR (hex, expected);
   CHECK (digest_files_at (dirfd, &one, 1, 1, DIGEST_AUTO_CHUNK, &err) == 0);
   CHECK (one.chunk_size == DIGEST_CHUNK_SIZE && one.size == size);
-  CHECK_STR (one.sha256, expected);
+  CHECK_STR (one.hex, expected);
   four.chunk_size = DIGEST_CHUNK_SIZE;
   CHECK (digest_files_at (dirfd, &four, 1, 4, DIGEST_FSYNC, &err) == 0);
-  CHECK_STR (four.sha256, expected);
+  CHECK_STR (four.hex, expected);
   /* Small files stay plain. */
   CHECK (digest_files_at (dirfd, &small, 1, 2, DIGEST_AUTO_CHUNK, &err) == 0);
   CHECK (small.chunk_size == 0);
-  CHECK_STR (small.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK_STR (small.hex, "06b05ab6733a618578af5f94892f3950");
 
   /* Through an image: recorded, verified, a flipped byte in the last chunk found. */
   CHECK (image_writer_begin (path, NULL, &w, &err) == 0);
@@ -777,7 +801,7 @@ test_digest_chunked (void)
   CHECK (image_writer_commit (w, &err) == 0);
   CHECK (image_open (path, &img, &err) == 0 && image_verify (img, &err) == 0);
   CHECK (image_files (img, &n)[0].chunk_size == DIGEST_CHUNK_SIZE && n == 1);
-  CHECK_STR (image_files (img, &n)[0].sha256, expected);
+  CHECK_STR (image_files (img, &n)[0].checksum, expected);
   close (fd);
   free (dir);
   dir = xasprintf ("%s/criu/pages-1.img", path);

@@ -14,6 +14,7 @@
 #include "image/archive-util.h"
 #include "image/digest.h"
 #include "image/image-internal.h"
+#include "image/tree.h"
 #include "lib/json.h"
 #include "tap.h"
 #include "lib/util.h"
@@ -220,56 +221,42 @@ test_unpack_flipped_gzip (void)
   return damaged_archive (IMAGE_COMPRESS_GZIP, false, ".tar`: ");
 }
 
-/* An archive with one entry of @type named @name, after a valid manifest. */
-static void
-add_entry (struct archive *a, const char *name, mode_t type, const char *data, size_t len)
-{
-  struct archive_entry *e = archive_entry_new ();
-
-  archive_entry_set_pathname (e, name);
-  archive_entry_set_filetype (e, type);
-  archive_entry_set_perm (e, 0600);
-  if (type == AE_IFLNK)
-    archive_entry_set_symlink (e, "/etc/passwd");
-  archive_entry_set_size (e, type == AE_IFREG ? (la_int64_t)len : 0);
-  archive_write_header (a, e);
-  if (len > 0)
-    archive_write_data (a, data, len);
-  archive_entry_free (e);
-}
-
-/* An archive of @manifest (if not NULL) then @name with @len bytes of @data. */
+/* An archive with one entry of @type named @name, then a manifest (not a
+ * valid one: the entry's own checks come first). */
 static int
-write_evil_archive (const char *file, const char *manifest, const char *name, mode_t type, const char *data,
-                    size_t len)
+write_evil_archive (const char *file, const char *name, mode_t type, bool with_manifest)
 {
   struct archive *a = archive_write_new ();
+  struct archive_entry *e = archive_entry_new ();
+  static const char manifest[] = "{}";
 
   archive_write_set_format_pax_restricted (a);
   if (archive_write_open_filename (a, file) != ARCHIVE_OK)
     return -1;
-  if (manifest)
-    add_entry (a, IMAGE_MANIFEST, AE_IFREG, manifest, strlen (manifest));
   if (name)
-    add_entry (a, name, type, data, len);
+    {
+      archive_entry_set_pathname (e, name);
+      archive_entry_set_filetype (e, type);
+      archive_entry_set_perm (e, 0600);
+      if (type == AE_IFLNK)
+        archive_entry_set_symlink (e, "/etc/passwd");
+      archive_entry_set_size (e, 0);
+      archive_write_header (a, e);
+      archive_entry_clear (e);
+    }
+  if (with_manifest)
+    {
+      archive_entry_set_pathname (e, IMAGE_MANIFEST);
+      archive_entry_set_filetype (e, AE_IFREG);
+      archive_entry_set_perm (e, 0600);
+      archive_entry_set_size (e, 2);
+      archive_write_header (a, e);
+      archive_write_data (a, manifest, 2);
+    }
+  archive_entry_free (e);
   archive_write_close (a);
   archive_write_free (a);
   return 0;
-}
-
-/* The manifest of a real image whose criu/pages-1.img has 100 bytes. */
-static char *
-real_manifest (void)
-{
-  cleanup_free char *path = new_path (""), *manifest = NULL;
-  char *text = NULL;
-
-  if (make_image (path, 100, NULL) < 0)
-    return NULL;
-  manifest = xasprintf ("%s/%s", path, IMAGE_MANIFEST);
-  if (read_all_file (manifest, &text, NULL, NULL) < 0)
-    return NULL;
-  return text;
 }
 
 static int
@@ -277,20 +264,19 @@ test_unpack_bad_entries (void)
 {
   cleanup_free char *a1 = new_path (".tar"), *a2 = new_path (".tar"), *a3 = new_path (".tar");
   cleanup_free char *a4 = new_path (".tar"), *a5 = new_path (".tar"), *a6 = new_path (".tar");
-  cleanup_free char *m = real_manifest ();
+  cleanup_free char *a7 = new_path (".tar");
 
-  CHECK (m != NULL);
-  CHECK (write_evil_archive (a1, m, "criu/link", AE_IFLNK, NULL, 0) == 0);
+  CHECK (write_evil_archive (a1, "criu/link", AE_IFLNK, true) == 0);
   CHECK (expect_unpack_fails (a1, "entry `criu/link` is not a regular file or a directory") == 0);
-  CHECK (write_evil_archive (a2, m, "../evil", AE_IFREG, NULL, 0) == 0);
+  CHECK (write_evil_archive (a2, "../evil", AE_IFREG, true) == 0);
   CHECK (expect_unpack_fails (a2, "entry name `../evil` has a `.` or `..` component") == 0);
-  CHECK (write_evil_archive (a3, m, "/etc/evil", AE_IFREG, NULL, 0) == 0);
+  CHECK (write_evil_archive (a3, "/etc/evil", AE_IFREG, true) == 0);
   CHECK (expect_unpack_fails (a3, "is an absolute path") == 0);
-  CHECK (write_evil_archive (a4, NULL, "criu/x.img", AE_IFREG, NULL, 0) == 0);
-  CHECK (expect_unpack_fails (
-             a4, "no manifest.json in the archive before `criu/x.img` (not a cryo image archive)")
-         == 0);
-  CHECK (write_evil_archive (a5, "{}", NULL, 0, NULL, 0) == 0);
+  CHECK (write_evil_archive (a4, "criu/x.img", AE_IFREG, false) == 0);
+  CHECK (expect_unpack_fails (a4, "`criu/x.img` comes before manifest.json (not made by `cryo image pack`)") == 0);
+  CHECK (write_evil_archive (a7, NULL, 0, false) == 0);
+  CHECK (expect_unpack_fails (a7, "no manifest.json in the archive (not a cryo image archive)") == 0);
+  CHECK (write_evil_archive (a5, NULL, 0, true) == 0);
   CHECK (expect_unpack_fails (a5, "manifest.json: missing field `format` (not a cryo image)") == 0);
   CHECK (write_file (base, strrchr (a6, '/') + 1, "this is not an archive at all, just some text\n", 46)
          == 0);
@@ -299,20 +285,39 @@ test_unpack_bad_entries (void)
   return 0;
 }
 
-/* Sizes come from the manifest: an entry it does not list, or one larger
- * than it says, is refused before more than that is written. */
+/* Sizes come from the manifest: an entry larger than it says is refused
+ * before more than that is written (a lying archive cannot fill the disk
+ * before the checksums are checked). */
 static int
 test_unpack_sizes (void)
 {
-  cleanup_free char *a1 = new_path (".tar"), *a2 = new_path (".tar");
-  cleanup_free char *m = real_manifest (), *big = xzalloc (3 << 20);
+  cleanup_free char *path = new_path (""), *archive = new_path (".tar"), *mpath = NULL, *m = NULL;
+  cleanup_free char *big = xzalloc (3 << 20);
+  struct archive *a = archive_write_new ();
+  struct archive_entry *e = archive_entry_new ();
 
-  CHECK (m != NULL);
-  CHECK (write_evil_archive (a1, m, "criu/pages-1.img", AE_IFREG, big, 3 << 20) == 0);
-  CHECK (expect_unpack_fails (a1, "entry `criu/pages-1.img` is larger than its manifest says (100 bytes)")
-         == 0);
-  CHECK (write_evil_archive (a2, m, "criu/other.img", AE_IFREG, big, 10) == 0);
-  CHECK (expect_unpack_fails (a2, "entry `criu/other.img` is not listed in the archive's manifest.json")
+  CHECK (make_image (path, 100, NULL) == 0);
+  mpath = xasprintf ("%s/%s", path, IMAGE_MANIFEST);
+  CHECK (read_all_file (mpath, &m, NULL, NULL) == 0);
+  archive_write_set_format_pax_restricted (a);
+  CHECK (archive_write_open_filename (a, archive) == ARCHIVE_OK);
+  archive_entry_set_pathname (e, IMAGE_MANIFEST);
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_perm (e, 0600);
+  archive_entry_set_size (e, strlen (m));
+  archive_write_header (a, e);
+  archive_write_data (a, m, strlen (m));
+  archive_entry_clear (e);
+  archive_entry_set_pathname (e, "criu/pages-1.img");
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_perm (e, 0600);
+  archive_entry_set_size (e, 3 << 20);
+  archive_write_header (a, e);
+  archive_write_data (a, big, 3 << 20);
+  archive_entry_free (e);
+  archive_write_close (a);
+  archive_write_free (a);
+  CHECK (expect_unpack_fails (archive, "entry `criu/pages-1.img` is larger than its manifest says (100 bytes)")
          == 0);
   return 0;
 }
@@ -469,8 +474,9 @@ make_v2 (const char *path, bool corrupt)
     return -1;
   if (write_file (path, "config.json", "{}", 2) < 0 || write_file (path, "criu/pages-1.img", "pages", 5) < 0
       || write_tmpfs_tar (tar) < 0 || read_all_file (tar, &tar_data, &tar_len, NULL) < 0
-      || digest_buffer ("{}", 2, h_config, NULL) < 0 || digest_buffer ("pages", 5, h_pages, NULL) < 0
-      || digest_buffer (tar_data, tar_len, h_tar, NULL) < 0)
+      || digest_buffer (DIGEST_SHA256, "{}", 2, h_config, NULL) < 0
+      || digest_buffer (DIGEST_SHA256, "pages", 5, h_pages, NULL) < 0
+      || digest_buffer (DIGEST_SHA256, tar_data, tar_len, h_tar, NULL) < 0)
     return -1;
   manifest = xasprintf (
       "{\"format\": \"cryo-image\", \"version\": 2, \"cryo_version\": \"0.1.0\", \"kernel\": \"6.1\",\n"
@@ -526,6 +532,112 @@ test_convert_v2 (void)
   return 0;
 }
 
+/* A version 3 image: SHA-256 checksums, pages chunked by 4 KiB (the digest
+ * of the chunks' digests), /dev/shm as a tree.  @damage: 0 none, 1 a byte
+ * of the last chunk flipped, 2 the pages truncated (after the checksums). */
+#define V3_PAGES 10000
+static int
+make_v3 (const char *path, int damage)
+{
+  cleanup_free char *criu = xasprintf ("%s/criu", path), *tmpfs = xasprintf ("%s/tmpfs", path);
+  cleanup_free char *src = xasprintf ("%s-src", path), *pages = xmalloc (V3_PAGES), *manifest = NULL;
+  cleanup_free char *tree = xasprintf ("%s/tmpfs/0.tree", path), *tree_data = NULL;
+  cleanup_close int srcfd = -1, treefd = -1;
+  cleanup_digest digest_t *d = NULL;
+  char h_config[65], h_pages[65], h_tree[65];
+  size_t tree_len;
+
+  for (size_t i = 0; i < V3_PAGES; i++)
+    pages[i] = (char)(i * 31 + (i >> 8));
+  if (mkdir (path, 0700) < 0 || mkdir (criu, 0700) < 0 || mkdir (tmpfs, 0700) < 0 || mkdir (src, 01777) < 0
+      || write_file (src, "data", "tmpfs data", 10) < 0 || write_file (path, "config.json", "{}", 2) < 0)
+    return -1;
+  srcfd = open (src, O_RDONLY | O_DIRECTORY);
+  treefd = open (tree, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (srcfd < 0 || treefd < 0 || tree_write (srcfd, src, treefd, NULL, NULL) < 0
+      || read_all_file (tree, &tree_data, &tree_len, NULL) < 0
+      || digest_new_chunked (DIGEST_SHA256, 4096, &d, NULL) < 0)
+    return -1;
+  digest_update (d, pages, V3_PAGES);
+  if (digest_final (d, h_pages, NULL) < 0 || digest_buffer (DIGEST_SHA256, "{}", 2, h_config, NULL) < 0
+      || digest_buffer (DIGEST_SHA256, tree_data, tree_len, h_tree, NULL) < 0)
+    return -1;
+  if (damage == 1)
+    pages[V3_PAGES - 3] ^= 1;
+  if (write_file (path, "criu/pages-1.img", pages, damage == 2 ? V3_PAGES - 1 : V3_PAGES) < 0)
+    return -1;
+  manifest = xasprintf (
+      "{\"format\": \"cryo-image\", \"version\": 3, \"cryo_version\": \"0.1.0\", \"kernel\": \"6.1\",\n"
+      " \"created\": \"2026-03-04T05:06:07Z\", \"container_id\": \"three\", \"mode\": \"container\",\n"
+      " \"config_digest\": \"sha256:%s\", \"namespaces\": [{\"type\": \"pid\", \"created\": true}],\n"
+      " \"options\": {\"tcp_established\": true},\n"
+      " \"tmpfs\": [{\"destination\": \"/dev/shm\", \"file\": \"tmpfs/0.tree\"}],\n"
+      " \"files\": [{\"name\": \"config.json\", \"size\": 2, \"sha256\": \"%s\"},\n"
+      "           {\"name\": \"criu/pages-1.img\", \"size\": %d, \"chunk_size\": 4096, \"sha256\": \"%s\"},\n"
+      "           {\"name\": \"tmpfs/0.tree\", \"size\": %zu, \"sha256\": \"%s\"}]}\n",
+      h_config, h_config, V3_PAGES, h_pages, tree_len, h_tree);
+  return write_file (path, "manifest.json", manifest, strlen (manifest));
+}
+
+/* A damaged version 3 image is refused, and left exactly as it was. */
+static int
+convert_v3_refused (int damage, const char *expected)
+{
+  cleanup_free char *path = new_path (""), *before = NULL, *after = NULL;
+  cleanup_free char *manifest = xasprintf ("%s/manifest.json", path);
+  cleanup_error cryo_error_t err = NULL;
+  int from = 0, entries;
+
+  CHECK (make_v3 (path, damage) == 0);
+  CHECK (read_all_file (manifest, &before, NULL, NULL) == 0);
+  entries = count_entries ();
+  CHECK (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) < 0);
+  CHECK_ERR_CONTAINS (err, expected);
+  CHECK (count_entries () == entries);
+  CHECK (read_all_file (manifest, &after, NULL, NULL) == 0);
+  CHECK_STR (after, before);
+  return 0;
+}
+
+static int
+test_convert_v3 (void)
+{
+  cleanup_free char *path = new_path (""), *pages = NULL;
+  cleanup_error cryo_error_t err = NULL;
+  cleanup_image struct image *img = NULL;
+  const struct image_file *files;
+  struct stat before, after;
+  int from = 0;
+  size_t n;
+
+  CHECK (make_v3 (path, 0) == 0);
+  CHECK (image_open (path, &img, &err) < 0);
+  CHECK_ERR_CONTAINS (err, "format version 3 is older than this cryo reads");
+  pages = xasprintf ("%s/criu/pages-1.img", path);
+  CHECK (stat (pages, &before) == 0);
+  if (image_convert (path, IMAGE_FORMAT_VERSION, &from, &err) < 0)
+    {
+      printf ("# %s\n", err->msg);
+      return 1;
+    }
+  CHECK (from == 3);
+  CHECK (image_open (path, &img, &err) == 0 && image_verify (img, &err) == 0);
+  CHECK (image_version (img) == 4 && image_options (img)->tcp_established);
+  CHECK_STR (image_created (img), "2026-03-04T05:06:07Z");
+  CHECK (strncmp (image_config_digest (img), "xxh3:", 5) == 0);
+  files = image_files (img, &n);
+  CHECK (n == 3);
+  for (size_t i = 0; i < n; i++)
+    CHECK (files[i].alg == DIGEST_XXH3 && strlen (files[i].checksum) == 32 && files[i].chunk_size == 0);
+  /* Hard-linked, not copied; the tree carried over as it was. */
+  CHECK (stat (pages, &after) == 0 && after.st_ino == before.st_ino);
+  CHECK_STR (image_tmpfs_file (img, 0), "tmpfs/0.tree");
+  /* A flipped byte and a truncated file are found by the old checksums. */
+  CHECK (convert_v3_refused (1, "criu/pages-1.img: checksum mismatch (file corrupt)") == 0);
+  CHECK (convert_v3_refused (2, "criu/pages-1.img: checksum mismatch (file corrupt)") == 0);
+  return 0;
+}
+
 static int
 test_convert_bad_v1 (void)
 {
@@ -563,7 +675,7 @@ main (void)
   if (mkdtemp (base) == NULL)
     return 1;
   atexit (remove_base);
-  TAP_PLAN (14);
+  TAP_PLAN (15);
   RUN_TEST (test_roundtrip_zstd);
   RUN_TEST (test_roundtrip_gzip);
   RUN_TEST (test_roundtrip_none);
@@ -578,5 +690,6 @@ main (void)
   RUN_TEST (test_convert_v1);
   RUN_TEST (test_convert_bad_v1);
   RUN_TEST (test_convert_v2);
+  RUN_TEST (test_convert_v3);
   return tap_exit ();
 }
