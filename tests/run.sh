@@ -6,6 +6,8 @@
 #   tests/run.sh                 everything
 #   tests/run.sh unit            unit tests only
 #   tests/run.sh tests/bats/x.bats ...   these bats files only
+#   tests/run.sh vm [x.bats ...] the VM tier: bats files in a pure cgroup v2
+#                                guest (tests/vm/), one fresh guest per file
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -110,6 +112,28 @@ run_bats() {
     done
 }
 
+# The bats files the VM tier runs by default: lifecycle, cgroups, pause,
+# update, events, checkpoint/restore and leak detection on pure cgroup v2.
+vm_default="lifecycle cgroup pause update events checkpoint leaks"
+
+# Each file in its own guest, which runs this script on it (with the sweep
+# of what the file left behind); the guest's deadline fires before ours, so
+# a hung guest is reported with its console.
+run_vm() {
+    local f name inner=$file_timeout
+    export CRYO_VM_TIMEOUT=$((inner + 120))
+    local file_timeout=$((CRYO_VM_TIMEOUT + 60)) # run_tap's, for this tier
+    if [ $# -eq 0 ]; then
+        for name in $vm_default; do set -- "$@" "$top/tests/bats/$name.bats"; done
+    fi
+    # the guest's summary line becomes a comment: this run's is the last word
+    for f in "$@"; do
+        run_tap "vm/$(basename "$f")" "$top/tests/vm/vm.sh" run \
+            "set -o pipefail; CRYO_BUILDDIR=$builddir CRYO_TEST_FILE_TIMEOUT=$inner \
+            $top/tests/run.sh $f | sed -u 's/^[0-9]* passed, /# in the guest: &/'"
+    done
+}
+
 if [ ! -x "$builddir/cryo" ]; then
     echo "no cryo binary in $builddir: run contrib/setup.sh first" >&2
     exit 2
@@ -121,6 +145,10 @@ all)
     run_bats "$top"/tests/bats/*.bats
     ;;
 unit) run_unit ;;
+vm)
+    shift
+    run_vm "$@"
+    ;;
 *) run_bats "$@" ;;
 esac
 
