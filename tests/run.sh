@@ -6,8 +6,9 @@
 #   tests/run.sh                 everything
 #   tests/run.sh unit            unit tests only
 #   tests/run.sh tests/bats/x.bats ...   these bats files only
-#   tests/run.sh vm [x.bats ...] the VM tier: bats files in a pure cgroup v2
-#                                guest (tests/vm/), one fresh guest per file
+#   tests/run.sh vm [x.bats ...] the VM tier: the harness's own test, then bats
+#                                files in a pure cgroup v2 guest (tests/vm/),
+#                                one fresh guest per file
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -126,6 +127,7 @@ run_vm() {
     if [ $# -eq 0 ]; then
         for name in $vm_default; do set -- "$@" "$top/tests/bats/$name.bats"; done
     fi
+    run_bats "$top/tests/vm/vm.bats"
     # the guest's summary line becomes a comment: this run's is the last word
     for f in "$@"; do
         run_tap "vm/$(basename "$f")" "$top/tests/vm/vm.sh" run \

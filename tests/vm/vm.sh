@@ -85,7 +85,11 @@ build() {
     mkdir -p "$cache"
     exec 9>"$cache/lock"
     flock 9
-    [ -f "$dir/kver" ] || fetch_kernel "$dir" "$pkg"
+    if [ ! -f "$dir/kver" ]; then
+        # the kernel Debian replaced (about 470 MB unpacked) goes
+        find "$cache" -mindepth 1 -maxdepth 1 -name 'linux-image-*' -exec rm -rf {} +
+        fetch_kernel "$dir" "$pkg"
+    fi
     sha256sum --status -c "$dir/initrd.sum" 2>/dev/null || make_initrd "$dir"
     exec 9>&-
     echo "$dir"
