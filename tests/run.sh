@@ -121,7 +121,8 @@ vm_default="lifecycle cgroup pause update events checkpoint leaks"
 # of what the file left behind); the guest's deadline fires before ours, so
 # a hung guest is reported with its console.
 run_vm() {
-    local f name inner=$file_timeout
+    # under TCG a file takes 4-8 times as long as on the host
+    local f name inner=$((file_timeout * 3))
     export CRYO_VM_TIMEOUT=$((inner + 120))
     local file_timeout=$((CRYO_VM_TIMEOUT + 60)) # run_tap's, for this tier
     if [ $# -eq 0 ]; then

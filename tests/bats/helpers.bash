@@ -35,8 +35,20 @@ track_pid() {
 }
 
 # A rootfs with busybox and its applets, plus the helper programs the
-# checkpoint tests run (tests/helpers, built statically).
+# checkpoint tests run (tests/helpers, built statically).  Made once per
+# run and copied: its few hundred links take seconds to make, a minute in
+# a qemu guest (tests/vm/), and one copy a tenth of a second.
 make_rootfs() {
+    local rootfs=$1 template=${CRYO_TESTS_TMPDIR:-$BATS_RUN_TMPDIR}/rootfs-template
+    if [ ! -d "$template" ]; then
+        build_rootfs "$template.$$"
+        mv -T "$template.$$" "$template" 2>/dev/null || rm -rf "$template.$$"
+    fi
+    mkdir -p "$rootfs"
+    cp -a "$template/." "$rootfs/"
+}
+
+build_rootfs() {
     local rootfs=$1 applet
     mkdir -p "$rootfs"/{bin,sbin,etc,proc,sys,dev,tmp,root,run,var,usr/bin,mnt}
     cp "$BUSYBOX" "$rootfs/bin/busybox"
