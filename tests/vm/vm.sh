@@ -156,7 +156,7 @@ report_console() {
 }
 
 run() {
-    local dir run start
+    local dir run start rc
     [ $# -eq 1 ] || die "usage: vm.sh run 'COMMAND'"
     dir=$(build)
     mkdir -p "$cache/runs"
