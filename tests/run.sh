@@ -17,6 +17,9 @@
 # <builddir>/fuzz-artifacts/).  Both need clang's libFuzzer and sanitizer
 # runtimes (contrib/setup.sh installs them) and are skipped without;
 # CRYO_FUZZ_TARGETS="image pack" runs only those.
+#   tests/run.sh vm [x.bats ...] the VM tier: the harness's own test, then bats
+#                                files in a pure cgroup v2 guest (tests/vm/),
+#                                one fresh guest per file
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -219,6 +222,30 @@ run_bats() {
     done
 }
 
+# The bats files the VM tier runs by default: lifecycle, cgroups, pause,
+# update, events, checkpoint/restore and leak detection on pure cgroup v2.
+vm_default="lifecycle cgroup pause update events checkpoint leaks"
+
+# Each file in its own guest, which runs this script on it (with the sweep
+# of what the file left behind); the guest's deadline fires before ours, so
+# a hung guest is reported with its console.
+run_vm() {
+    # under TCG a file takes 4-8 times as long as on the host
+    local f name inner=$((file_timeout * 3))
+    export CRYO_VM_TIMEOUT=$((inner + 120))
+    local file_timeout=$((CRYO_VM_TIMEOUT + 60)) # run_tap's, for this tier
+    if [ $# -eq 0 ]; then
+        for name in $vm_default; do set -- "$@" "$top/tests/bats/$name.bats"; done
+    fi
+    run_bats "$top/tests/vm/vm.bats"
+    # the guest's summary line becomes a comment: this run's is the last word
+    for f in "$@"; do
+        run_tap "vm/$(basename "$f")" "$top/tests/vm/vm.sh" run \
+            "set -o pipefail; CRYO_BUILDDIR=$builddir CRYO_TEST_FILE_TIMEOUT=$inner \
+            $top/tests/run.sh $f | sed -u 's/^[0-9]* passed, /# in the guest: &/'"
+    done
+}
+
 if [ ! -x "$builddir/cryo" ]; then
     echo "no cryo binary in $builddir: run contrib/setup.sh first" >&2
     exit 2
@@ -234,6 +261,10 @@ all)
 unit) run_unit ;;
 asan) run_asan ;;
 fuzz) run_fuzz ;;
+vm)
+    shift
+    run_vm "$@"
+    ;;
 *) run_bats "$@" ;;
 esac
 

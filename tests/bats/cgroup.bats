@@ -37,17 +37,17 @@ cg_json() {
     bundle_edit "$bundle" ".linux.cgroupsPath = \"/cryo-bats-$$/$id\""
     cryo run -d -b "$bundle" "$id"
     pid=$(container_pid "$id")
-    grep -q ":freezer:/cryo-bats-$$/$id\$" "/proc/$pid/cgroup"
-    dir=$(cg_json "$id" | jq -r '.hierarchies[] | select(.name == "freezer") | .dir')
+    [ "$(cgroup_of "$pid" freezer)" = "/cryo-bats-$$/$id" ]
+    dir=$(cgroup_dir "$id" freezer "/cryo-bats-$$/$id")
+    [ -d "$dir" ]
     cryo delete --force "$id"
     [ ! -d "$dir" ] && [ ! -d "$(dirname "$dir")" ]
 
     id2=$(new_id)
     bundle_edit "$bundle" ".linux.cgroupsPath = \"rel-$id2\""
     cryo run -d -b "$bundle" "$id2"
-    own=$(awk -F: '$2 == "freezer" { print $3 }' /proc/self/cgroup)
-    want="${own%/}/rel-$id2"
-    grep -q ":freezer:$want\$" "/proc/$(container_pid "$id2")/cgroup"
+    own=$(cgroup_of self freezer)
+    [ "$(cgroup_of "$(container_pid "$id2")" freezer)" = "${own%/}/rel-$id2" ]
 }
 
 @test "a cgroupsPath that already holds processes gets a warning, and both containers share it (runc)" {
@@ -65,7 +65,7 @@ cg_json() {
     [ "$(container_status "$id")" = running ]
     [ "$(container_status "$id2")" = running ]
     for c in "$id" "$id2" "$id3"; do
-        grep -q ":freezer:/cryo-bats-busy-$$\$" "/proc/$(container_pid "$c")/cgroup"
+        [ "$(cgroup_of "$(container_pid "$c")" freezer)" = "/cryo-bats-busy-$$" ]
     done
 }
 

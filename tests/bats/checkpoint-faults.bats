@@ -37,7 +37,7 @@ only_in_cgroup_of() {
     shift
     for p in "$@"; do
         [ -e "/proc/$p" ] || continue
-        grep -q ":memory:/cryo/$id\$" "/proc/$p/cgroup" 2>/dev/null || [ ! -e "/proc/$p" ] || {
+        [ "$(cgroup_of "$p" memory 2>/dev/null)" = "/cryo/$id" ] || [ ! -e "/proc/$p" ] || {
             echo "process $p is not in container $id" >&2
             return 1
         }
@@ -116,7 +116,7 @@ only_in_cgroup_of() {
         grep -q "fault injected at \`$point\`" "$BATS_TEST_TMPDIR/e"
         run -1 cryo state "$new"
         [ ! -e "$CRYO_ROOT/$new" ]
-        for d in /sys/fs/cgroup/*/cryo/"$new"; do [ ! -e "$d" ]; done
+        for d in /sys/fs/cgroup/*/cryo/"$new" /sys/fs/cgroup/cryo/"$new"; do [ ! -e "$d" ]; done
         cr_no_restore_remains
         cr_image_ok "$BATS_TEST_TMPDIR/img"
         # only the original's processes run from the bundle

@@ -253,14 +253,15 @@ while True:
     b=$(cr_bundle cgf sleep 3600)
     cr_run "$id" "$b"
     # set behind cryo's back: only CRIU's cgroup image knows it
-    echo 33554432 >"/sys/fs/cgroup/memory/cryo/$id/memory.soft_limit_in_bytes"
-    default=$(cat /sys/fs/cgroup/memory/cryo/memory.soft_limit_in_bytes)
+    soft=memory.soft_limit_in_bytes
+    cgroup_v2 && soft=memory.low
+    echo 33554432 >"$(cgroup_dir "$id" memory)/$soft"
     for mode in soft full; do
         cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-$mode" --leave-running --manage-cgroups-mode "$mode"
         new=$(new_id)
         cr_restore "$new" "$BATS_TEST_TMPDIR/img-$mode" "$b" "r-$mode" --manage-cgroups-mode "$mode"
-        got=$(cat "/sys/fs/cgroup/memory/cryo/$new/memory.soft_limit_in_bytes")
-        grep -qx "$(container_pid "$new")" "/sys/fs/cgroup/memory/cryo/$new/cgroup.procs"
+        got=$(memory_reservation "$(cgroup_dir "$new" memory)")
+        grep -qx "$(container_pid "$new")" "$(cgroup_dir "$new" memory)/cgroup.procs"
         if [ "$mode" = full ]; then
             [ "$got" = 33554432 ]
         else

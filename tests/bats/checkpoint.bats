@@ -20,7 +20,7 @@ setup() {
     run -0 cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img"
     cr_gone "$id"
     ! kill -0 "$old" 2>/dev/null
-    [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
+    [ ! -e "$(cgroup_dir "$id" memory)" ]
     cr_image_ok "$BATS_TEST_TMPDIR/img"
     [ -f "$BATS_TEST_TMPDIR/work-$id/dump.log" ]
 
@@ -30,7 +30,7 @@ setup() {
     pid=$(container_pid "$id")
     # in its own pid namespace as pid 1, in its own cgroup
     grep -q "^NSpid:.*[[:space:]]1$" "/proc/$pid/status"
-    grep -qx "$pid" "/sys/fs/cgroup/memory/cryo/$id/cgroup.procs"
+    grep -qx "$pid" "$(cgroup_dir "$id" memory)/cgroup.procs"
     cr_no_restore_remains
     cr_image_ok "$BATS_TEST_TMPDIR/img"
 
@@ -300,7 +300,7 @@ SCRIPT
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
     grep -q "hook pre-restore" "$BATS_TEST_TMPDIR/r1.err"
     cr_gone "$id"
-    [ ! -e "/sys/fs/cgroup/memory/cryo/$id" ]
+    [ ! -e "$(cgroup_dir "$id" memory)" ]
     cr_no_restore_remains
 
     bundle_edit "$b" ".annotations[\"org.cryo.hooks.pre-restore\"] = \"$ok\" | .annotations[\"org.cryo.hooks.post-restore\"] = \"$bad\""
@@ -331,17 +331,18 @@ SCRIPT
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img-strict" "$b" r-strict --manage-cgroups-mode strict
     grep -q "manage-cgroups-mode strict: CRIU refuses" "$BATS_TEST_TMPDIR/r-strict.err"
     cr_restore "$id" "$BATS_TEST_TMPDIR/img-strict" "$b" r-strict2
+    mem=$(cgroup_dir "$id" memory) pids=$(cgroup_dir "$id" pids)
     for mode in soft full; do
         cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img-$mode" --manage-cgroups-mode "$mode"
         cr_restore "$id" "$BATS_TEST_TMPDIR/img-$mode" "$b" "r-$mode" --manage-cgroups-mode "$mode"
         pid=$(container_pid "$id")
-        grep -qx "$pid" "/sys/fs/cgroup/memory/cryo/$id/cgroup.procs"
-        grep -qx "$pid" "/sys/fs/cgroup/pids/cryo/$id/cgroup.procs"
-        [ "$(cat "/sys/fs/cgroup/memory/cryo/$id/memory.limit_in_bytes")" = 67108864 ]
-        [ "$(cat "/sys/fs/cgroup/pids/cryo/$id/pids.max")" = 77 ]
+        grep -qx "$pid" "$mem/cgroup.procs"
+        grep -qx "$pid" "$pids/cgroup.procs"
+        [ "$(memory_limit "$mem")" = 67108864 ]
+        [ "$(cat "$pids/pids.max")" = 77 ]
     done
     cryo update --pids-limit 88 "$id"
-    [ "$(cat "/sys/fs/cgroup/pids/cryo/$id/pids.max")" = 88 ]
+    [ "$(cat "$pids/pids.max")" = 88 ]
     cryo pause "$id"
     [ "$(container_status "$id")" = paused ]
     cryo resume "$id"
@@ -364,16 +365,17 @@ SCRIPT
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --leave-running
     cryo delete --force "$id"
     cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r1
-    [ "$(cat "/sys/fs/cgroup/memory/cryo/$id/memory.limit_in_bytes")" = 100663296 ]
-    [ "$(cat "/sys/fs/cgroup/memory/cryo/$id/memory.soft_limit_in_bytes")" = 33554432 ]
-    [ "$(cat "/sys/fs/cgroup/pids/cryo/$id/pids.max")" = 99 ]
+    mem=$(cgroup_dir "$id" memory)
+    [ "$(memory_limit "$mem")" = 100663296 ]
+    [ "$(memory_reservation "$mem")" = 33554432 ]
+    [ "$(cat "$(cgroup_dir "$id" pids)/pids.max")" = 99 ]
     # and on through the next round trip, under a new id
     cryo update --pids-limit 55 "$id"
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img2"
     new=$(new_id)
     cr_restore "$new" "$BATS_TEST_TMPDIR/img2" "$b" r2
-    [ "$(cat "/sys/fs/cgroup/memory/cryo/$new/memory.limit_in_bytes")" = 100663296 ]
-    [ "$(cat "/sys/fs/cgroup/pids/cryo/$new/pids.max")" = 55 ]
+    [ "$(memory_limit "$(cgroup_dir "$new" memory)")" = 100663296 ]
+    [ "$(cat "$(cgroup_dir "$new" pids)/pids.max")" = 55 ]
     cryo delete --force "$new"
     cryo delete --force "$id"
     assert_no_leftovers "$new" "$b"
@@ -386,7 +388,7 @@ SCRIPT
     cr_run "$id" "$b"
     cr_checkpoint "$id" "$BATS_TEST_TMPDIR/img" --manage-cgroups-mode ignore --subtree
     cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r --manage-cgroups-mode ignore
-    grep -qx "$(container_pid "$id")" "/sys/fs/cgroup/memory/cryo/$id/cgroup.procs"
+    grep -qx "$(container_pid "$id")" "$(cgroup_dir "$id" memory)/cgroup.procs"
     cryo kill --all "$id" KILL
     wait_for_status "$id" stopped
     cryo delete "$id"

@@ -35,8 +35,20 @@ track_pid() {
 }
 
 # A rootfs with busybox and its applets, plus the helper programs the
-# checkpoint tests run (tests/helpers, built statically).
+# checkpoint tests run (tests/helpers, built statically).  Made once per
+# run and copied: its few hundred links take seconds to make, a minute in
+# a qemu guest (tests/vm/), and one copy a tenth of a second.
 make_rootfs() {
+    local rootfs=$1 template=${CRYO_TESTS_TMPDIR:-$BATS_RUN_TMPDIR}/rootfs-template
+    if [ ! -d "$template" ]; then
+        build_rootfs "$template.$$"
+        mv -T "$template.$$" "$template" 2>/dev/null || rm -rf "$template.$$"
+    fi
+    mkdir -p "$rootfs"
+    cp -a "$template/." "$rootfs/"
+}
+
+build_rootfs() {
     local rootfs=$1 applet
     mkdir -p "$rootfs"/{bin,sbin,etc,proc,sys,dev,tmp,root,run,var,usr/bin,mnt}
     cp "$BUSYBOX" "$rootfs/bin/busybox"
@@ -149,4 +161,55 @@ start_console_server() {
     python3 "$BATS_TEST_DIRNAME/console-server.py" "$sock" "$BATS_TEST_TMPDIR/console.log" 3>&- &
     track_pid $!
     wait_for 10 test -S "$sock"
+}
+
+# Cgroups on either layout: one hierarchy per controller (v1, the
+# controllers' own directories under /sys/fs/cgroup) or the one cgroup2
+# tree at /sys/fs/cgroup (pure v2, what current distributions run).
+cgroup_v2() {
+    [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]
+}
+
+# cgroup_dir ID CONTROLLER [PATH]: the directory holding CONTROLLER's files
+# of container ID's cgroup (PATH, default cryo's own /cryo/ID), whether or
+# not it exists.
+cgroup_dir() {
+    local path=${3:-/cryo/$1}
+    if cgroup_v2; then
+        echo "/sys/fs/cgroup$path"
+    else
+        echo "/sys/fs/cgroup/$2$path"
+    fi
+}
+
+# cgroup_of PID CONTROLLER: the cgroup path of process PID for CONTROLLER,
+# from the v1 line naming it or else the cgroup2 line of /proc/PID/cgroup.
+cgroup_of() {
+    awk -F: -v c="$2" '
+        { n = split($2, names, ",")
+          for (i = 1; i <= n; i++) if (names[i] == c) { print $3; found = 1; exit } }
+        $1 == 0 && $2 == "" { v2 = $3 }
+        END { if (!found && v2 != "") print v2 }' "/proc/$1/cgroup"
+}
+
+# memory_limit DIR, memory_reservation DIR: the hard and soft memory limits
+# in bytes of the cgroup directory DIR (v1 or v2 file names).
+memory_limit() {
+    cat "$1/memory.limit_in_bytes" 2>/dev/null || cat "$1/memory.max"
+}
+
+memory_reservation() {
+    cat "$1/memory.soft_limit_in_bytes" 2>/dev/null || cat "$1/memory.low"
+}
+
+# freezer_state ID: FROZEN or THAWED, container ID's cgroup freezer (v1
+# freezer.state, or "frozen 1" / "frozen 0" in the cgroup2 cgroup.events).
+freezer_state() {
+    local dir
+    dir=$(cgroup_dir "$1" freezer)
+    if [ -f "$dir/freezer.state" ]; then
+        cat "$dir/freezer.state"
+    else
+        awk '$1 == "frozen" { print $2 == 1 ? "FROZEN" : "THAWED" }' "$dir/cgroup.events"
+    fi
 }

@@ -116,11 +116,15 @@ teardown() {
 
 @test "cgroup namespace: the container's cgroup is its root" {
     id=$(new_id)
-    b=$(bundle_for cgns grep memory /proc/self/cgroup)
+    b=$(bundle_for cgns cat /proc/self/cgroup)
     bundle_edit "$b" '.linux.namespaces += [{"type": "cgroup"}]'
     run -0 cryo run --bundle "$b" "$id"
     echo "$output"
-    [[ "$output" =~ :memory:/$ ]]
+    if cgroup_v2; then
+        [ "$output" = 0::/ ]
+    else
+        grep -q ":memory:/$" <<<"$output"
+    fi
 }
 
 @test "user namespace: uid/gid maps written, root inside is an unprivileged uid outside" {
@@ -169,7 +173,7 @@ teardown() {
 
 @test "pids limit is enforced" {
     id=$(new_id)
-    script='cat /sys/fs/cgroup/pids/pids.max; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3600 & done; echo forked'
+    script='cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3600 & done; echo forked'
     b=$(bundle_for pids sh -c "$script")
     bundle_edit "$b" '.linux.resources.pids = {"limit": 6}'
     run cryo run --bundle "$b" "$id"

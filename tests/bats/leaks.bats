@@ -220,7 +220,9 @@ assert_clean() {
     pid=$(container_pid "$id")
     # what `exec` does: join the container's cgroup, enter its namespaces
     (
-        for d in /sys/fs/cgroup/*/cryo/"$id"; do echo "$BASHPID" >"$d/cgroup.procs"; done
+        for d in /sys/fs/cgroup/*/cryo/"$id" /sys/fs/cgroup/cryo/"$id"; do
+            [ ! -d "$d" ] || echo "$BASHPID" >"$d/cgroup.procs"
+        done
         exec nsenter -t "$pid" -m -u -i -n -p -C sleep 3600
     ) &
     entered=$!
@@ -411,9 +413,14 @@ assert_clean() {
     for k in $kids; do
         if [ "$(cat "/proc/$k/comm")" = leak-hold ]; then moved=$k; else unshared=$k; fi
     done
-    for d in /sys/fs/cgroup/*/; do
-        [ -e "$d/cgroup.procs" ] && echo "$moved" >"$d/cgroup.procs"
-    done
+    # to the root of every hierarchy (of the one tree on pure cgroup v2)
+    if cgroup_v2; then
+        echo "$moved" >/sys/fs/cgroup/cgroup.procs
+    else
+        for d in /sys/fs/cgroup/*/; do
+            [ -e "$d/cgroup.procs" ] && echo "$moved" >"$d/cgroup.procs"
+        done
+    fi
 
     leaks "$id"
     [ "$status" -eq 1 ]
@@ -591,7 +598,7 @@ assert_clean() {
     run -1 cryo leaks "$id"
     first=$output
     [ "$(container_status "$id")" = running ]
-    [ "$(cat /sys/fs/cgroup/freezer/cryo/"$id"/freezer.state)" = THAWED ]
+    [ "$(freezer_state "$id")" = THAWED ]
     run -1 cryo leaks "$id"
     [ "$output" = "$first" ]
 

@@ -84,8 +84,3 @@ assert_no_leftovers() {
         return 1
     fi
 }
-
-# The v1 cgroup directory of a container for one controller.
-cgroup_dir_of() {
-    echo "/sys/fs/cgroup/$2/cryo/$1"
-}

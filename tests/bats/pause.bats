@@ -23,12 +23,6 @@ counter_moves() {
     [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ]
 }
 
-# The container's cgroup directory holding CONTROLLER (v1 name, or the cgroup2 tree).
-cg_dir() {
-    jq -r .cgroup "$CRYO_ROOT/$1/state.json" | jq -r --arg c "$2" \
-        '[.hierarchies[] | select((.name | split(",") | index($c)) or .name == "")] | sort_by(.name == "") | .[0].dir'
-}
-
 @test "pause freezes every process and resume thaws them" {
     id=$(new_id)
     cryo run -d -b "$bundle" "$id"
@@ -43,12 +37,7 @@ cg_dir() {
     [ "$(counter)" = "$a" ]
     state=$(awk '{ print $3 }' "/proc/$pid/stat")
     [ "$state" != R ]
-    dir=$(cg_dir "$id" freezer)
-    if [ -f "$dir/freezer.state" ]; then
-        [ "$(cat "$dir/freezer.state")" = FROZEN ]
-    else
-        grep -qx 'frozen 1' "$dir/cgroup.events"
-    fi
+    [ "$(freezer_state "$id")" = FROZEN ]
 
     cryo resume "$id"
     [ "$(container_status "$id")" = running ]
@@ -94,7 +83,7 @@ cg_dir() {
 @test "a paused container can be killed and deleted" {
     id=$(new_id)
     cryo run -d -b "$bundle" "$id"
-    dir=$(cg_dir "$id" freezer)
+    dir=$(cgroup_dir "$id" freezer)
     cryo pause "$id"
     cryo kill "$id" KILL
     wait_for_status "$id" stopped
@@ -105,7 +94,7 @@ cg_dir() {
 
     id2=$(new_id)
     cryo run -d -b "$bundle" "$id2"
-    dir=$(cg_dir "$id2" freezer)
+    dir=$(cgroup_dir "$id2" freezer)
     cryo pause "$id2"
     cryo delete --force "$id2"
     [ ! -d "$dir" ]

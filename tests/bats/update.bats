@@ -9,25 +9,15 @@ setup() {
     make_bundle "$bundle"
 }
 
-# The container's cgroup directory holding CONTROLLER (v1 name, or the cgroup2 tree).
-cg_dir() {
-    jq -r .cgroup "$CRYO_ROOT/$1/state.json" | jq -r --arg c "$2" \
-        '[.hierarchies[] | select((.name | split(",") | index($c)) or .name == "")] | sort_by(.name == "") | .[0].dir'
-}
-
-cg_v1() {
-    [ "$(jq -r .cgroup "$CRYO_ROOT/$1/state.json" | jq -r .mode)" != v2 ]
-}
-
 @test "update: flags reach the cgroup files" {
     id=$(new_id)
     cryo run -d -b "$bundle" "$id"
     cryo update --memory 64m --memory-swap 128M --memory-reservation 32m --cpu-shares 512 \
         --cpu-period 100000 --cpu-quota 20000 --cpuset-cpus 0 --cpuset-mems 0 --pids-limit 30 "$id"
-    mem=$(cg_dir "$id" memory) cpu=$(cg_dir "$id" cpu) pids=$(cg_dir "$id" pids) cpuset=$(cg_dir "$id" cpuset)
+    mem=$(cgroup_dir "$id" memory) cpu=$(cgroup_dir "$id" cpu) pids=$(cgroup_dir "$id" pids) cpuset=$(cgroup_dir "$id" cpuset)
     [ "$(cat "$pids/pids.max")" = 30 ]
     [ "$(cat "$cpuset/cpuset.cpus")" = 0 ]
-    if cg_v1 "$id"; then
+    if ! cgroup_v2; then
         [ "$(cat "$mem/memory.limit_in_bytes")" = 67108864 ]
         [ "$(cat "$mem/memory.memsw.limit_in_bytes")" = 134217728 ]
         [ "$(cat "$mem/memory.soft_limit_in_bytes")" = 33554432 ]
@@ -42,22 +32,22 @@ cg_v1() {
     fi
     # runc's spelling of the shares flag, and unlimited memory
     cryo update --cpu-share 256 --memory -1 "$id"
-    if cg_v1 "$id"; then
+    if ! cgroup_v2; then
         [ "$(cat "$cpu/cpu.shares")" = 256 ]
         [ "$(cat "$mem/memory.limit_in_bytes")" -gt 1000000000000 ]
+    else
+        [ "$(cat "$mem/memory.max")" = max ]
     fi
 }
 
 @test "update: -r FILE and -r - take a linux.resources object" {
     id=$(new_id)
     cryo run -d -b "$bundle" "$id"
-    pids=$(cg_dir "$id" pids) mem=$(cg_dir "$id" memory)
+    pids=$(cgroup_dir "$id" pids) mem=$(cgroup_dir "$id" memory)
     echo '{"pids": {"limit": 12}, "memory": {"limit": 50331648}}' >"$BATS_TEST_TMPDIR/r.json"
     cryo update -r "$BATS_TEST_TMPDIR/r.json" "$id"
     [ "$(cat "$pids/pids.max")" = 12 ]
-    if cg_v1 "$id"; then
-        [ "$(cat "$mem/memory.limit_in_bytes")" = 50331648 ]
-    fi
+    [ "$(memory_limit "$mem")" = 50331648 ]
     echo '{"pids": {"limit": 13}}' | cryo update -r - "$id"
     [ "$(cat "$pids/pids.max")" = 13 ]
     # a flag wins over the same field of the file
@@ -71,7 +61,7 @@ cg_v1() {
     bundle_edit "$bundle" '.root.readonly = false'
     id=$(new_id)
     cryo run -d -b "$bundle" "$id"
-    pids=$(cg_dir "$id" pids)
+    pids=$(cgroup_dir "$id" pids)
     [ "$(cat "$pids/pids.events")" = "max 0" ]
     cryo update --pids-limit 4 "$id"
     touch "$bundle/rootfs/tmp/go"
@@ -129,6 +119,6 @@ cg_v1() {
     cryo run -d -b "$bundle" "$id"
     cryo pause "$id"
     cryo update --pids-limit 9 "$id"
-    [ "$(cat "$(cg_dir "$id" pids)/pids.max")" = 9 ]
+    [ "$(cat "$(cgroup_dir "$id" pids)/pids.max")" = 9 ]
     [ "$(container_status "$id")" = paused ]
 }
