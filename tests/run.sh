@@ -6,6 +6,8 @@
 #   tests/run.sh                 everything
 #   tests/run.sh unit            unit tests only
 #   tests/run.sh tests/bats/x.bats ...   these bats files only
+#   tests/run.sh compat          runc's own integration tests, on runc and on
+#                                cryo (tests/compat/run.sh; not part of "all")
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -121,6 +123,12 @@ all)
     run_bats "$top"/tests/bats/*.bats
     ;;
 unit) run_unit ;;
+compat)
+    # Both halves of runc's suite in one TAP stream: its failures are the
+    # tests runc passes and cryo fails.
+    file_timeout=${CRYO_COMPAT_TIMEOUT:-5400}
+    run_tap compat "$top/tests/compat/run.sh"
+    ;;
 *) run_bats "$@" ;;
 esac
 

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# cryo as a drop-in for runc, measured with runc's own integration tests
+# (tests/integration of Debian's runc 1.1.5 source package): the suite runs
+# twice in the same run, with RUNC=runc and with RUNC=cryo, and the results
+# are compared test by test.  See tests/compat/README.md.
+#
+#   tests/compat/run.sh                 the whole suite on both runtimes
+#   tests/compat/run.sh FILE.bats ...   these files of runc's suite only
+#
+# Output: both figures, the tests whose result differs, the not-applicable
+# tests, then a TAP stream over the applicable tests (a test fails when runc
+# passes it and cryo fails it) and one last line "N passed, N failed, N
+# skipped".  The per-runtime TAP is kept under $CRYO_COMPAT_LOGS.
+#
+# Environment:
+#   CRYO_BUILDDIR                 where cryo was built (default build/)
+#   CRYO_COMPAT_CACHE             source, helpers, images (default /var/cache/cryo/runc-compat)
+#   CRYO_COMPAT_LOGS              per-runtime TAP and the summary (default $CRYO_BUILDDIR/compat-logs)
+#   CRYO_COMPAT_RUNC              the reference runtime (default /usr/sbin/runc)
+#   CRYO_COMPAT_RUNTIMES          "runc cryo" (default); "cryo" reuses the runc TAP of an earlier run
+#   CRYO_COMPAT_FILE_TIMEOUT      deadline of one bats file (default 900 s)
+#   CRYO_COMPAT_TEST_TIMEOUT      deadline of one test (default 120 s)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+builddir=${CRYO_BUILDDIR:-$top/build}
+cache=${CRYO_COMPAT_CACHE:-/var/cache/cryo/runc-compat}
+src=$cache/runc-1.1.5
+logs=${CRYO_COMPAT_LOGS:-$builddir/compat-logs}
+runtimes=${CRYO_COMPAT_RUNTIMES:-runc cryo}
+file_timeout=${CRYO_COMPAT_FILE_TIMEOUT:-900}
+test_timeout=${CRYO_COMPAT_TEST_TIMEOUT:-120}
+declare -A binary=([runc]=${CRYO_COMPAT_RUNC:-/usr/sbin/runc} [cryo]=$builddir/cryo)
+
+# shellcheck source=tests/compat/prepare.sh
+. "$here/prepare.sh"
+# shellcheck source=tests/compat/results.sh
+. "$here/results.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "# runc's integration tests need root: skipped"
+    echo "0 passed, 0 failed, 0 skipped"
+    exit 0
+fi
+for rt in $runtimes; do
+    [ -x "${binary[$rt]}" ] || { echo "no $rt binary at ${binary[$rt]}" >&2; exit 2; }
+done
+prepare_suite || exit 2
+
+files=()
+if [ $# -gt 0 ]; then
+    for f in "$@"; do files+=("$src/tests/integration/$(basename "$f")"); done
+else
+    files=("$src"/tests/integration/*.bats)
+fi
+
+# The work directory of one half: bats' TMPDIR (the bundles, the state
+# roots).  Tests in user namespaces need every parent to be searchable.
+work=$(mktemp -d /tmp/cryo-compat.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf --one-file-system "$work"' EXIT
+trap interrupted INT TERM
+
+# The cgroups runc's suite names (container ids and its parent cgroups), in
+# any hierarchy, directly (runc) or under cryo's own /cryo parent.
+suite_cgroups() {
+    ls -d /sys/fs/cgroup/{,*/}{,cryo/}{test*,ct[0-9]*,runc-cgroups-integration-test*} 2>/dev/null
+}
+
+# What a half left behind: processes whose root is in its bundles, mounts
+# under its work directory, cgroups of the suite's names that were not there
+# before (reported, not removed: another run on this machine may own them).
+check_leftovers() {
+    local rt=$1 dir=$2 before=$3 p cg
+    for p in /proc/[0-9]*; do
+        case "$(readlink "$p/root" 2>/dev/null)" in
+        "$dir"/*) echo "# LEAK after $rt: process ${p#/proc/} ($(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)) still runs in a test bundle" ;;
+        esac
+    done
+    grep -F " $dir/" /proc/self/mountinfo | awk '{print "# LEAK after '"$rt"': mount " $5}'
+    for cg in $(suite_cgroups); do
+        [ "${cg##*/}" = runc-cgroups-integration-test ] && continue
+        grep -qxF "$cg" <<<"$before" ||
+            echo "# LEAK after $rt?: cgroup $cg was not there before (unless another run on this machine made it)"
+    done
+}
+
+# Containers a file left in its state roots (its teardown did not run, as
+# after a timeout): reported, deleted, and the file's directories removed.
+sweep_file() {
+    local rt=$1 dir=$2 root id
+    for root in "$dir"/bats-run-*/runc.*/state; do
+        [ -d "$root" ] || continue
+        for id in $("${binary[$rt]}" --root "$root" list -q 2>/dev/null); do
+            echo "# LEAK after $rt: container $id in $root (deleted now)"
+            "${binary[$rt]}" --root "$root" delete --force "$id" >/dev/null 2>&1
+        done
+    done
+    rm -rf --one-file-system "$dir"/bats-run-*
+}
+
+# One file of the suite with RUNC=$rt.  script(1) gives the suite the
+# controlling terminal it expects (Debian's autopkgtest and youki's CI run
+# it so); the shell it starts leads a session of its own, which goes as a
+# whole when the file's deadline passes or this script is interrupted.
+run_file() {
+    local rt=$1 dir=$2 f=$3 name rc per_test=$test_timeout
+    name=$(basename "$f")
+    # events.bats waits for all its children: bats' per-test watchdog is
+    # one of them, so every test there would last the whole deadline.
+    [ "$name" = events.bats ] && per_test=
+    rm -f "$dir/sid"
+    TMPDIR=$dir RUNC=${binary[$rt]} BATS_TEST_TIMEOUT=$per_test \
+        timeout --kill-after=30 "$file_timeout" \
+        script -qec "echo \$\$ >'$dir/sid'; exec bats --tap '$f' >'$logs/$rt/$name.tap' 2>&1" \
+        /dev/null </dev/null >/dev/null 2>&1 &
+    running=$!
+    wait "$running"
+    rc=$?
+    running=
+    end_session "$dir"
+    [ "$rc" -eq 124 ] && echo "# $rt: $name timed out after ${file_timeout}s" | tee -a "$logs/$rt/$name.tap"
+    sweep_file "$rt" "$dir" | tee -a "$logs/$rt/leaks"
+}
+
+end_session() {
+    local sid
+    sid=$(cat "$1/sid" 2>/dev/null)
+    [ -n "$sid" ] && kill -KILL -- "-$sid" 2>/dev/null
+    rm -f "$1/sid"
+}
+
+# shellcheck disable=SC2317 # a trap handler
+interrupted() {
+    [ -n "${running:-}" ] && kill -TERM "$running" 2>/dev/null
+    for d in "$work"/*/; do end_session "$d"; done
+    wait
+    exit 130
+}
+
+# One half: every file with RUNC=$rt, TAP per file under $logs/$rt/.
+run_half() {
+    local rt=$1 dir=$work/$rt f before start
+    mkdir -p "$dir" "$logs/$rt"
+    chmod 755 "$dir"
+    rm -f "$logs/$rt"/*.tap "$logs/$rt/leaks"
+    before=$(suite_cgroups)
+    start=$SECONDS
+    for f in "${files[@]}"; do
+        run_file "$rt" "$dir" "$f"
+    done
+    echo "$((SECONDS - start))" >"$logs/$rt/seconds"
+    check_leftovers "$rt" "$dir" "$before" | tee -a "$logs/$rt/leaks"
+}
+
+# runc's suite makes the parent cgroup of its tests' cgroups and never
+# removes it: removed at the end of the run when it is new and empty.
+parents_before=$(ls -d /sys/fs/cgroup/{,*/}{,cryo/}runc-cgroups-integration-test 2>/dev/null)
+remove_suite_parents() {
+    local cg
+    for cg in /sys/fs/cgroup/{,*/}{,cryo/}runc-cgroups-integration-test; do
+        [ -d "$cg" ] && ! grep -qxF "$cg" <<<"$parents_before" && rmdir "$cg" 2>/dev/null
+    done
+    return 0
+}
+
+mkdir -p "$logs"
+for rt in $runtimes; do
+    echo "# compat: running runc's suite with RUNC=${binary[$rt]}"
+    run_half "$rt"
+    echo "# compat: $rt half took $(cat "$logs/$rt/seconds") s"
+done
+
+remove_suite_parents
+report "${files[@]}" | tee "$logs/summary"
+grep -q '^not ok' "$logs/summary" && exit 1
+exit 0
