@@ -141,7 +141,8 @@ interrupted() {
 
 # One half: every file with RUNC=$rt, TAP per file under $logs/$rt/.
 run_half() {
-    local rt=$1 dir=$work/$rt f before start
+    local rt=$1 f before start
+    local dir=$work/$rt
     mkdir -p "$dir" "$logs/$rt"
     chmod 755 "$dir"
     rm -f "$logs/$rt"/*.tap "$logs/$rt/leaks"
