@@ -12,27 +12,35 @@ tests_of() {
 }
 
 # One line explaining a failure, from bats' diagnostics of that test: the
-# assertion that failed, and the runtime's message after the last
-# "(status=N):" line (else the last line).
+# assertion that failed, and the last runtime command that failed with its
+# first line of output (else the last command, else the last line).
 failure_line() {
-    local line next=false last='' picked='' assertion=''
+    local line cmd='' block='' failed='' last='' assertion='' picked
     while IFS= read -r line; do
         line=${line#\#}
         line=${line# }
-        if $next && [ -n "$line" ]; then
-            picked=$line
-            next=false
-        fi
         case "$line" in
-        *"(status="[0-9]*"):") next=true ;;
+        *" (status="[0-9]*"):")
+            cmd=$line
+            block=$line
+            ;;
         "  \`"*"' failed"*) [ -n "$assertion" ] || assertion=${line#  } ;;
         "") ;;
-        *) last=$line ;;
+        *)
+            last=$line
+            if [ -n "$cmd" ]; then
+                block="$cmd $line"
+                case "$cmd" in *"(status=0):") ;; *) failed=$block ;; esac
+                cmd=''
+            fi
+            ;;
         esac
     done
-    picked=${picked:-$last}
+    picked=${failed:-${block:-$last}}
     [ -n "$assertion" ] && picked="$assertion; $picked"
-    printf '%s' "${picked:0:240}"
+    # A test's own directory reads as $ROOT, as in runc's helpers.bash.
+    picked=$(sed -E 's#/tmp/cryo-compat\.[^/]+/[^/]+/bats-run-[^/]+/runc\.[^/ ]+#$ROOT#g' <<<"$picked")
+    printf '%s' "${picked:0:300}"
 }
 
 # Fill result[rt,key] (pass, fail, skip) and reason[rt,key] from one file's TAP.

@@ -6,6 +6,7 @@
 #
 #   tests/compat/run.sh                 the whole suite on both runtimes
 #   tests/compat/run.sh FILE.bats ...   these files of runc's suite only
+#   tests/compat/run.sh --report        the report of the last run, from its logs
 #
 # Output: both figures, the tests whose result differs, the not-applicable
 # tests, then a TAP stream over the applicable tests (a test fails when runc
@@ -48,11 +49,21 @@ for rt in $runtimes; do
 done
 prepare_suite || exit 2
 
+report_only=false
+if [ "${1:-}" = --report ]; then
+    report_only=true
+    shift
+fi
 files=()
 if [ $# -gt 0 ]; then
     for f in "$@"; do files+=("$src/tests/integration/$(basename "$f")"); done
 else
     files=("$src"/tests/integration/*.bats)
+fi
+
+if $report_only; then
+    report "${files[@]}"
+    exit 0
 fi
 
 # The work directory of one half: bats' TMPDIR (the bundles, the state
@@ -110,7 +121,7 @@ sweep_file() {
 # A process of this run frozen by a cgroup a test froze (cgroups.bats'
 # "pre-existing frozen cgroup") cannot be killed, so neither bats' per-test
 # deadline nor the file's fire: a runtime that waits on it hangs the file.
-# Every few seconds this looks for such cgroups, and thaws one once it has
+# Every few seconds file_watchdog looks for such cgroups, and thaws one once it has
 # held a process of this run for the per-test deadline: the test then fails
 # instead of the whole file, and nothing stays frozen.
 frozen_with() {
@@ -128,8 +139,17 @@ frozen_with() {
     done
 }
 
-thaw_watchdog() {
-    local dir=$1 log=$2 state since
+# All of a file's tests reported: a helper a failed test started and did
+# not stop (update.bats' recvtty, killed only when the test passes) keeps
+# bats waiting for its output; the session goes after a grace period.
+file_done() {
+    local tap=$1 planned
+    planned=$(sed -n 's/^1\.\.//p' "$tap" 2>/dev/null | head -n 1)
+    [ -n "$planned" ] && [ "$(grep -c '^\(not \)\{0,1\}ok ' "$tap")" -ge "$planned" ]
+}
+
+file_watchdog() {
+    local dir=$1 tap=$2 log=$3 state since done_since=''
     declare -A first
     while sleep 5; do
         for state in $(frozen_with "$dir"); do
@@ -143,6 +163,14 @@ thaw_watchdog() {
             esac
             unset "first[$state]"
         done
+        if file_done "$tap"; then
+            done_since=${done_since:-$SECONDS}
+            if [ $((SECONDS - done_since)) -ge 30 ]; then
+                echo "# compat: ${tap##*/}: every test reported, the file's session lingered 30 s: ended" >>"$log"
+                end_session "$dir"
+                return
+            fi
+        fi
     done
 }
 
@@ -157,7 +185,7 @@ run_file() {
     # one of them, so every test there would last the whole deadline.
     [ "$name" = events.bats ] && per_test=
     rm -f "$dir/sid"
-    thaw_watchdog "$dir" "$logs/$rt/leaks" &
+    file_watchdog "$dir" "$logs/$rt/$name.tap" "$logs/$rt/leaks" &
     watchdog=$!
     TMPDIR=$dir RUNC=${binary[$rt]} BATS_TEST_TIMEOUT=$per_test \
         timeout --kill-after=30 "$file_timeout" \
@@ -205,7 +233,7 @@ run_half() {
     done
     echo "$((SECONDS - start))" >"$logs/$rt/seconds"
     check_leftovers "$rt" "$dir" "$before" | tee -a "$logs/$rt/leaks"
-    grep -h '^# compat: thawed' "$logs/$rt/leaks"
+    grep -h '^# compat: ' "$logs/$rt/leaks"
 }
 
 # runc's suite makes the parent cgroup of its tests' cgroups and never
