@@ -47,6 +47,11 @@ fi
 for rt in $runtimes; do
     [ -x "${binary[$rt]}" ] || { echo "no $rt binary at ${binary[$rt]}" >&2; exit 2; }
 done
+# One run at a time on a machine: runc's suite puts every test's cgroup
+# under one parent (/runc-cgroups-integration-test), and two runs at once
+# fail each other's real-time cgroup tests.
+exec 9>/run/lock/cryo-compat.lock
+flock -w 3600 9 || { echo "another tests/compat/run.sh holds /run/lock/cryo-compat.lock" >&2; exit 2; }
 prepare_suite || exit 2
 
 report_only=false
