@@ -20,6 +20,8 @@
 #   tests/run.sh vm [x.bats ...] the VM tier: the harness's own test, then bats
 #                                files in a pure cgroup v2 guest (tests/vm/),
 #                                one fresh guest per file
+#   tests/run.sh compat          runc's own integration tests, on runc and on
+#                                cryo (tests/compat/run.sh; not part of "all")
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -264,6 +266,12 @@ fuzz) run_fuzz ;;
 vm)
     shift
     run_vm "$@"
+    ;;
+compat)
+    # Both halves of runc's suite in one TAP stream: its failures are the
+    # tests runc passes and cryo fails.
+    file_timeout=${CRYO_COMPAT_TIMEOUT:-5400}
+    run_tap compat "$top/tests/compat/run.sh"
     ;;
 *) run_bats "$@" ;;
 esac
