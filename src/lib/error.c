@@ -15,6 +15,17 @@ status_to_ret (int status)
   return -(status > 0 ? status : 0) - 1;
 }
 
+/* An error is one line, whatever it quotes: a name from an image or an
+ * archive may hold a newline or a terminal escape.  Control characters
+ * become '?'. */
+static void
+one_line (char *text)
+{
+  for (unsigned char *p = (unsigned char *)text; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      *p = '?';
+}
+
 int
 cryo_error (cryo_error_t *err, int status, const char *fmt, ...)
 {
@@ -25,6 +36,7 @@ cryo_error (cryo_error_t *err, int status, const char *fmt, ...)
   if (vasprintf (&text, fmt, ap) < 0)
     oom ();
   va_end (ap);
+  one_line (text);
 
   if (err == NULL)
     return status_to_ret (status);
@@ -49,6 +61,7 @@ cryo_error_wrap (cryo_error_t *err, const char *fmt, ...)
   if (vasprintf (&context, fmt, ap) < 0)
     oom ();
   va_end (ap);
+  one_line (context);
 
   if (err == NULL)
     return -1;

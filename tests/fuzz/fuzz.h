@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/error.h"
@@ -25,7 +26,11 @@ static inline void
 fuzz_check_error (cryo_error_t err)
 {
   if (err == NULL || err->msg[0] == '\0' || strchr (err->msg, '\n') != NULL)
-    abort ();
+    {
+      /* Shown with the crash, so the finding can be read. */
+      fprintf (stderr, "fuzz: bad error message: \"%s\"\n", err ? err->msg : "(none)");
+      abort ();
+    }
 }
 
 #endif

@@ -213,15 +213,30 @@ test_value_copy (void)
   return 0;
 }
 
+/* Errors are one line even when they quote a name with a newline or an
+ * escape (found by fuzz-tree: a hard link target from a tmpfs archive). */
+static int
+test_error_one_line (void)
+{
+  cleanup_error cryo_error_t err = NULL;
+
+  cryo_error (&err, 0, "`%s`: bad", "a\nb\033[2J");
+  CHECK_STR (err->msg, "`a?b?[2J`: bad");
+  cryo_error_wrap (&err, "image `%s`", "x\ry");
+  CHECK_STR (err->msg, "image `x?y`: `a?b?[2J`: bad");
+  return 0;
+}
+
 int
 main (void)
 {
-  TAP_PLAN (6);
+  TAP_PLAN (7);
   RUN_TEST (test_parse_errors);
   RUN_TEST (test_accessors);
   RUN_TEST (test_big_integers);
   RUN_TEST (test_generator_round_trip);
   RUN_TEST (test_generator_errors);
   RUN_TEST (test_value_copy);
+  RUN_TEST (test_error_one_line);
   return tap_exit ();
 }
