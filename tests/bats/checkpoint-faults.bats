@@ -168,7 +168,7 @@ only_in_cgroup_of() {
     run -1 cr_restore "$id" "$BATS_TEST_TMPDIR/img" "$b" r2
     grep -q "$pages: truncated" "$BATS_TEST_TMPDIR/r2.err"
     # nothing was started, and the container can still be restored
-    [ "$(container_status "$id")" = checkpointed ]
+    cr_gone "$id"
     [ -z "$(pids_rooted_at "$b/rootfs")" ]
     cr_no_restore_remains
     cr_restore "$id" "$BATS_TEST_TMPDIR/pristine" "$b" r3

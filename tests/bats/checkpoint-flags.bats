@@ -440,5 +440,5 @@ while True:
     [ "$(jq '.frozen_time > 0' "$st")" = true ]
     run -0 cryo image inspect "$BATS_TEST_TMPDIR/img2"
     [[ "$output" == *"stats:      frozen until killed (freezing "* ]]
-    run -0 cryo delete "$id"
+    cr_gone "$id"
 }
