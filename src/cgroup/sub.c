@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LOG_PREFIX "cgroup: "
 #include "cgroup/internal.h"
@@ -78,6 +79,12 @@ cgroup_add_pid_sub (struct cgroup_manager *cg, pid_t pid, char *const *args, cry
   for (size_t i = 0; i < cg->n; i++)
     {
       cleanup_free char *dir = subs[i] ? xasprintf ("%s/%s", cg->h[i].dir, subs[i]) : xstrdup (cg->h[i].dir);
+      if (access (dir, F_OK) < 0 && errno == ENOENT)
+        /* runc's words, which its callers match. */
+        return cryo_error (err, 0,
+                           "adding pid %d to %s/cgroup.procs: no such file or directory (exec --cgroup "
+                           "takes an existing sub-cgroup of the container's)",
+                           pid, dir);
       if (cg_write (dir, "cgroup.procs", buf, err) < 0)
         return cryo_error_wrap (err, "adding pid %d to cgroup `%s`", pid, dir);
     }

@@ -259,8 +259,6 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
   const struct spec_process *p = ctx->spec->process;
   bool in_cwd;
 
-  if (hooks_run (ctx->spec, HOOK_START_CONTAINER, hs->created, err) < 0)
-    return -1;
   /* Before any filter is loaded (but a NOTIFY one): it may not allow
    * close_range (process_close_fds falls back to /proc/self/fd). */
   if (process_close_fds (ctx->n_pass_fds, err) < 0
@@ -271,6 +269,11 @@ init_exec (struct container_ctx *ctx, struct init_hooks_state *hs, const char *e
   umask (p->user.umask.set ? (mode_t) p->user.umask.value : 0022);
   if ((!in_cwd && process_chdir (p->cwd, false, err) < 0)
       || process_apply_security (p, ctx->seccomp, ctx->sync_fd, err) < 0)
+    return -1;
+  /* Last, as runc runs them: the hooks run as the process will, under its
+   * user, capabilities and seccomp filter (runc's seccomp.bats checks that
+   * the filter applies to them). */
+  if (hooks_run (ctx->spec, HOOK_START_CONTAINER, hs->created, err) < 0)
     return -1;
   execve (exe, p->args, ctx->env);
   return cryo_error (err, errno, "exec `%s`", exe);

@@ -452,3 +452,23 @@ EOF
     jq -e '.mountOptions | index("rbind") and index("rro")' <<<"$output"
     jq -e '.linux.cgroup.v1 and .linux.cgroup.v2 and (.linux.cgroup.systemd | not)' <<<"$output"
 }
+
+# runc runs startContainer hooks last, as the process will run: its user,
+# its capabilities and its seccomp filter apply to them (runc's seccomp.bats
+# "startContainer hook": a hook's mkdir that the filter refuses fails the run).
+@test "hooks: startContainer runs under the process's seccomp filter and user" {
+    id=$(new_id)
+    b=$(bundle_for schook true)
+    bundle_edit "$b" '.process.user = {"uid": 1000, "gid": 1000}
+        | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+        | .hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c",
+            "id -u > /tmp/hook-uid; mkdir /tmp/hook-dir"]}]'
+    chmod 1777 "$b/rootfs/tmp"
+    run cryo run -b "$b" "$id"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"hook startContainer"* ]]
+    [ "$(cat "$b/rootfs/tmp/hook-uid")" = 1000 ]
+    [ ! -e "$b/rootfs/tmp/hook-dir" ]
+    cryo delete --force "$id" 2>/dev/null || true
+}
