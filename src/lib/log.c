@@ -54,6 +54,26 @@ log_debug_enabled (void)
   return logger.debug;
 }
 
+/* runc's text log line (logrus's, without a terminal):
+ * time="..." level=debug msg="...", with `"` and `\` escaped in msg, so
+ * that what reads runc's log reads cryo's. */
+static char *
+logfmt_line (const char *time, enum log_level level, const char *msg)
+{
+  size_t n = strlen (msg);
+  cleanup_free char *quoted = xmalloc (2 * n + 1);
+  char *q = quoted;
+
+  for (const char *p = msg; *p; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        *q++ = '\\';
+      *q++ = *p;
+    }
+  *q = '\0';
+  return xasprintf ("time=\"%s\" level=%s msg=\"%s\"\n", time, level_names[level], quoted);
+}
+
 static char *
 format_line (enum log_level level, const char *prefix, const char *msg)
 {
@@ -63,7 +83,7 @@ format_line (enum log_level level, const char *prefix, const char *msg)
   cleanup_free char *json = NULL;
 
   if (logger.format == LOG_FORMAT_TEXT)
-    return xasprintf ("%s %s: %s\n", time, level_names[level], full);
+    return logfmt_line (time, level, full);
 
   g = json_gen_new (false);
   jg_open_map (g);
@@ -95,7 +115,13 @@ log_msg (enum log_level level, const char *prefix, const char *fmt, ...)
     {
       /* Interactive use: a short human line on stderr. */
       if (level == LOG_LEVEL_DEBUG)
-        fprintf (stderr, "cryo: debug: %s%s\n", prefix, msg);
+        {
+          /* As runc's --debug: logrus lines on stderr. */
+          cleanup_free char *time = format_rfc3339_now ();
+          cleanup_free char *full = xasprintf ("%s%s", prefix, msg);
+          cleanup_free char *l = logfmt_line (time, level, full);
+          fputs (l, stderr);
+        }
       else
         fprintf (stderr, "cryo: %s: %s%s\n", level_names[level], prefix, msg);
       errno = saved;

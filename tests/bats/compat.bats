@@ -64,6 +64,20 @@ bats_require_minimum_version 1.5.0
     jq -e . "$log" >/dev/null
 }
 
+# runc's --debug writes logrus lines (time="..." level=debug msg="..."), on
+# stderr or to --log in text format; runc's exec.bats looks for level=debug.
+@test "--debug: runc's text log lines, on stderr and in --log" {
+    id=$(new_id)
+    make_bundle "$BATS_TEST_TMPDIR/bundle" sleep 100
+    cryo run -d --bundle "$BATS_TEST_TMPDIR/bundle" "$id" </dev/null >/dev/null 2>&1
+    run -0 cryo --debug exec "$id" true
+    [[ "$output" == *'level=debug msg="exec: process '*' runs `true` in container `'"$id"'`"'* ]]
+    grep -Eq '^time="[0-9]{4}-[0-9]{2}-[0-9]{2}T[^"]*" level=debug msg="' <<<"$output"
+    run -0 cryo --debug --log "$BATS_TEST_TMPDIR/log.txt" exec "$id" true
+    grep -q 'level=debug msg="exec: process ' "$BATS_TEST_TMPDIR/log.txt"
+    cryo delete --force "$id"
+}
+
 @test "flag spellings engines pass: -flag, --flag=value, --flag value" {
     log="$BATS_TEST_TMPDIR/log.json"
     # conmon: --log-format=json; go-runc: --log FILE --log-format json; urfave/cli: -root.
