@@ -7,12 +7,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "spec/seccomp-enosys.h"
 #include "spec/seccomp-filter.h"
 #include "lib/util.h"
 
@@ -24,6 +26,12 @@ struct cryo_seccomp
   int notify_fd;       /* after the load, until taken */
   char *listener_path; /* linux.seccomp.listenerPath, NULL when empty */
   char *metadata;      /* linux.seccomp.listenerMetadata, "" when absent */
+  /* linux.seccomp.architectures, as libseccomp tokens, and runc's -ENOSYS
+   * stub computed from them (seccomp-enosys.h) */
+  uint32_t tokens[ENOSYS_MAX_ARCHS];
+  size_t n_tokens;
+  struct enosys_stub stub;
+  bool with_stub;
 };
 
 struct action_def
@@ -256,6 +264,8 @@ add_syscall_entry (struct cryo_seccomp *s, json_value_t *sc, const char *field, 
     return -1;
   if (parse_args (json_get (sc, "args"), field, cmps, &n, &same_index, err) < 0)
     return -1;
+  for (size_t i = 0; i < json_len (names); i++)
+    enosys_stub_note (&s->stub, s->tokens, s->n_tokens, json_string (json_at (names, i)));
   /* libseccomp refuses rules that do what the default does; they are no-ops. */
   if (action == default_action)
     return 0;
@@ -288,8 +298,10 @@ is_arch_name (const char *name)
 }
 
 static int
-add_archs (scmp_filter_ctx ctx, json_value_t *archs, cryo_error_t *err)
+add_archs (struct cryo_seccomp *s, json_value_t *archs, cryo_error_t *err)
 {
+  scmp_filter_ctx ctx = s->ctx;
+
   if (archs == NULL || json_is_null (archs))
     return 0;
   if (!json_is_array (archs))
@@ -314,6 +326,8 @@ add_archs (scmp_filter_ctx ctx, json_value_t *archs, cryo_error_t *err)
       ret = seccomp_arch_add (ctx, token);
       if (ret < 0 && ret != -EEXIST)
         return cryo_error (err, -ret, "linux.seccomp.architectures[%zu]: add `%s`", i, name);
+      if (s->n_tokens < ENOSYS_MAX_ARCHS)
+        s->tokens[s->n_tokens++] = token;
     }
   return 0;
 }
@@ -399,7 +413,7 @@ build_filter (struct cryo_seccomp *s, json_value_t *seccomp, uint32_t def, cryo_
   /* The kernel's errno on load (EACCES...) instead of libseccomp's ECANCELED. */
   if ((ret = seccomp_attr_set (ctx, SCMP_FLTATR_API_SYSRAWRC, 1)) < 0)
     return cryo_error (err, -ret, "linux.seccomp: ask libseccomp for system error codes");
-  if (add_archs (ctx, json_get (seccomp, "architectures"), err) < 0 || set_flags (ctx, json_get (seccomp, "flags"), err) < 0)
+  if (add_archs (s, json_get (seccomp, "architectures"), err) < 0 || set_flags (ctx, json_get (seccomp, "flags"), err) < 0)
     return -1;
   if (syscalls == NULL || json_is_null (syscalls))
     return 0;
@@ -439,7 +453,50 @@ cryo_seccomp_prepare (json_value_t *seccomp, struct cryo_seccomp **out, cryo_err
                        json_string (json_get (seccomp, "defaultAction")));
   if (build_filter (s, seccomp, def, err) < 0 || parse_listener (s, seccomp, err) < 0)
     return -1;
+  /* As runc: not when the default lets calls through or already says ENOSYS. */
+  s->with_stub = s->stub.n > 0 && def != SCMP_ACT_ALLOW && def != SCMP_ACT_LOG && def != SCMP_ACT_ERRNO (ENOSYS);
   *out = steal_pointer (&s);
+  return 0;
+}
+
+/* seccomp(2)'s flags for what libseccomp's attributes ask. */
+static unsigned
+load_flags (const struct cryo_seccomp *s)
+{
+  static const struct
+  {
+    enum scmp_filter_attr attr;
+    unsigned flag;
+  } map[] = {
+    { SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC },
+    { SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG },
+    { SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW },
+  };
+  unsigned flags = s->has_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+  uint32_t v;
+
+  for (size_t i = 0; i < ARRAY_SIZE (map); i++)
+    if (seccomp_attr_get (s->ctx, map[i].attr, &v) == 0 && v)
+      flags |= map[i].flag;
+  /* The kernel refuses TSYNC with a listener unless told how to fail. */
+  if ((flags & SECCOMP_FILTER_FLAG_TSYNC) && (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+    flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  return flags;
+}
+
+static int
+load_with_stub (struct cryo_seccomp *s, cryo_error_t *err)
+{
+  if (enosys_stub_load (&s->stub, s->ctx, load_flags (s), &s->notify_fd, err) < 0)
+    {
+      if ((*err)->status == EACCES || (*err)->status == EPERM)
+        return cryo_error_wrap (err, "without no_new_privs the kernel requires CAP_SYS_ADMIN; set "
+                                     "process.noNewPrivileges");
+      return -1;
+    }
+  s->loaded = true;
+  if (s->has_notify && s->notify_fd < 0)
+    return cryo_error (err, 0, "the kernel gave no seccomp notify fd for the SCMP_ACT_NOTIFY rules");
   return 0;
 }
 
@@ -450,6 +507,8 @@ cryo_seccomp_load (struct cryo_seccomp *s, cryo_error_t *err)
 
   if (s == NULL || s->loaded)
     return 0;
+  if (s->with_stub)
+    return load_with_stub (s, err);
   ret = seccomp_load (s->ctx);
   if (ret == -EACCES || ret == -EPERM)
     return cryo_error (err, -ret, "load the seccomp filter: without no_new_privs the kernel requires CAP_SYS_ADMIN;"

@@ -174,3 +174,39 @@ setup() {
     [ "$status" -eq 0 ]
     [ "$output" = i686 ]
 }
+
+# runc's -ENOSYS stub: with a default that denies, a syscall newer than any
+# the profile names fails with ENOSYS (a program probing for it falls back,
+# as on an older kernel), one the profile predates not: it gets the default.
+# The default ENOSYS or ALLOW needs no stub.  runc's seccomp.bats checks it.
+@test "seccomp: a syscall newer than the profile fails with ENOSYS, an older one gets the default action" {
+    cat >"$BATS_TEST_TMPDIR/probe.c" <<'C'
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main (void)
+{
+  long a = syscall (1000), ea = errno;
+  long b = syscall (SYS_getppid), eb = errno;
+  printf ("new=%ld/%ld old=%ld/%ld\n", a, ea, b, eb);
+  return 0;
+}
+C
+    gcc -static -O1 -o "$bundle/rootfs/probe" "$BATS_TEST_TMPDIR/probe.c" || skip "no static C toolchain"
+    allow='["execve", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64",
+        "readlink", "readlinkat", "getrandom", "mprotect", "mmap", "munmap", "uname", "write", "exit",
+        "exit_group", "newfstatat", "fstat", "ioctl", "futex", "close", "openat"]'
+    bundle_edit "$bundle" ".process.args = [\"/probe\"] | .process.noNewPrivileges = true
+        | .linux.seccomp = {\"defaultAction\": \"SCMP_ACT_ERRNO\",
+            \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"],
+            \"syscalls\": [{\"names\": $allow, \"action\": \"SCMP_ACT_ALLOW\"}]}"
+    id=$(new_id)
+    run -0 cryo run -b "$bundle" "$id"
+    [ "$output" = "new=-1/38 old=-1/1" ]
+    # the default already ENOSYS: no stub, the same answer
+    bundle_edit "$bundle" '.linux.seccomp.defaultErrnoRet = 38'
+    id=$(new_id)
+    run -0 cryo run -b "$bundle" "$id"
+    [ "$output" = "new=-1/38 old=-1/38" ]
+}
