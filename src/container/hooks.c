@@ -381,7 +381,8 @@ hooks_run (const struct spec *spec, enum spec_hook_kind kind, const char *state_
   for (size_t i = 0; i < spec->n_hooks[kind]; i++)
     if (hook_run_in (&spec->hooks[kind][i], spec_hook_names[kind], state_json, hook_cwd (spec, kind), err)
         < 0)
-      return -1;
+      /* runc's words, which its callers and tests match. */
+      return cryo_error_wrap (err, "error running hook #%zu", i);
   return 0;
 }
 

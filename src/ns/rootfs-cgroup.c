@@ -273,12 +273,13 @@ bind_own (const char *source, int target, const struct mount_op *op, bool ro, bo
   return 0;
 }
 
-/* Without a cgroup namespace.  The binds are read-only unless the config
- * says rw: writable, they would let the container raise its own limits. */
+/* Without a cgroup namespace.  The binds are read-only when the mount says
+ * "ro" (runc spec's and cryo spec's default); without it they are writable,
+ * as with runc: the container may then make sub-cgroups of its own. */
 static int
 bind_cgroups (int rootfd, const struct mount_op *op, bool v2, cryo_error_t *err)
 {
-  bool ro = !(op->clear_flags & MS_RDONLY);
+  bool ro = (op->flags & MS_RDONLY) != 0;
   cleanup_close int top = -1;
   struct cg_own *own = NULL;
   size_t n = 0, i;

@@ -168,3 +168,15 @@ CGROUP_CHECK='grep " /sys/fs/cgroup/memory " /proc/self/mountinfo; cat /sys/fs/c
         [ "${lines[3]}" = dev-ro ]
     done
 }
+
+# runc's exec.bats "exec --cgroup sub-cgroups [v1]" drops "ro" from the
+# cgroup mount (set_cgroup_mount_writable) and makes sub-cgroups inside.
+@test "without a cgroup namespace and without ro the container's cgroups are writable, as with runc" {
+    requires_cgroup_v1_memory
+    id=$(new_id)
+    b=$(bundle_for cg-rw sh -c 'mkdir /sys/fs/cgroup/memory/sub && echo made; rmdir /sys/fs/cgroup/memory/sub')
+    bundle_edit "$b" '.linux.namespaces |= map(select(.type != "cgroup"))
+        | .mounts |= map((select(.type == "cgroup") | .options -= ["ro"]) // .)'
+    run -0 cryo run --bundle "$b" "$id"
+    [ "$output" = made ]
+}
