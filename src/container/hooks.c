@@ -8,6 +8,7 @@
 
 #define LOG_PREFIX "hooks: "
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -298,8 +299,13 @@ hook_result (const struct spec_hook *hook, const char *what, struct hook_proc *h
     return 0;
   line = first_line (hp->err.buf);
   if (WIFSIGNALED (status))
-    return cryo_error (err, 0, "hook %s `%s` killed by signal %d%s%s", what, hook->path, WTERMSIG (status),
-                       line ? ": " : "", line ? line : "");
+    {
+      /* "signal: bad system call", as runc (Go) names it. */
+      cleanup_free char *name = xstrdup (strsignal (WTERMSIG (status)));
+      name[0] = (char)tolower ((unsigned char)name[0]);
+      return cryo_error (err, 0, "hook %s `%s` killed by signal %d (signal: %s)%s%s", what, hook->path,
+                         WTERMSIG (status), name, line ? ": " : "", line ? line : "");
+    }
   return cryo_error (err, 0, "hook %s `%s` failed with exit status %d%s%s", what, hook->path,
                      WEXITSTATUS (status), line ? ": " : "", line ? line : "");
 }

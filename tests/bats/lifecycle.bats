@@ -467,7 +467,7 @@ EOF
     chmod 1777 "$b/rootfs/tmp"
     run cryo run -b "$b" "$id"
     [ "$status" -ne 0 ]
-    [[ "$output" == *"hook startContainer"* ]]
+    [[ "$output" == *"error running hook #0: hook startContainer"* ]]
     [ "$(cat "$b/rootfs/tmp/hook-uid")" = 1000 ]
     [ ! -e "$b/rootfs/tmp/hook-dir" ]
     cryo delete --force "$id" 2>/dev/null || true

@@ -97,7 +97,7 @@ test_signal_and_missing_program (void)
   cleanup_error cryo_error_t err = NULL;
 
   CHECK (hook_run (&h, "poststop", NULL, &err) < 0);
-  CHECK_ERR_CONTAINS (err, "killed by signal 15");
+  CHECK_ERR_CONTAINS (err, "killed by signal 15 (signal: terminated)");
   CHECK (hook_run (&missing, "poststart", NULL, &err) < 0);
   CHECK_ERR_CONTAINS (err, "hook poststart `/nonexistent/hook` failed with exit status 127");
   CHECK_ERR_CONTAINS (err, "No such file or directory");
