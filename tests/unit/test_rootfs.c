@@ -470,7 +470,7 @@ run_cgroup_binds (bool userns)
                  "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"options\":[\"mode=755\"]},"
                  "{\"destination\":\"/sys\",\"source\":\"/sys\",\"options\":[\"rbind\",\"ro\"]},"
                  "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
-                 " \"options\":[\"nosuid\",\"noexec\",\"nodev\",\"relatime\"]}],"
+                 " \"options\":[\"nosuid\",\"noexec\",\"nodev\",\"relatime\",\"ro\"]}],"
                  "\"linux\":{" LINUX_NS "}}");
   ret = run_container (&(struct run){ .json = json, .check = check_cgroup_binds, .userns = userns,
                                       .host_cgroupns = true, .cgroup_procs = procs });
